@@ -1,0 +1,59 @@
+"""Helm charts the fleet deploys, pinned (name, version, repository), and how a release is declared.
+
+Versions match ../shared/reference/helm-charts/<name>-<version>/, whose values.yaml the tests
+check every key we set against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    version: str
+    repo: str
+
+
+PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
+GRAFANA_COMMUNITY = "https://grafana-community.github.io/helm-charts"
+
+KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", PROMETHEUS_COMMUNITY)
+MIMIR_DISTRIBUTED = Chart("mimir-distributed", "6.0.4", "https://grafana.github.io/helm-charts")
+TEMPO = Chart("tempo", "2.2.4", GRAFANA_COMMUNITY)
+TEMPO_DISTRIBUTED = Chart("tempo-distributed", "3.3.0", GRAFANA_COMMUNITY)
+LOKI = Chart("loki", "18.11.0", GRAFANA_COMMUNITY)
+GRAFANA = Chart("grafana", "12.11.1", GRAFANA_COMMUNITY)
+EXTERNAL_DNS = Chart("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/")
+OPENTELEMETRY_COLLECTOR = Chart(
+    "opentelemetry-collector", "0.170.0", "https://open-telemetry.github.io/opentelemetry-helm-charts"
+)
+CILIUM = Chart("cilium", "1.20.0", "https://helm.cilium.io/")
+
+
+def release(
+    name: str,
+    chart: Chart,
+    namespace: pulumi.Input[str],
+    values: pulumi.Input[dict[str, Any]],
+    parent: pulumi.Resource,
+    depends_on: Optional[Sequence[pulumi.Resource]] = None,
+) -> k8s.helm.v3.Release:
+    """A Helm release of a pinned chart. Values must hold no secret: secrets go in Kubernetes
+    Secrets that the values reference by name."""
+    return k8s.helm.v3.Release(
+        name,
+        chart=chart.name,
+        version=chart.version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+        namespace=namespace,
+        values=values,
+        atomic=True,
+        cleanup_on_fail=True,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or [])),
+    )

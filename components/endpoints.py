@@ -1,0 +1,40 @@
+"""The hub's ingest hostnames and URLs: one definition for certificates, Ingresses and outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.settings import HubSettings, Tier
+
+
+@dataclass(frozen=True)
+class IngestEndpoints:
+    metrics_host: str
+    otlp_host: str
+    logs_host: str
+    tier: Tier
+
+    @property
+    def hosts(self) -> list[str]:
+        return [self.metrics_host, self.otlp_host, self.logs_host]
+
+    @property
+    def remote_write_url(self) -> str:
+        # Prometheus' receiver and Mimir's distributor take remote write on different paths.
+        path = "/api/v1/push" if self.tier is Tier.MIMIR else "/api/v1/write"
+        return f"https://{self.metrics_host}{path}"
+
+    @property
+    def otlp_endpoint(self) -> str:
+        """OTLP/HTTP base URL of Tempo's receiver (exporters append /v1/traces)."""
+        return f"https://{self.otlp_host}"
+
+    @property
+    def loki_push_url(self) -> str:
+        """Loki's native OTLP endpoint base (exporters append /v1/logs)."""
+        return f"https://{self.logs_host}/otlp"
+
+
+def ingest_endpoints(settings: HubSettings) -> IngestEndpoints:
+    domain = settings.domain
+    return IngestEndpoints(f"metrics.{domain}", f"otlp.{domain}", f"logs.{domain}", settings.tier)

@@ -1,0 +1,37 @@
+"""The program: settings -> ResidencyBoundary -> HubStack or EdgeAgent -> stack outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.edge import EdgeAgent, EdgeAgentArgs
+from components.hub import HubStack, HubStackArgs
+from components.residency import ResidencyBoundary, ResidencyBoundaryArgs
+from components.settings import HubSettings, Settings
+
+
+def deploy(settings: Settings, stack: str) -> dict[str, Any]:
+    """Declare the stack's resources; return its outputs (DESIGN.md "Stack outputs")."""
+    config = pulumi.Config("obsfleet")
+    boundary = ResidencyBoundary(
+        "boundary",
+        ResidencyBoundaryArgs(
+            regime=settings.regime,
+            cloud=settings.cloud,
+            region=settings.region,
+            stack=stack,
+            cluster=settings.cluster,
+            project=settings.project,
+            replica_region=settings.replica_region if isinstance(settings, HubSettings) else None,
+            allowed_countries=settings.residency.allowed_countries,
+            allow_adequacy=settings.residency.allow_adequacy,
+            kube_context=settings.kubernetes.context,
+            kubeconfig=config.get_secret("kubeconfig"),
+        ),
+    )
+    opts = pulumi.ResourceOptions(providers=boundary.providers)
+    if isinstance(settings, HubSettings):
+        return HubStack(settings.cluster, HubStackArgs(settings=settings, boundary=boundary), opts).outputs()
+    return EdgeAgent(settings.cluster, EdgeAgentArgs(settings=settings, boundary=boundary), opts).outputs()

@@ -1,0 +1,391 @@
+"""Typed stack configuration: every `obsfleet:` key, validated before any resource is declared.
+
+The same models validate a live `pulumi.Config("obsfleet")` (engine config: scalars arrive as
+strings, objects as JSON) and a `Pulumi.<stack>.yaml` read offline, so both paths fail alike.
+Errors name the key path and what is allowed: `obsfleet:edges[1].name: duplicate 'edge-eu'`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import Enum
+from typing import Annotated, Any, Literal, Mapping, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from components.regions import Cloud, Regime, UnknownLocation, inside, locate, regime_countries
+
+NAMESPACE = "obsfleet"
+
+# RFC 1123 label: cluster names become tenant ids, Kubernetes names and DNS labels.
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_NAME = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# org/project/stack as `pulumi stack ls --all` prints it; StackReference needs the full name.
+STACK_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+ISO_COUNTRY = r"^[A-Z]{2}$"
+PROMETHEUS_DURATION = r"^[0-9]+(ms|s|m|h)$"
+
+# Above this many edges one Prometheus is no longer a comfortable hub (DESIGN.md: Mimir tier).
+MAX_PROMETHEUS_EDGES = 100
+
+
+class Role(str, Enum):
+    HUB = "hub"
+    EDGE = "edge"
+
+
+class Tier(str, Enum):
+    PROMETHEUS = "prometheus"
+    MIMIR = "mimir"
+
+
+def outside_reason(cloud: Cloud, name: str, regime: Regime, countries: frozenset[str]) -> Optional[str]:
+    """Why `name` (a region or GCS location) may not hold this regime's data, or None if it may."""
+    try:
+        location = locate(cloud, name)
+    except UnknownLocation as err:
+        return str(err)
+    if inside(location, countries):
+        return None
+    where = ", ".join(sorted(location.countries))
+    return f"'{name}' ({where}) is outside the {regime.value} boundary (allowed: {', '.join(sorted(countries))})"
+
+
+class ConfigError(ValueError):
+    """Invalid stack configuration; `str()` is one line per problem, each naming its key path."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class ResidencySettings(_Model):
+    """Overrides of the regime's default countries (DESIGN.md "Residency")."""
+
+    allowed_countries: Optional[list[Annotated[str, Field(pattern=ISO_COUNTRY)]]] = Field(
+        None, alias="allowedCountries", min_length=1
+    )
+    allow_adequacy: bool = Field(False, alias="allowAdequacy")
+
+
+class KubernetesSettings(_Model):
+    """Which cluster the stack deploys to. The kubeconfig itself is a secret (`obsfleet:kubeconfig`)."""
+
+    context: Optional[str] = None
+    namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "observability"
+
+
+class EdgeRef(_Model):
+    """An edge the hub onboards: it issues the edge's client certificate."""
+
+    name: Annotated[str, Field(pattern=DNS_LABEL)]
+    region: str
+    series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
+
+
+class Retention(_Model):
+    """Days each signal is kept at the hub (also the bound on GDPR erasure by expiry)."""
+
+    metrics: Annotated[int, Field(gt=0, le=3650)] = 30
+    logs: Annotated[int, Field(gt=0, le=3650)] = 30
+    traces: Annotated[int, Field(gt=0, le=3650)] = 14
+
+
+class Scale(_Model):
+    tier: Optional[Tier] = None
+
+
+class OidcProvider(_Model):
+    """The EKS cluster's IAM OIDC provider, for IRSA trust of the Tempo/Loki service accounts."""
+
+    arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$")]
+    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+
+
+class PkiSettings(_Model):
+    ca_validity_days: Annotated[int, Field(gt=0)] = Field(3650, alias="caValidityDays")
+    cert_validity_days: Annotated[int, Field(gt=1)] = Field(90, alias="certValidityDays")
+    early_renewal_days: Annotated[int, Field(gt=0)] = Field(30, alias="earlyRenewalDays")
+
+    @model_validator(mode="after")
+    def _renewal_inside_validity(self) -> "PkiSettings":
+        if self.early_renewal_days >= self.cert_validity_days:
+            raise ValueError(
+                f"earlyRenewalDays ({self.early_renewal_days}) must be less than certValidityDays "
+                f"({self.cert_validity_days})"
+            )
+        return self
+
+
+class Receiver(_Model):
+    """An Alertmanager receiver. `secret` names the secret config key holding its URL or routing key."""
+
+    name: Annotated[str, Field(pattern=DNS_LABEL)]
+    type: Literal["slack", "pagerduty", "webhook"]
+    secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
+    channel: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _fields_for_type(self) -> "Receiver":
+        if (self.type == "slack") != (self.channel is not None):
+            raise ValueError("channel: required for a slack receiver, and only for slack")
+        return self
+
+
+class Alerting(_Model):
+    receivers: list[Receiver] = Field(default_factory=list)
+
+    @field_validator("receivers")
+    @classmethod
+    def _unique_names(cls, receivers: list[Receiver]) -> list[Receiver]:
+        _unique([r.name for r in receivers], "receivers", "name")
+        return receivers
+
+
+class QueueOverrides(_Model):
+    """Remote-write `queue_config` fields that replace the sizing model's values."""
+
+    capacity: Optional[Annotated[int, Field(gt=0)]] = None
+    min_shards: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="minShards")
+    max_shards: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="maxShards")
+    max_samples_per_send: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="maxSamplesPerSend")
+    batch_send_deadline: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(
+        None, alias="batchSendDeadline"
+    )
+    min_backoff: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(None, alias="minBackoff")
+    max_backoff: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(None, alias="maxBackoff")
+    retry_on_rate_limit: Optional[bool] = Field(None, alias="retryOnRateLimit")
+
+
+class ClusterMesh(_Model):
+    """Cilium cluster-mesh identity of this cluster (ids are unique per mesh, 1..255)."""
+
+    id: Annotated[int, Field(ge=1, le=255)]
+
+
+class _Common(_Model):
+    role: Role
+    cloud: Cloud
+    region: str
+    regime: Regime
+    cluster: Annotated[str, Field(pattern=DNS_LABEL)]
+    project: Optional[Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]] = None
+    residency: ResidencySettings = ResidencySettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+
+    @property
+    def countries(self) -> frozenset[str]:
+        return regime_countries(self.regime, self.residency.allowed_countries, self.residency.allow_adequacy)
+
+    def _check_location(self, key: str, name: str) -> None:
+        reason = outside_reason(self.cloud, name, self.regime, self.countries)
+        if reason:
+            raise ValueError(f"{key}: {reason}")
+
+    @model_validator(mode="after")
+    def _common_checks(self) -> "_Common":
+        if self.residency.allow_adequacy and self.regime is not Regime.GDPR:
+            raise ValueError("residency.allowAdequacy: only the gdpr regime has adequacy decisions")
+        if self.cloud is Cloud.GCP and not self.project:
+            raise ValueError("project: required when cloud is gcp (the Google Cloud project id)")
+        if self.cloud is Cloud.AWS and self.project:
+            raise ValueError("project: only for cloud gcp")
+        self._check_location("region", self.region)
+        return self
+
+
+class HubSettings(_Common):
+    role: Literal[Role.HUB]
+    edges: list[EdgeRef] = Field(min_length=1)
+    retention: Retention = Retention()
+    domain: Annotated[str, Field(pattern=DNS_NAME, max_length=253)]
+    scale: Scale = Scale()
+    replica_region: Optional[str] = Field(None, alias="replicaRegion")
+    oidc_provider: Optional[OidcProvider] = Field(None, alias="oidcProvider")
+    pki: PkiSettings = PkiSettings()
+    alerting: Alerting = Alerting()
+
+    @field_validator("edges")
+    @classmethod
+    def _unique_edges(cls, edges: list[EdgeRef]) -> list[EdgeRef]:
+        _unique([e.name for e in edges], "edges", "name")
+        return edges
+
+    @model_validator(mode="after")
+    def _hub_checks(self) -> "HubSettings":
+        for i, edge in enumerate(self.edges):
+            self._check_location(f"edges[{i}].region", edge.region)
+        if self.replica_region is not None:
+            self._check_location("replicaRegion", self.replica_region)
+            if self.replica_region == self.region:
+                raise ValueError(f"replicaRegion: '{self.replica_region}' is the hub's own region")
+        if self.scale.tier is Tier.PROMETHEUS and len(self.edges) > MAX_PROMETHEUS_EDGES:
+            raise ValueError(
+                f"scale.tier: 'prometheus' cannot serve {len(self.edges)} edges "
+                f"(at most {MAX_PROMETHEUS_EDGES}); use 'mimir' or leave it unset"
+            )
+        if self.cloud is Cloud.AWS and self.oidc_provider is None:
+            raise ValueError("oidcProvider: required on aws (arn and url of the EKS cluster's OIDC provider, for IRSA)")
+        if self.cloud is Cloud.GCP and self.oidc_provider is not None:
+            raise ValueError("oidcProvider: only for cloud aws (gcp uses Workload Identity)")
+        return self
+
+    @property
+    def tier(self) -> Tier:
+        """Mimir when asked for, or when the fleet outgrows one Prometheus."""
+        if self.scale.tier is not None:
+            return self.scale.tier
+        return Tier.MIMIR if len(self.edges) > MAX_PROMETHEUS_EDGES else Tier.PROMETHEUS
+
+
+class EdgeSettings(_Common):
+    role: Literal[Role.EDGE]
+    hub_stack: Annotated[str, Field(pattern=STACK_NAME)] = Field(alias="hubStack")
+    series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(30, alias="scrapeIntervalSeconds")
+    buffer_hours: Annotated[float, Field(gt=0, le=72)] = Field(4.0, alias="bufferHours")
+    queue: QueueOverrides = QueueOverrides()
+    cluster_mesh: Optional[ClusterMesh] = Field(None, alias="clusterMesh")
+
+    @field_validator("buffer_hours", mode="before")
+    @classmethod
+    def _int_hours(cls, value: Any) -> Any:
+        # `bufferHours: 4` is an int in YAML; a float field accepting it is not a loss of strictness.
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Settings = Union[HubSettings, EdgeSettings]
+
+# Keys whose value is a plain string: the engine passes them verbatim, never JSON-decoded
+# (a cluster named `1234` or `true` stays a string).
+_STRING_KEYS = {"role", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion"}
+# Secret keys are read by the components with `require_secret`, never through these models.
+SECRET_KEYS = {"kubeconfig", "grafanaAdminPassword"}
+
+
+def _unique(names: list[str], key: str, field: str) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ValueError(f"[{i}].{field}: duplicate '{name}'")
+        seen.add(name)
+
+
+def parse(values: Mapping[str, Any], *, secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validate `obsfleet:` config (keys without the namespace) into hub or edge settings.
+
+    `secret_keys` are keys held as secrets (receiver URLs, passwords): they are not part of the
+    models; components read them with `require_secret`.
+    """
+    data = {k: v for k, v in values.items() if k not in SECRET_KEYS and k not in secret_keys}
+    role = data.get("role")
+    model: type[_Common]
+    if role == Role.HUB.value:
+        model = HubSettings
+    elif role == Role.EDGE.value:
+        model = EdgeSettings
+    else:
+        raise ConfigError(f"{NAMESPACE}:role: {_shown(role)} is not allowed (allowed: edge, hub)")
+    data = {k: _enum_value(k, v) for k, v in data.items()}
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None
+
+
+def _enum_value(key: str, value: Any) -> Any:
+    # Strict mode wants enum members; config gives strings. Convert only the known enum keys so a
+    # wrong value still fails with the list of allowed ones.
+    enums = {"role": Role, "cloud": Cloud, "regime": Regime}
+    if key in enums and isinstance(value, str) and value in {m.value for m in enums[key]}:
+        return enums[key](value)
+    if key == "scale" and isinstance(value, dict) and value.get("tier") in {t.value for t in Tier}:
+        return {**value, "tier": Tier(value["tier"])}
+    return value
+
+
+def _shown(value: Any) -> str:
+    return "missing" if value is None else repr(value)
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        path = _path(e["loc"])
+        message = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif e["type"] == "missing":
+            message = "required key is missing"
+        elif e["type"] == "enum" or e["type"] == "literal_error":
+            message = f"{e.get('input')!r} is not allowed ({message})"
+        elif "input" in e and e["type"] not in ("value_error", "assertion_error"):
+            message = f"{e['input']!r}: {message}"
+        # Model-level validators report their own key path at the front of the message.
+        if e["type"] == "value_error" and re.match(r"^[\[\]A-Za-z0-9_.]+: ", message):
+            sub, _, message = message.partition(": ")
+            path = _join(path, sub)
+        lines.append(f"{NAMESPACE}:{path}: {message}" if path else f"{NAMESPACE}: {message}")
+    return "\n".join(lines)
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part).startswith("function-") or str(part) in ("HubSettings", "EdgeSettings"):
+            continue
+        else:
+            path = _join(path, str(part))
+    return path
+
+
+def _join(path: str, sub: str) -> str:
+    if not path:
+        return sub
+    return path + sub if sub.startswith("[") else f"{path}.{sub}"
+
+
+def from_engine(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Settings from engine config (`project:key` -> string, objects as JSON)."""
+    values: dict[str, Any] = {}
+    prefix = f"{NAMESPACE}:"
+    for full_key, text in raw.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        values[key] = text if key in _STRING_KEYS else _decode(text)
+    secrets = frozenset(k[len(prefix):] for k in secret_keys if k.startswith(prefix))
+    return parse(values, secret_keys=secrets)
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def load() -> Settings:
+    """Settings of the running stack, from the engine's config."""
+    from pulumi.runtime import config
+
+    # The language host sets config either in the runtime map or in PULUMI_CONFIG; read both.
+    raw = {**config.get_config_env(), **config.CONFIG.get()}
+    secret = frozenset(config.get_config_secret_keys_env()) | {k for k in raw if config.is_config_secret(k)}
+    try:
+        return from_engine(raw, secret)
+    except ConfigError as err:
+        # RunError: the engine shows the message alone, without a Python traceback.
+        import pulumi
+
+        raise pulumi.RunError(str(err)) from None
+
+
+def required_secrets(settings: Settings) -> list[str]:
+    """Secret config keys the program reads with `require_secret` for these settings."""
+    if isinstance(settings, EdgeSettings):
+        return []
+    return ["grafanaAdminPassword", *(r.secret for r in settings.alerting.receivers)]

@@ -1,0 +1,46 @@
+"""Command dispatcher: each subcommand is a module with `add_arguments(parser)` and `run(args) -> int`.
+
+Exit codes (DESIGN.md): 0 clean, 1 mandatory policy violation, 2 bad input (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from review.errors import BadInput
+
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+
+COMMANDS = {
+    "preview": ("review.preview", "preview stacks under the Pulumi SDK's mocks, judge them with the policy pack"),
+    "audit": ("review.audit", "run the policy pack over a `pulumi stack export` file"),
+    "regions": ("review.regions_cmd", "list the region catalog: cloud region -> country -> regimes"),
+    "schema": ("review.schema", "print the JSON Schema of `obsfleet:` stack config (for editors)"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's usage errors are bad input too: exit 2
+        raise BadInput(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m review", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).add_arguments(command)
+        command.set_defaults(module=module)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return importlib.import_module(args.module).run(args)
+    except BadInput as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT

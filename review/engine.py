@@ -1,0 +1,176 @@
+"""Runs the real `__main__.py` for one stack under the Pulumi SDK's mocks and records what it declares.
+
+Each stack runs in a fresh `contextvars.Context` (the SDK keeps its settings, config and root
+stack in context variables), with config injected the way the engine does. Every registration
+is recorded from the request the SDK sends (type, name, parent, provider, dependencies, inputs),
+and the result is shaped like `pulumi stack export` (version 3) so it can be audited like one.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from review.errors import BadInput
+from review.mocks import FleetMocks
+from review.stacks import PROJECT, StackConfig, project_root
+
+SECRET = "[secret]"
+ROOT_TYPE = "pulumi:pulumi:Stack"
+UNKNOWN = rpc.UNKNOWN
+SIG = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+
+
+@dataclass
+class PreviewResult:
+    stack: str
+    resources: list[dict[str, Any]]
+    """Export-shaped resources, secrets masked."""
+    outputs: dict[str, Any]
+    """Stack outputs with real values (secrets included): what a StackReference sees."""
+    secret_outputs: frozenset[str]
+    seconds: float
+    config: StackConfig = field(repr=False)
+
+    def export(self) -> dict[str, Any]:
+        """The run as a `pulumi stack export` document (secret values replaced by "[secret]")."""
+        return {
+            "version": 3,
+            "deployment": {
+                "manifest": {"time": "", "magic": "", "version": f"pulumi-python-sdk offline review"},
+                "resources": self.resources,
+            },
+        }
+
+    @property
+    def masked_outputs(self) -> dict[str, Any]:
+        return {k: SECRET if k in self.secret_outputs else v for k, v in self.outputs.items()}
+
+
+def mask(value: Any) -> Any:
+    """Replace secret-wrapped values in a deserialised-from-Struct tree by "[secret]"."""
+    if isinstance(value, dict):
+        if value.get(SIG) == SECRET_SIG:
+            return SECRET
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Structs carry every number as a double
+    return value
+
+
+class RecordingMonitor(sdk_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping each registration's request in declaration order."""
+
+    def __init__(self, mocks: sdk_mocks.Mocks):
+        super().__init__(mocks)
+        self.records: list[dict[str, Any]] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        self._record(request, request.object, response.urn, response.id, custom=request.custom)
+        return response
+
+    def ReadResource(self, request):  # noqa: N802
+        response = super().ReadResource(request)
+        self._record(request, request.properties, response.urn, request.id, custom=True)
+        return response
+
+    def _record(self, request: Any, properties: Any, urn: str, resource_id: str, *, custom: bool) -> None:
+        inputs = mask(json_format.MessageToDict(properties))
+        registration = self.resources.get(urn)
+        outputs = dict(registration.state) if registration else {}
+        for name in getattr(request, "additionalSecretOutputs", []):
+            if name in outputs:
+                outputs[name] = SECRET
+        record: dict[str, Any] = {
+            "urn": urn,
+            "custom": bool(custom),
+            "type": request.type,
+            "inputs": inputs,
+            "outputs": mask(_plain(outputs)),
+            "parent": request.parent or None,
+        }
+        if custom:
+            record["id"] = resource_id
+        provider = getattr(request, "provider", "")
+        if provider:
+            record["provider"] = provider
+        dependencies = list(getattr(request, "dependencies", []))
+        if dependencies:
+            record["dependencies"] = dependencies
+        property_dependencies = {
+            key: list(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items() if deps.urns
+        }
+        if property_dependencies:
+            record["propertyDependencies"] = property_dependencies
+        self.records.append({k: v for k, v in record.items() if v is not None})
+
+
+def _plain(value: Any) -> Any:
+    """Mock state may hold SDK objects (resource refs); keep the JSON-able shape of it."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _resolve(output: Any) -> tuple[Any, bool]:
+    out = pulumi.Output.from_input(output)
+    return _sync_await(out.future(with_unknowns=True)), bool(_sync_await(out.is_secret()))
+
+
+def _run(stack: StackConfig, references: Mapping[str, tuple[dict[str, Any], frozenset[str]]], root: Path) -> PreviewResult:
+    started = time.perf_counter()
+    monitor = RecordingMonitor(FleetMocks(references))
+    pulumi.runtime.set_all_config(stack.engine_config, sorted(stack.secret_keys))
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack.name, preview=True, monitor=monitor)
+    program = str(root / "__main__.py")
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+    stack_resource = get_root_resource()
+    outputs: dict[str, Any] = {}
+    secret: set[str] = set()
+    for name, value in getattr(stack_resource, "outputs", {}).items():
+        outputs[name], is_secret = _resolve(value)
+        if is_secret:
+            secret.add(name)
+    root_urn = f"urn:pulumi:{stack.name}::{PROJECT}::{ROOT_TYPE}::{PROJECT}-{stack.name}"
+    root_record = {
+        "urn": root_urn,
+        "custom": False,
+        "type": ROOT_TYPE,
+        "outputs": {k: SECRET if k in secret else _plain(v) for k, v in outputs.items()},
+    }
+    resources = [root_record] + [r for r in monitor.records if r["type"] != ROOT_TYPE]
+    return PreviewResult(stack.name, resources, outputs, frozenset(secret), time.perf_counter() - started, stack)
+
+
+def preview(
+    stack: StackConfig,
+    references: Mapping[str, tuple[dict[str, Any], frozenset[str]]] | None = None,
+    root: Path | None = None,
+) -> PreviewResult:
+    """Preview one stack; `references` maps stack name -> (outputs, secret output names)."""
+    try:
+        return contextvars.Context().run(_run, stack, references or {}, root or project_root())
+    except (pulumi.RunError, ValueError) as err:
+        # Errors the program raises on purpose (residency, hub mismatch) are bad input, not crashes.
+        message = "; ".join(str(err).splitlines())
+        raise BadInput(f"Pulumi.{stack.name}.yaml: {message}") from None

@@ -1,0 +1,117 @@
+"""What the cloud would answer: provider-computed outputs for resources declared under SDK mocks.
+
+Each resource type that has outputs the program reads (ARNs, names, PEMs, stack-reference
+outputs) gets them from a function registered in `COMPUTED`; anything else echoes its inputs, as
+a provider would for plain arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Mapping, Optional
+
+import pulumi
+
+ACCOUNT = "123456789012"
+
+Computed = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
+COMPUTED: dict[str, Computed] = {}
+
+
+def computes(*types: str) -> Callable[[Computed], Computed]:
+    def register(fn: Computed) -> Computed:
+        for type_ in types:
+            COMPUTED[type_] = fn
+        return fn
+
+    return register
+
+
+def physical_name(name: str, length: int = 7) -> str:
+    """Pulumi's auto-naming: logical name plus a random-looking (here: stable) suffix."""
+    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:length]}"
+
+
+def _region(args: pulumi.runtime.MockResourceArgs) -> str:
+    return str(args.inputs.get("region") or "eu-central-1")
+
+
+@computes("aws:s3/bucket:Bucket")
+def _s3_bucket(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    bucket = args.inputs.get("bucket") or physical_name(args.name)
+    return {
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{_region(args)}.amazonaws.com",
+    }
+
+
+@computes("aws:kms/key:Key")
+def _kms_key(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    key_id = hashlib.sha256(args.name.encode()).hexdigest()[:32]
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{_region(args)}:{ACCOUNT}:key/{key_id}"}
+
+
+@computes("aws:iam/role:Role", "aws:iam/policy:Policy")
+def _iam(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    kind = "role" if args.typ.endswith("Role") else "policy"
+    name = args.inputs.get("name") or physical_name(args.name)
+    return {"name": name, "arn": f"arn:aws:iam::{ACCOUNT}:{kind}/{name}"}
+
+
+@computes("gcp:storage/bucket:Bucket")
+def _gcs_bucket(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    name = args.inputs.get("name") or physical_name(args.name)
+    return {"name": name, "url": f"gs://{name}", "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}"}
+
+
+@computes("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey")
+def _gcp_kms(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    parent = args.inputs.get("keyRing") or f"projects/mock/locations/{args.inputs.get('location', 'global')}"
+    kind = "cryptoKeys" if args.typ.endswith("CryptoKey") else "keyRings"
+    return {"id": f"{parent}/{kind}/{args.inputs.get('name', args.name)}"}
+
+
+@computes("gcp:serviceaccount/account:Account")
+def _gcp_service_account(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    account = args.inputs.get("accountId", args.name)
+    project = args.inputs.get("project", "mock-project")
+    email = f"{account}@{project}.iam.gserviceaccount.com"
+    return {"email": email, "name": f"projects/{project}/serviceAccounts/{email}", "member": f"serviceAccount:{email}"}
+
+
+class FleetMocks(pulumi.runtime.Mocks):
+    """Mocks for one stack's preview; `stack_outputs` answers its StackReferences."""
+
+    def __init__(self, stack_outputs: Mapping[str, tuple[dict[str, Any], frozenset[str]]]):
+        self.stack_outputs = stack_outputs
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.name, self._stack_reference(args.inputs.get("name") or args.name)
+        state = dict(args.inputs)
+        compute = COMPUTED.get(args.typ)
+        if compute:
+            state.update(compute(args))
+        resource_id = args.resource_id or state.get("bucket") or state.get("name") or physical_name(args.name)
+        return str(resource_id) if not isinstance(resource_id, str) else resource_id, state
+
+    def _stack_reference(self, fully_qualified: str) -> dict[str, Any]:
+        short = fully_qualified.split("/")[-1]
+        if short not in self.stack_outputs:
+            # The engine's own answer for a stack that does not exist.
+            raise Exception(f"unknown stack '{fully_qualified}': preview it first or check obsfleet:hubStack")
+        outputs, secret = self.stack_outputs[short]
+        return {"name": fully_qualified, "outputs": outputs, "secretOutputNames": sorted(secret)}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}, None
+        if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+            project = args.args.get("project", "mock-project")
+            email = f"service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
+            return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": project}, None
+        if args.token == "gcp:organizations/getProject:getProject":
+            return {"number": "000000000000", "projectId": args.args.get("projectId", "mock-project")}, None
+        return {}, None

@@ -1,0 +1,128 @@
+"""The example stacks on disk: `Pulumi.<stack>.yaml` read the way the Pulumi CLI reads them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components import settings as config
+from components.settings import ConfigError, EdgeSettings, Settings
+from review.errors import BadInput
+
+PROJECT = "obsfleet"
+# Secrets are never in the example files; offline, the program gets clearly fake stand-ins.
+FAKE_SECRET = "offline-review-fake-{key}"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    name: str
+    path: Path
+    settings: Settings
+    engine_config: dict[str, str]
+    """`project:key` -> string, as the engine hands config to the program (objects as JSON)."""
+    secret_keys: frozenset[str]
+
+    @property
+    def is_hub(self) -> bool:
+        return not isinstance(self.settings, EdgeSettings)
+
+    @property
+    def hub(self) -> str | None:
+        """The stack this edge ships to (its short name in this project)."""
+        if isinstance(self.settings, EdgeSettings):
+            return hub_stack_name(self.settings.hub_stack, self.name)
+        return None
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def stack_names(root: Path | None = None) -> list[str]:
+    root = root or project_root()
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def hub_stack_name(fully_qualified: str, edge: str) -> str:
+    _org, project, stack = fully_qualified.split("/")
+    if project != PROJECT:
+        raise BadInput(
+            f"Pulumi.{edge}.yaml: obsfleet:hubStack '{fully_qualified}' is not a stack of project {PROJECT}"
+        )
+    return stack
+
+
+def load(name: str, root: Path | None = None) -> StackConfig:
+    """Read and validate `Pulumi.<name>.yaml`; any problem is BadInput naming the file and key."""
+    root = root or project_root()
+    path = root / f"Pulumi.{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(stack_names(root)) or "none"
+        raise BadInput(f"unknown stack '{name}' (no {path.name}; stacks: {known})")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise BadInput(f"{path.name}:{where}: not valid YAML: {problem}") from None
+    values = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(values, dict):
+        raise BadInput(f"{path.name}: no `config:` mapping")
+    engine_config, secret_keys = engine_view(values)
+    try:
+        settings = config.from_engine(engine_config, secret_keys)
+    except ConfigError as err:
+        raise BadInput(f"{path.name}: " + "; ".join(str(err).splitlines())) from None
+    for key in config.required_secrets(settings):
+        full = f"{PROJECT}:{key}"
+        if full not in engine_config:
+            engine_config[full] = FAKE_SECRET.format(key=key)
+            secret_keys |= {full}
+    return StackConfig(name, path, settings, engine_config, frozenset(secret_keys))
+
+
+def engine_view(values: dict[str, Any]) -> tuple[dict[str, str], frozenset[str]]:
+    """Config as the engine passes it: scalars as strings, objects as JSON; `secure:` values secret."""
+    engine: dict[str, str] = {}
+    secret: set[str] = set()
+    for key, value in values.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Ciphertext only the stack's secrets provider can read: stand in a fake, keep it secret.
+            engine[key] = FAKE_SECRET.format(key=key.split(":", 1)[-1])
+            secret.add(key)
+        elif isinstance(value, (dict, list)):
+            engine[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            engine[key] = "true" if value else "false"
+        else:
+            engine[key] = "" if value is None else str(value)
+    return engine, frozenset(secret)
+
+
+def ordered(names: list[str], root: Path | None = None) -> list[StackConfig]:
+    """The stacks to preview for `names`: each edge's hub first, every stack once."""
+    result: dict[str, StackConfig] = {}
+
+    def visit(name: str, wanted_by: str | None) -> None:
+        if name in result:
+            return
+        try:
+            stack = load(name, root)
+        except BadInput as err:
+            if wanted_by is None:
+                raise
+            raise BadInput(f"Pulumi.{wanted_by}.yaml: obsfleet:hubStack: {err}") from None
+        if stack.hub:
+            visit(stack.hub, name)
+        result[name] = stack
+
+    for name in names:
+        visit(name, None)
+    hubs = [s for s in result.values() if s.is_hub]
+    return hubs + [s for s in result.values() if not s.is_hub]
