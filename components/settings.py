@@ -294,6 +294,9 @@ def parse(values: Mapping[str, Any], *, secret_keys: frozenset[str] = frozenset(
         raise ConfigError(_describe(err)) from None
 
 
+_ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in (Role, Cloud, Regime, Tier)}
+
+
 def _enum_value(key: str, value: Any) -> Any:
     # Strict mode wants enum members; config gives strings. Convert only the known enum keys so a
     # wrong value still fails with the list of allowed ones.
@@ -318,8 +321,12 @@ def _describe(err: ValidationError) -> str:
             message = "unknown key"
         elif e["type"] == "missing":
             message = "required key is missing"
-        elif e["type"] == "enum" or e["type"] == "literal_error":
-            message = f"{e.get('input')!r} is not allowed ({message})"
+        elif e["type"] == "is_instance_of" and e.get("ctx", {}).get("class") in _ENUMS:
+            allowed = ", ".join(sorted(m.value for m in _ENUMS[e["ctx"]["class"]]))
+            message = f"{e['input']!r} is not allowed (allowed: {allowed})"
+        elif e["type"] == "literal_error":
+            allowed = re.findall(r"'([^']*)'", e["ctx"]["expected"])
+            message = f"{e['input']!r} is not allowed (allowed: {', '.join(sorted(allowed))})"
         elif "input" in e and e["type"] not in ("value_error", "assertion_error"):
             message = f"{e['input']!r}: {message}"
         # Model-level validators report their own key path at the front of the message.

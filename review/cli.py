@@ -27,19 +27,27 @@ class _Parser(argparse.ArgumentParser):
         raise BadInput(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m review", description=__doc__.splitlines()[0])
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The CLI parser; only `command`'s module is imported (the others are listed, not loaded)."""
+    parser = _Parser(
+        prog="python -m review",
+        description="obsfleet offline review (no cloud credentials needed).",
+        epilog="exit codes: 0 clean, 1 mandatory policy violation, 2 bad input",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(command)
-        command.set_defaults(module=module)
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            importlib.import_module(module).add_arguments(child)
+        child.set_defaults(module=module)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        command = next((a for a in argv if not a.startswith("-")), None)
+        args = build_parser(command).parse_args(argv)
         return importlib.import_module(args.module).run(args)
     except BadInput as err:
         print(f"error: {err}", file=sys.stderr)

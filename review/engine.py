@@ -13,7 +13,7 @@ import runpy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pulumi
 from google.protobuf import json_format
@@ -137,29 +137,47 @@ def _resolve(output: Any) -> tuple[Any, bool]:
     return _sync_await(out.future(with_unknowns=True)), bool(_sync_await(out.is_secret()))
 
 
-def _run(stack: StackConfig, references: Mapping[str, tuple[dict[str, Any], frozenset[str]]], root: Path) -> PreviewResult:
-    started = time.perf_counter()
+@dataclass
+class Recording:
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+    secret_outputs: frozenset[str]
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+    references: Mapping[str, tuple[dict[str, Any], frozenset[str]]] | None = None,
+) -> Recording:
+    """Run `program` as stack `stack` of this project under mocks, in a fresh context; record it.
+
+    Tests use this to exercise one component without the whole stack program.
+    """
+    return contextvars.Context().run(_record_run, program, stack, dict(config or {}), sorted(secret_keys), references or {})
+
+
+def _record_run(program, stack, config, secret_keys, references) -> Recording:
     monitor = RecordingMonitor(FleetMocks(references))
-    pulumi.runtime.set_all_config(stack.engine_config, sorted(stack.secret_keys))
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack.name, preview=True, monitor=monitor)
-    program = str(root / "__main__.py")
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
-    stack_resource = get_root_resource()
+    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    _sync_await(run_pulumi_func(program))
     outputs: dict[str, Any] = {}
     secret: set[str] = set()
-    for name, value in getattr(stack_resource, "outputs", {}).items():
+    for name, value in getattr(get_root_resource(), "outputs", {}).items():
         outputs[name], is_secret = _resolve(value)
         if is_secret:
             secret.add(name)
-    root_urn = f"urn:pulumi:{stack.name}::{PROJECT}::{ROOT_TYPE}::{PROJECT}-{stack.name}"
     root_record = {
-        "urn": root_urn,
+        "urn": f"urn:pulumi:{stack}::{PROJECT}::{ROOT_TYPE}::{PROJECT}-{stack}",
         "custom": False,
         "type": ROOT_TYPE,
         "outputs": {k: SECRET if k in secret else _plain(v) for k, v in outputs.items()},
     }
     resources = [root_record] + [r for r in monitor.records if r["type"] != ROOT_TYPE]
-    return PreviewResult(stack.name, resources, outputs, frozenset(secret), time.perf_counter() - started, stack)
+    return Recording(resources, outputs, frozenset(secret))
 
 
 def preview(
@@ -168,9 +186,25 @@ def preview(
     root: Path | None = None,
 ) -> PreviewResult:
     """Preview one stack; `references` maps stack name -> (outputs, secret output names)."""
+    program = str((root or project_root()) / "__main__.py")
+    started = time.perf_counter()
     try:
-        return contextvars.Context().run(_run, stack, references or {}, root or project_root())
+        recording = run_program(
+            lambda: runpy.run_path(program, run_name="__main__"),
+            stack=stack.name,
+            config=stack.engine_config,
+            secret_keys=stack.secret_keys,
+            references=references,
+        )
     except (pulumi.RunError, ValueError) as err:
         # Errors the program raises on purpose (residency, hub mismatch) are bad input, not crashes.
         message = "; ".join(str(err).splitlines())
         raise BadInput(f"Pulumi.{stack.name}.yaml: {message}") from None
+    return PreviewResult(
+        stack.name,
+        recording.resources,
+        recording.outputs,
+        recording.secret_outputs,
+        time.perf_counter() - started,
+        stack,
+    )

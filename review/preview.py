@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from review import engine, stacks
 from review.errors import BadInput
@@ -20,14 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml in the project, hubs first")
     parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                         help="where to write <stack>.json (stack-export shape) (default: out)")
+    parser.add_argument("--stacks-dir", type=Path, default=None, metavar="DIR",
+                        help="directory holding the Pulumi.<stack>.yaml files (default: the project root)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only errors")
 
 
-def preview_fleet(names: list[str], *, progress=None) -> list[engine.PreviewResult]:
+def preview_fleet(
+    names: list[str], *, progress: Callable[[str], None] | None = None, stacks_dir: Path | None = None
+) -> list[engine.PreviewResult]:
     """Preview `names` (and the hubs they reference), hubs first; edges see their hub's outputs."""
     results: list[engine.PreviewResult] = []
     references: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
-    for stack in stacks.ordered(names):
+    for stack in stacks.ordered(names, stacks_dir):
         result = engine.preview(stack, references)
         references[stack.name] = (result.outputs, result.secret_outputs)
         results.append(result)
@@ -54,11 +58,11 @@ def write_exports(results: list[engine.PreviewResult], out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    names = stacks.stack_names() if args.all else args.stack
+    names = stacks.stack_names(args.stacks_dir) if args.all else args.stack
     if not names:
-        raise BadInput("no Pulumi.<stack>.yaml in the project")
+        raise BadInput(f"no Pulumi.<stack>.yaml in {args.stacks_dir or 'the project'}")
     say = None if args.quiet else (lambda line: print(line, flush=True))
-    results = preview_fleet(names, progress=say)
+    results = preview_fleet(names, progress=say, stacks_dir=args.stacks_dir)
     write_exports(results, args.out)
     if say:
         say(f"previewed {len(results)} stacks; exports in {args.out}/")

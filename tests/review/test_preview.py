@@ -1,0 +1,127 @@
+"""`python -m review preview`: the real program under mocks, exports, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from review import engine
+from review.cli import main
+from review.stacks import project_root, stack_names
+
+EXAMPLES = ["edge-ap-southeast", "edge-eu", "edge-eu-north", "edge-us-west", "hub", "hub-ap", "hub-us"]
+BUILTIN = ("pulumi:pulumi:", "pulumi:providers:")
+
+
+def test_every_example_stack_is_there() -> None:
+    assert stack_names() == EXAMPLES
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_stack_has_its_components(fleet: dict[str, engine.PreviewResult], name: str) -> None:
+    types = {r["type"] for r in fleet[name].resources}
+    role = "obsfleet:index:HubStack" if name.startswith("hub") else "obsfleet:index:EdgeAgent"
+    assert {"obsfleet:index:ResidencyBoundary", role} <= types
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_custom_resource_sits_under_a_component(fleet: dict[str, engine.PreviewResult], name: str) -> None:
+    by_urn = {r["urn"]: r for r in fleet[name].resources}
+    for record in fleet[name].resources:
+        if record["custom"]:
+            parent = by_urn[record["parent"]]
+            assert parent["type"].startswith("obsfleet:index:"), record["urn"]
+
+
+def test_edge_sees_its_hubs_outputs(fleet: dict[str, engine.PreviewResult]) -> None:
+    for edge, hub in [("edge-eu", "hub"), ("edge-us-west", "hub-us"), ("edge-ap-southeast", "hub-ap")]:
+        assert fleet[edge].outputs["remoteWriteUrl"] == fleet[hub].outputs["remoteWriteUrl"]
+        assert fleet[edge].outputs["regime"] == fleet[hub].outputs["regime"]
+
+
+def test_export_has_the_stack_export_shape(fleet: dict[str, engine.PreviewResult]) -> None:
+    export = fleet["hub"].export()
+    assert export["version"] == 3
+    resources = export["deployment"]["resources"]
+    assert resources[0]["type"] == "pulumi:pulumi:Stack"
+    assert all({"urn", "type", "custom"} <= set(r) for r in resources)
+    assert all("id" in r for r in resources if r["custom"])
+    json.dumps(export)  # serialisable as written to out/
+
+
+def test_preview_one_edge_previews_its_hub_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--stack", "edge-eu", "--out", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("hub: ") and lines[1].startswith("edge-eu: ")
+    assert sorted(p.name for p in tmp_path.glob("*.json") if not p.name.startswith("report")) == ["edge-eu.json", "hub.json"]
+    assert json.loads((tmp_path / "edge-eu.json").read_text())["version"] == 3
+
+
+def _mutate(stacks_dir: Path, stack: str, change: dict) -> None:
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    for key, value in change.items():
+        if value is None:
+            document["config"].pop(key, None)
+        else:
+            document["config"][key] = value
+    path.write_text(yaml.safe_dump(document))
+
+
+BAD_CONFIG = [
+    ("hub", {"obsfleet:retention": {"metrics": "thirty"}}, "obsfleet:retention.metrics: 'thirty': Input should be a valid integer"),
+    ("hub", {"obsfleet:retentionDays": 30}, "obsfleet:retentionDays: unknown key"),
+    ("hub", {"obsfleet:regime": "hipaa"}, "obsfleet:regime: 'hipaa' is not allowed (allowed: ccpa, gdpr, pdpa)"),
+    ("hub", {"obsfleet:edges": [{"name": "edge-eu", "region": "eu-west-1"}, {"name": "edge-eu", "region": "eu-north-1"}]},
+     "obsfleet:edges[1].name: duplicate 'edge-eu'"),
+    ("hub", {"obsfleet:domain": None}, "obsfleet:domain: required key is missing"),
+    ("hub", {"obsfleet:edges": []}, "obsfleet:edges: []: List should have at least 1 item"),
+    ("hub", {"obsfleet:retention": {"logs": -7}}, "obsfleet:retention.logs: -7: Input should be greater than 0"),
+    ("hub", {"obsfleet:region": "us-east-1"}, "obsfleet:region: 'us-east-1' (US) is outside the gdpr boundary (allowed: AT, BE"),
+    ("hub", {"obsfleet:edges": [{"name": "edge-uk", "region": "eu-west-2"}]},
+     "obsfleet:edges[0].region: 'eu-west-2' (GB) is outside the gdpr boundary"),
+    ("hub-ap", {"obsfleet:project": None}, "obsfleet:project: required when cloud is gcp"),
+    ("edge-eu", {"obsfleet:bufferHours": "four"}, "obsfleet:bufferHours: 'four': Input should be a valid number"),
+    ("edge-eu", {"obsfleet:role": "spoke"}, "obsfleet:role: 'spoke' is not allowed (allowed: edge, hub)"),
+    ("edge-eu", {"obsfleet:hubStack": "acme/other/hub"}, "obsfleet:hubStack 'acme/other/hub' is not a stack of project obsfleet"),
+    ("edge-eu", {"obsfleet:hubStack": "acme/obsfleet/hub-eu"}, "unknown stack 'hub-eu'"),
+    ("edge-eu", {"obsfleet:clusterMesh": {"id": 0}}, "obsfleet:clusterMesh.id: 0: Input should be greater than or equal to 1"),
+]
+
+
+@pytest.mark.parametrize(("stack", "change", "message"), BAD_CONFIG)
+def test_bad_config_is_exit_2_with_the_key_path(
+    stacks_dir: Path, capsys: pytest.CaptureFixture[str], stack: str, change: dict, message: str
+) -> None:
+    _mutate(stacks_dir, stack, change)
+    assert main(["preview", "--stack", stack, "--stacks-dir", str(stacks_dir), "--out", str(stacks_dir / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert f"Pulumi.{stack}.yaml" in err or "unknown stack" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (stacks_dir / "out").exists(), "nothing is written when the input is bad"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("config:\n  obsfleet:role: [hub\n", "Pulumi.hub.yaml: line 3: not valid YAML"),
+        ("just a string\n", "Pulumi.hub.yaml: no `config:` mapping"),
+    ],
+)
+def test_unreadable_stack_file_is_exit_2(stacks_dir: Path, capsys: pytest.CaptureFixture[str], content: str, message: str) -> None:
+    (stacks_dir / "Pulumi.hub.yaml").write_text(content)
+    assert main(["preview", "--stack", "hub", "--stacks-dir", str(stacks_dir)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_stack_and_bad_flags_are_exit_2_without_traceback() -> None:
+    for args in (["preview", "--stack", "nope"], ["preview"], ["frobnicate"]):
+        done = subprocess.run([sys.executable, "-m", "review", *args], cwd=project_root(), capture_output=True, text=True)
+        assert done.returncode == 2, args
+        assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
