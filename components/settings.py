@@ -68,6 +68,13 @@ class ResidencySettings(_Model):
     )
     allow_adequacy: bool = Field(False, alias="allowAdequacy")
 
+    @field_validator("allowed_countries")
+    @classmethod
+    def _iso_codes(cls, codes: Optional[list[str]]) -> Optional[list[str]]:
+        if codes is not None:
+            regime_countries(Regime.GDPR, codes)  # the catalog's own check of each code
+        return codes
+
 
 class KubernetesSettings(_Model):
     """Which cluster the stack deploys to. The kubeconfig itself is a secret (`obsfleet:kubeconfig`)."""
