@@ -1,17 +1,51 @@
-"""EdgeAgent: one cluster's Prometheus agent and OpenTelemetry Collector, shipping to its hub."""
+"""EdgeAgent: one cluster's Prometheus agent and OpenTelemetry Collector, shipping to its hub.
+
+Everything the edge needs from its hub comes through a StackReference. The hub's regime is only
+known once the reference resolves, so the check runs inside an `apply`; every resource here takes
+an input gated on that check, so an edge pointed at another jurisdiction's hub declares nothing
+(the program fails with the check's message instead).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterable, Optional, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import edge_sizing
+from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, release
+from components.pki import EdgeCredentials, EdgeCredentialsArgs
 from components.residency import ResidencyBoundary
-from components.settings import EdgeSettings
+from components.settings import ConfigError, EdgeSettings
+from components.values.edge_cilium import cilium_values
+from components.values.edge_collector import collector_values
+from components.values.edge_prometheus import kube_prometheus_stack_values
 
 TYPE = "obsfleet:index:EdgeAgent"
+MESH_NAMESPACE = "kube-system"
+"""Cilium runs where the cluster's CNI runs."""
+REQUIRED_HUB_OUTPUTS = ("regime", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", "edgeCredentials")
+"""What an edge reads from its hub (DESIGN.md "Stack outputs")."""
+
+T = TypeVar("T")
+
+
+class HubError(pulumi.RunError):
+    """The hub stack cannot take this edge: another jurisdiction's hub, or one without the outputs edges need."""
+
+
+def check_hub(edge: str, edge_regime: str, hub_stack: str, exported: Iterable[str], hub_regime: Any) -> str:
+    """The hub's regime if the hub exports what an edge needs and shares the edge's regime."""
+    hub = hub_stack.split("/")[-1]
+    names = set(exported)
+    missing = [name for name in REQUIRED_HUB_OUTPUTS if name not in names]
+    if missing:
+        raise HubError(f"stack {hub} exports no {', '.join(missing)}: update the hub before its edges")
+    if hub_regime != edge_regime:
+        raise HubError(f"{edge} ({edge_regime}) cannot ship to {hub} ({hub_regime})")
+    return hub_regime
 
 
 @dataclass(frozen=True)
@@ -25,25 +59,89 @@ class EdgeAgentArgs:
 class EdgeAgent(pulumi.ComponentResource):
     cluster: pulumi.Output[str]
     regime: pulumi.Output[str]
+    """The edge's regime, once the hub was found to share it."""
     hub_stack: pulumi.Output[str]
     remote_write_url: pulumi.Output[str]
+    sizing: edge_sizing.EdgeSizing
+    """Queue config, resources and WAL volume of the agent (components/edge_sizing.py)."""
 
     def __init__(self, name: str, args: EdgeAgentArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(TYPE, name, None, opts)
         settings = args.settings
-        self.hub = pulumi.StackReference(f"{name}-hub", stack_name=settings.hub_stack, opts=pulumi.ResourceOptions(parent=self))
+        # Bad config fails before anything is declared.
+        try:
+            self.sizing = edge_sizing.for_settings(settings)
+            mesh_values = cilium_values(settings) if settings.cluster_mesh is not None else None
+        except ConfigError as err:
+            raise pulumi.RunError(str(err)) from None
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.hub = pulumi.StackReference(f"{name}-hub", stack_name=settings.hub_stack, opts=child)
+        # Output names are not sensitive, even when the engine marks the whole outputs map secret.
+        exported = pulumi.Output.unsecret(self.hub.outputs.apply(lambda outputs: sorted(outputs or {})))
+        verified = pulumi.Output.all(exported, self.hub.get_output("regime")).apply(
+            lambda v: check_hub(settings.cluster, settings.regime.value, settings.hub_stack, v[0], v[1])
+        )
+
+        def gated(value: pulumi.Input[T]) -> pulumi.Output[T]:
+            # Secretness comes from `value` alone: gating a secret keeps it secret, and nothing else becomes one.
+            return pulumi.Output.all(verified, value).apply(lambda both: both[1])
+
+        remote_write_url = gated(self.hub.get_output("remoteWriteUrl"))
+        otlp_endpoint = gated(self.hub.get_output("otlpEndpoint"))
+        loki_push_url = gated(self.hub.get_output("lokiPushUrl"))
+
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=settings.kubernetes.namespace,
+                name=gated(settings.kubernetes.namespace),
                 labels={"data-residency": settings.regime.value},
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
+        namespace = self.namespace.metadata.name
+        self.credentials = EdgeCredentials(
+            f"{name}-credentials",
+            EdgeCredentialsArgs(
+                cluster=settings.cluster,
+                hub_stack=settings.hub_stack,
+                ca_cert=gated(self.hub.get_output("caCert")),
+                edge_credentials=gated(self.hub.get_output("edgeCredentials")),
+                namespace=namespace,
+            ),
+            opts=child,
+        )
+        tls_secret = self.credentials.secret_name
+        sizing = self.sizing
+
+        self.metrics = release(
+            f"{name}-metrics",
+            KUBE_PROMETHEUS_STACK,
+            namespace,
+            pulumi.Output.all(remote_write_url, tls_secret).apply(
+                lambda v: kube_prometheus_stack_values(settings, sizing, v[0], v[1])
+            ),
+            parent=self,
+            depends_on=[self.credentials],
+        )
+        self.collector = release(
+            f"{name}-collector",
+            OPENTELEMETRY_COLLECTOR,
+            namespace,
+            pulumi.Output.all(otlp_endpoint, loki_push_url, tls_secret).apply(
+                lambda v: collector_values(settings, v[0], v[1], v[2])
+            ),
+            parent=self,
+            depends_on=[self.credentials],
+        )
+        self.mesh: Optional[k8s.helm.v3.Release] = None
+        if mesh_values is not None:
+            self.mesh = release(f"{name}-mesh", CILIUM, gated(MESH_NAMESPACE), mesh_values, parent=self)
+
         self.cluster = pulumi.Output.from_input(settings.cluster)
-        self.regime = pulumi.Output.from_input(settings.regime.value)
+        self.regime = verified
         self.hub_stack = pulumi.Output.from_input(settings.hub_stack)
-        self.remote_write_url = self.hub.require_output("remoteWriteUrl")
+        self.remote_write_url = remote_write_url
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:

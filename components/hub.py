@@ -1,18 +1,79 @@
-"""HubStack: the jurisdiction's hub, receiving everything its edges send."""
+"""HubStack: the jurisdiction's hub, receiving everything its edges send and watching the fleet.
+
+What it declares (all inside the boundary, through its providers):
+- the fleet PKI (CA, ingest server certificate, one client certificate per edge) and, in the
+  Prometheus tier, the hub's own "reader" client certificate for in-cluster readers of the
+  mTLS-only Prometheus (Grafana, its self-scrape, its probe bridge);
+- hardened buckets for traces and logs (and Mimir's blocks in the scale tier);
+- Helm releases: kube-prometheus-stack (receiver or meta-monitor, Alertmanager, meta rules),
+  mimir-distributed (scale tier), tempo or tempo-distributed, loki, grafana, external-dns;
+- Secrets the charts reference by name: Alertmanager's config (receiver URLs/keys from secret
+  config), Grafana's admin password;
+- one LoadBalancer Service per ingest hostname, TLS passed through to the pods that verify the
+  client certificates (components/values/hub_common.py), named in DNS by ExternalDNS.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Optional
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+import pulumi_tls as tls
 
-from components.endpoints import ingest_endpoints
+from components import charts, hub_sizing
+from components.alerting import CONFIG_KEY, alertmanager_config, render
+from components.endpoints import IngestEndpoints, ingest_endpoints
+from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file
+from components.pki import (
+    CA_CERT,
+    CA_SECRET,
+    CLIENT_USES,
+    KEY_ALGORITHM,
+    KEY_CURVE,
+    ORGANIZATION,
+    SERVER_SECRET,
+    TLS_CERT,
+    TLS_KEY,
+    FleetPki,
+    FleetPkiArgs,
+    edge_uri,
+)
+from components.regions import Cloud
 from components.residency import ResidencyBoundary
-from components.settings import HubSettings
+from components.settings import HubSettings, Tier
+from components.storage import ObjectStore, Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id
+from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
+from components.values.hub_common import FRONT_DOOR_PORT, LOKI, MIMIR, TEMPO, HubTls, ingest_labels, service_url
+from components.values.hub_external_dns import SERVICE_ACCOUNT as EXTERNAL_DNS_ACCOUNT
+from components.values.hub_external_dns import external_dns_values
 
 TYPE = "obsfleet:index:HubStack"
+
+READER_SECRET = "obsfleet-hub-reader-tls"
+ALERTMANAGER_SECRET = "obsfleet-alertmanager-config"
+GRAFANA_ADMIN_SECRET = "obsfleet-grafana-admin"
+GRAFANA_ADMIN_USER = "admin"
+PROBE_BRIDGE_CONFIG = "obsfleet-probe-bridge"
+FLEET_RULES_CONFIG = "obsfleet-fleet-rules"
+INGEST_PORT = 443
+# AWS Load Balancer Controller: an NLB forwarding TCP to pod IPs, so TLS reaches the pods intact.
+# GKE's default LoadBalancer Service is already a passthrough network load balancer.
+LOAD_BALANCER_ANNOTATIONS = {
+    Cloud.AWS: {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    },
+    Cloud.GCP: {},
+}
+ROUTE53_ZONE_ACTIONS = ["route53:ChangeResourceRecordSets"]
+ROUTE53_READ_ACTIONS = ["route53:ListHostedZones", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
 
 
 @dataclass(frozen=True)
@@ -23,30 +84,136 @@ class HubStackArgs:
     """The jurisdiction; its providers reach this component through `opts.providers`."""
 
 
+def epoch_seconds(rfc3339: str) -> int:
+    """Unix seconds of a pulumi-tls RFC 3339 timestamp."""
+    return int(datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp())
+
+
 class HubStack(pulumi.ComponentResource):
     regime: pulumi.Output[str]
     region: pulumi.Output[str]
     remote_write_url: pulumi.Output[str]
     otlp_endpoint: pulumi.Output[str]
     loki_push_url: pulumi.Output[str]
+    ca_cert: pulumi.Output[str]
+    edge_credentials: pulumi.Output[dict[str, dict[str, str]]]
+    """Secret: edge name -> {"cert", "key"}."""
+    tempo_bucket: pulumi.Output[str]
+    loki_bucket: pulumi.Output[str]
 
     def __init__(self, name: str, args: HubStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE, name, None, opts)
-        settings = args.settings
+        settings = self._settings = args.settings
+        self._name = name
         endpoints = ingest_endpoints(settings)
+        ns = settings.kubernetes.namespace
+        mimir_tier = settings.tier is Tier.MIMIR
+        load = hub_sizing.IngestLoad.of(settings.edges)
+
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=settings.kubernetes.namespace,
-                labels={"data-residency": settings.regime.value},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={"data-residency": settings.regime.value}),
+            opts=self._child(),
         )
+        namespace = self.namespace.metadata.name
+        self.pki = FleetPki(
+            f"{name}-pki",
+            FleetPkiArgs(
+                regime=settings.regime,
+                cluster=settings.cluster,
+                hosts=endpoints.hosts,
+                edges=[e.name for e in settings.edges],
+                settings=settings.pki,
+                namespace=namespace,
+            ),
+            opts=self._child(),
+        )
+        tls_secrets = HubTls(SERVER_SECRET, CA_SECRET, READER_SECRET)
+
+        self.traces = self._backend("traces", Purpose.TRACES, settings.retention.traces, TEMPO, args.boundary)
+        self.logs = self._backend("logs", Purpose.LOGS, settings.retention.logs, LOKI, args.boundary)
+
+        alertmanager_secret = self._alertmanager_secret(namespace)
+        prerequisites: list[pulumi.Resource] = [self.pki, alertmanager_secret]
+        edges = [e.name for e in settings.edges]
+        if mimir_tier:
+            sizing, clients = None, ()
+            local_groups = []  # the fleet group runs in Mimir's ruler, over the edges' tenants
+        else:
+            sizing = hub_sizing.receiver(load, settings.retention.metrics)
+            reader_cert, reader_secret = self._reader_certificate(namespace)
+            bridge = self._config_map(
+                "probe-bridge",
+                PROBE_BRIDGE_CONFIG,
+                namespace,
+                {hub_prometheus.PROBE_BRIDGE_KEY: hub_prometheus.probe_bridge_config(endpoints.metrics_host)},
+            )
+            prerequisites += [reader_secret, bridge]
+            clients = ((f"{settings.cluster}-reader", reader_cert),)
+            local_groups = [fleet_group(edges)]
+        groups = self._certificate_expiries(*clients).apply(
+            lambda certs: [
+                *local_groups,
+                *hub_groups(settings.tier),
+                certificate_group(certs, settings.pki.early_renewal_days),
+            ]
+        )
+        self.prometheus = charts.release(
+            f"{name}-kube-prometheus-stack",
+            charts.KUBE_PROMETHEUS_STACK,
+            namespace,
+            groups.apply(
+                lambda rule_groups: hub_prometheus.prometheus_stack_values(
+                    settings, sizing, rule_groups, ALERTMANAGER_SECRET, tls_secrets,
+                    endpoints.metrics_host, PROBE_BRIDGE_CONFIG,
+                )
+            ),
+            parent=self,
+            depends_on=prerequisites,
+        )
+
+        # Charts below create ServiceMonitors: the CRDs come with kube-prometheus-stack.
+        kafka: Optional[str] = None
+        tempo_after: list[pulumi.Resource] = [self.prometheus, self.pki, self.traces]
+        if mimir_tier:
+            self.metrics = self._backend("metrics", Purpose.METRICS, settings.retention.metrics, MIMIR, args.boundary)
+            self.mimir = self._mimir(namespace, load, tls_secrets)
+            kafka = hub_mimir.kafka_address(ns)
+            tempo_after.append(self.mimir)
+        chart = hub_tempo.tempo_chart(settings)
+        self.tempo = charts.release(
+            f"{name}-tempo",
+            chart,
+            namespace,
+            self.traces.tempo_storage(chart).apply(
+                lambda storage: hub_tempo.tempo_values(settings, storage, tls_secrets.server_secret, kafka)
+            ),
+            parent=self,
+            depends_on=tempo_after,
+        )
+        self.loki = charts.release(
+            f"{name}-loki",
+            charts.LOKI,
+            namespace,
+            self.logs.loki_storage().apply(
+                lambda storage: hub_loki.loki_values(settings, storage, tls_secrets.server_secret)
+            ),
+            parent=self,
+            depends_on=[self.prometheus, self.pki, self.logs],
+        )
+        self.grafana = self._grafana(namespace, endpoints, prerequisites)
+        self.external_dns = self._external_dns(namespace)
+        self.ingest_services = self._ingest_services(namespace, endpoints)
+
         self.regime = pulumi.Output.from_input(settings.regime.value)
         self.region = pulumi.Output.from_input(settings.region)
         self.remote_write_url = pulumi.Output.from_input(endpoints.remote_write_url)
         self.otlp_endpoint = pulumi.Output.from_input(endpoints.otlp_endpoint)
         self.loki_push_url = pulumi.Output.from_input(endpoints.loki_push_url)
+        self.ca_cert = self.pki.ca_cert
+        self.edge_credentials = self.pki.edge_credentials
+        self.tempo_bucket = self.traces.bucket
+        self.loki_bucket = self.logs.bucket
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
@@ -57,4 +224,269 @@ class HubStack(pulumi.ComponentResource):
             "remoteWriteUrl": self.remote_write_url,
             "otlpEndpoint": self.otlp_endpoint,
             "lokiPushUrl": self.loki_push_url,
+            "caCert": self.ca_cert,
+            "edgeCredentials": self.edge_credentials,
+            "tempoBucket": self.tempo_bucket,
+            "lokiBucket": self.loki_bucket,
         }
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self)
+
+    def _certificate_expiries(self, *clients: tuple[str, tls.LocallySignedCert]) -> pulumi.Output[list[Certificate]]:
+        """notAfter of every certificate the hub issued (public values: no secret involved)."""
+        issued: list[tuple[str, str, Any]] = [("ca", "ca", self.pki.ca), ("server", "server", self.pki.server_cert)]
+        issued += [(edge, "client", cert) for edge, cert in [*self.pki.edge_certs.items(), *clients]]
+        ends = pulumi.Output.all(*[cert.validity_end_time for _, _, cert in issued])
+        return ends.apply(
+            lambda values: [Certificate(n, role, epoch_seconds(end)) for (n, role, _), end in zip(issued, values)]
+        )
+
+    def _backend(self, role: str, purpose: Purpose, days: int, account: str, boundary: ResidencyBoundary) -> TempoS3Backend:
+        settings = self._settings
+        return TempoS3Backend(
+            f"{self._name}-{role}",
+            TempoS3BackendArgs(
+                boundary=boundary,
+                purpose=purpose,
+                retention_days=days,
+                namespace=settings.kubernetes.namespace,
+                service_account=account,
+                oidc_provider=settings.oidc_provider,
+                project=settings.project,
+                replica_region=settings.replica_region,
+            ),
+            opts=self._child(),
+        )
+
+    def _config_map(self, role: str, name: str, namespace: pulumi.Input[str], data: dict[str, Any]) -> k8s.core.v1.ConfigMap:
+        return k8s.core.v1.ConfigMap(
+            f"{self._name}-{role}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+            data=data,
+            opts=self._child(),
+        )
+
+    def _secret(
+        self, role: str, name: str, namespace: pulumi.Input[str], data: pulumi.Input[dict], type_: str = "Opaque"
+    ) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            f"{self._name}-{role}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+            type=type_,
+            string_data=pulumi.Output.secret(data),
+            opts=self._child(),
+        )
+
+    def _alertmanager_secret(self, namespace: pulumi.Input[str]) -> k8s.core.v1.Secret:
+        receivers = self._settings.alerting.receivers
+        config = pulumi.Config("obsfleet")
+        keys = sorted({r.secret for r in receivers})
+        values = pulumi.Output.all(*[config.require_secret(k) for k in keys])
+        rendered = values.apply(lambda v: {CONFIG_KEY: render(alertmanager_config(receivers, dict(zip(keys, v))))})
+        return self._secret("alertmanager-config", ALERTMANAGER_SECRET, namespace, rendered)
+
+    def _reader_certificate(self, namespace: pulumi.Input[str]) -> tuple[tls.LocallySignedCert, k8s.core.v1.Secret]:
+        """The hub's own client identity, for in-cluster readers of the mTLS-only Prometheus.
+
+        Issued by the fleet CA like an edge's (client-auth only), but never exported; its expiry
+        joins the others in the certificate rules.
+        """
+        settings = self._settings
+        cn = f"{settings.cluster}-reader"
+        key = tls.PrivateKey(
+            f"{self._name}-reader-key", algorithm=KEY_ALGORITHM, ecdsa_curve=KEY_CURVE, opts=self._child()
+        )
+        request = tls.CertRequest(
+            f"{self._name}-reader-csr",
+            private_key_pem=key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(
+                common_name=cn, organization=ORGANIZATION, organizational_unit=settings.regime.value
+            ),
+            uris=[edge_uri(settings.regime, cn)],
+            opts=self._child(),
+        )
+        cert = tls.LocallySignedCert(
+            f"{self._name}-reader-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=self.pki.ca_key.private_key_pem,
+            ca_cert_pem=self.pki.ca.cert_pem,
+            allowed_uses=CLIENT_USES,
+            validity_period_hours=settings.pki.cert_validity_days * 24,
+            early_renewal_hours=settings.pki.early_renewal_days * 24,
+            opts=self._child(),
+        )
+        pems = pulumi.Output.all(cert.cert_pem, key.private_key_pem, self.pki.ca.cert_pem)
+        secret = self._secret(
+            "reader-secret",
+            READER_SECRET,
+            namespace,
+            pems.apply(lambda p: {TLS_CERT: p[0], TLS_KEY: p[1], CA_CERT: p[2]}),
+            "kubernetes.io/tls",
+        )
+        return cert, secret
+
+    def _mimir(self, namespace: pulumi.Input[str], load: hub_sizing.IngestLoad, tls_secrets: HubTls) -> k8s.helm.v3.Release:
+        settings = self._settings
+        edges = [e.name for e in settings.edges]
+        # A federated group: its queries see every edge tenant at once.
+        fleet = {**fleet_group(edges), "source_tenants": edges}
+        rules = self._config_map("fleet-rules", FLEET_RULES_CONFIG, namespace, {"fleet.yaml": rules_file([fleet])})
+        alertmanager = service_url(
+            hub_prometheus.alertmanager_service(), settings.kubernetes.namespace, hub_prometheus.ALERTMANAGER_PORT
+        )
+        sizing = hub_sizing.mimir(load)
+        store = self._object_store(self.metrics, MIMIR)
+        return charts.release(
+            f"{self._name}-mimir",
+            charts.MIMIR_DISTRIBUTED,
+            namespace,
+            store.apply(
+                lambda s: hub_mimir.mimir_values(
+                    settings, sizing, s, alertmanager, FLEET_RULES_CONFIG, tls_secrets.server_secret
+                )
+            ),
+            parent=self,
+            depends_on=[self.prometheus, self.pki, self.metrics, rules],
+        )
+
+    def _object_store(self, backend: TempoS3Backend, account: str) -> pulumi.Output[ObjectStore]:
+        settings = self._settings
+        identity = backend.role_arn if settings.cloud is Cloud.AWS else backend.service_account_email
+        return pulumi.Output.all(backend.bucket, identity).apply(
+            lambda v: ObjectStore(settings.cloud, v[0], settings.region, account, v[1])
+        )
+
+    def _grafana(
+        self, namespace: pulumi.Input[str], endpoints: IngestEndpoints, prerequisites: list[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        settings = self._settings
+        ns = settings.kubernetes.namespace
+        password = pulumi.Config("obsfleet").require_secret("grafanaAdminPassword")
+        admin = self._secret(
+            "grafana-admin",
+            GRAFANA_ADMIN_SECRET,
+            namespace,
+            password.apply(
+                lambda p: {hub_grafana.ADMIN_USER_KEY: GRAFANA_ADMIN_USER, hub_grafana.ADMIN_PASSWORD_KEY: p}
+            ),
+        )
+        if settings.tier is Tier.MIMIR:
+            metrics = hub_mimir.query_url(ns)
+        else:
+            metrics = service_url(hub_prometheus.prometheus_service(), ns, hub_prometheus.WEB_PORT, "https")
+        urls = hub_grafana.DatasourceUrls(metrics, hub_tempo.query_url(settings), hub_loki.gateway_url(ns))
+        return charts.release(
+            f"{self._name}-grafana",
+            charts.GRAFANA,
+            namespace,
+            hub_grafana.grafana_values(settings, urls, GRAFANA_ADMIN_SECRET, READER_SECRET, endpoints.metrics_host),
+            parent=self,
+            depends_on=[admin, *prerequisites],
+        )
+
+    def _external_dns(self, namespace: pulumi.Input[str]) -> k8s.helm.v3.Release:
+        settings = self._settings
+        identity = self._route53_role() if settings.cloud is Cloud.AWS else self._cloud_dns_account()
+        return charts.release(
+            f"{self._name}-external-dns",
+            charts.EXTERNAL_DNS,
+            namespace,
+            identity.apply(lambda i: external_dns_values(settings, i)),
+            parent=self,
+            depends_on=[self.namespace],
+        )
+
+    def _route53_role(self) -> pulumi.Output[str]:
+        """IRSA role for ExternalDNS: record changes in hosted zones, listing to find its zone."""
+        settings = self._settings
+        oidc = settings.oidc_provider
+        assert oidc is not None  # HubSettings requires it on aws
+        issuer = oidc.url.removeprefix("https://").rstrip("/")
+        subject = f"system:serviceaccount:{settings.kubernetes.namespace}:{EXTERNAL_DNS_ACCOUNT}"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc.arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{issuer}:sub": subject, f"{issuer}:aud": "sts.amazonaws.com"}},
+            }],
+        }
+        role = aws.iam.Role(
+            f"{self._name}-external-dns-role",
+            description=f"ExternalDNS of {settings.cluster} ({settings.domain}), IRSA",
+            assume_role_policy=json.dumps(trust),
+            opts=self._child(),
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-external-dns-policy",
+            role=role.id,
+            policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": ROUTE53_ZONE_ACTIONS, "Resource": "arn:aws:route53:::hostedzone/*"},
+                    {"Effect": "Allow", "Action": ROUTE53_READ_ACTIONS, "Resource": "*"},
+                ],
+            }),
+            opts=self._child(),
+        )
+        return role.arn
+
+    def _cloud_dns_account(self) -> pulumi.Output[str]:
+        """Google service account for ExternalDNS through Workload Identity, DNS admin of the project."""
+        settings = self._settings
+        account = gcp.serviceaccount.Account(
+            f"{self._name}-external-dns",
+            account_id=gcp_account_id(f"{settings.cluster}-external-dns"),
+            display_name=f"ExternalDNS of {settings.cluster} ({settings.domain})",
+            project=settings.project,
+            opts=self._child(),
+        )
+        gcp.serviceaccount.IAMMember(
+            f"{self._name}-external-dns-workload-identity",
+            service_account_id=account.name,
+            role="roles/iam.workloadIdentityUser",
+            member=(
+                f"serviceAccount:{settings.project}.svc.id.goog"
+                f"[{settings.kubernetes.namespace}/{EXTERNAL_DNS_ACCOUNT}]"
+            ),
+            opts=self._child(),
+        )
+        gcp.projects.IAMMember(
+            f"{self._name}-external-dns-dns-admin",
+            project=settings.project,
+            role="roles/dns.admin",
+            member=account.member,
+            opts=self._child(),
+        )
+        return account.email
+
+    def _ingest_services(self, namespace: pulumi.Input[str], endpoints: IngestEndpoints) -> list[k8s.core.v1.Service]:
+        """One L4 LoadBalancer per ingest hostname; the selected pods terminate mTLS themselves."""
+        metrics_port = FRONT_DOOR_PORT if self._settings.tier is Tier.MIMIR else hub_prometheus.WEB_PORT
+        paths = [
+            ("metrics", endpoints.metrics_host, "metrics", metrics_port),
+            ("otlp", endpoints.otlp_host, "traces", hub_tempo.OTLP_HTTP_PORT),
+            ("logs", endpoints.logs_host, "logs", FRONT_DOOR_PORT),
+        ]
+        annotations = LOAD_BALANCER_ANNOTATIONS[self._settings.cloud]
+        return [
+            k8s.core.v1.Service(
+                f"{self._name}-ingest-{role}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"obsfleet-ingest-{role}",
+                    namespace=namespace,
+                    annotations={"external-dns.alpha.kubernetes.io/hostname": host, **annotations},
+                ),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    type="LoadBalancer",
+                    selector=ingest_labels(signal),
+                    ports=[k8s.core.v1.ServicePortArgs(name="https", port=INGEST_PORT, target_port=port, protocol="TCP")],
+                ),
+                opts=self._child(),
+            )
+            for role, host, signal, port in paths
+        ]

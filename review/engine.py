@@ -8,6 +8,7 @@ and the result is shaped like `pulumi stack export` (version 3) so it can be aud
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import runpy
 import time
@@ -19,9 +20,9 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from review.errors import BadInput
 from review.mocks import FleetMocks
@@ -29,6 +30,7 @@ from review.stacks import PROJECT, StackConfig, project_root
 
 SECRET = "[secret]"
 ROOT_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 UNKNOWN = rpc.UNKNOWN
 SIG = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
@@ -44,6 +46,8 @@ class PreviewResult:
     secret_outputs: frozenset[str]
     seconds: float
     config: StackConfig = field(repr=False)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """Provider state per URN with secrets revealed (`stack export --show-secrets`); never written out."""
 
     def export(self) -> dict[str, Any]:
         """The run as a `pulumi stack export` document (secret values replaced by "[secret]")."""
@@ -76,9 +80,9 @@ def mask(value: Any) -> Any:
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping each registration's request in declaration order."""
 
-    def __init__(self, mocks: sdk_mocks.Mocks):
+    def __init__(self, mocks: sdk_mocks.Mocks, records: list[dict[str, Any]] | None = None):
         super().__init__(mocks)
-        self.records: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = [] if records is None else records
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -97,6 +101,10 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         for name in getattr(request, "additionalSecretOutputs", []):
             if name in outputs:
                 outputs[name] = SECRET
+        if request.type == STACK_REFERENCE and isinstance(outputs.get("outputs"), dict):
+            # As in a real export: the referenced stack's secret outputs stay secret here too.
+            hidden = set(outputs.get("secretOutputNames") or [])
+            outputs["outputs"] = {k: SECRET if k in hidden else v for k, v in outputs["outputs"].items()}
         record: dict[str, Any] = {
             "urn": urn,
             "custom": bool(custom),
@@ -137,11 +145,27 @@ def _resolve(output: Any) -> tuple[Any, bool]:
     return _sync_await(out.future(with_unknowns=True)), bool(_sync_await(out.is_secret()))
 
 
+class ProgramError(BadInput):
+    """The stack's program refused its input; `resources` is what it had declared until then
+    (export-shaped, secrets masked), so the review can still judge and show it."""
+
+    def __init__(self, message: str, resources: list[dict[str, Any]], seconds: float):
+        super().__init__(message)
+        self.resources = resources
+        self.seconds = seconds
+
+
+def root_urn(stack: str) -> str:
+    return f"urn:pulumi:{stack}::{PROJECT}::{ROOT_TYPE}::{PROJECT}-{stack}"
+
+
 @dataclass
 class Recording:
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
     secret_outputs: frozenset[str]
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Provider state per URN with secrets revealed, for tests that need real key material."""
 
 
 def run_program(
@@ -151,18 +175,38 @@ def run_program(
     config: Mapping[str, str] | None = None,
     secret_keys: Iterable[str] = (),
     references: Mapping[str, tuple[dict[str, Any], frozenset[str]]] | None = None,
+    declared: list[dict[str, Any]] | None = None,
 ) -> Recording:
     """Run `program` as stack `stack` of this project under mocks, in a fresh context; record it.
 
-    Tests use this to exercise one component without the whole stack program.
+    Tests use this to exercise one component without the whole stack program. `declared`, if
+    given, receives each record as it is registered: what a failing program declared is kept.
     """
-    return contextvars.Context().run(_record_run, program, stack, dict(config or {}), sorted(secret_keys), references or {})
+    return contextvars.Context().run(
+        _record_run, program, stack, dict(config or {}), sorted(secret_keys), references or {}, declared
+    )
 
 
-def _record_run(program, stack, config, secret_keys, references) -> Recording:
-    monitor = RecordingMonitor(FleetMocks(references))
+def _quiet_program_errors() -> None:
+    """A program error is reported once, by the run; the other outputs that carried it are
+    garbage-collected later and asyncio would log each ("exception was never retrieved")."""
+    loop = _ensure_event_loop()
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not isinstance(context.get("exception"), (pulumi.RunError, ValueError)):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
+
+
+def _record_run(program, stack, config, secret_keys, references, declared=None) -> Recording:
+    monitor = RecordingMonitor(FleetMocks(references), declared)
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    # The SDK's set of pending outputs outlives a run in one process: a failed run's leftovers would
+    # fail the next run with the same error. Each run gets its own set.
+    SETTINGS.outputs = set()
+    _quiet_program_errors()
     _sync_await(run_pulumi_func(program))
     outputs: dict[str, Any] = {}
     secret: set[str] = set()
@@ -171,13 +215,25 @@ def _record_run(program, stack, config, secret_keys, references) -> Recording:
         if is_secret:
             secret.add(name)
     root_record = {
-        "urn": f"urn:pulumi:{stack}::{PROJECT}::{ROOT_TYPE}::{PROJECT}-{stack}",
+        "urn": root_urn(stack),
         "custom": False,
         "type": ROOT_TYPE,
         "outputs": {k: SECRET if k in secret else _plain(v) for k, v in outputs.items()},
     }
     resources = [root_record] + [r for r in monitor.records if r["type"] != ROOT_TYPE]
-    return Recording(resources, outputs, frozenset(secret))
+    state = {urn: _plain(_reveal(r.state)) for urn, r in monitor.resources.items()}
+    return Recording(resources, outputs, frozenset(secret), state)
+
+
+def _reveal(value: Any) -> Any:
+    """Unwrap secret-wrapped values (the mock monitor keeps inputs as the SDK sent them)."""
+    if rpc.is_rpc_secret(value):
+        return _reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_reveal(v) for v in value]
+    return value
 
 
 def preview(
@@ -188,6 +244,7 @@ def preview(
     """Preview one stack; `references` maps stack name -> (outputs, secret output names)."""
     program = str((root or project_root()) / "__main__.py")
     started = time.perf_counter()
+    declared: list[dict[str, Any]] = []
     try:
         recording = run_program(
             lambda: runpy.run_path(program, run_name="__main__"),
@@ -195,11 +252,17 @@ def preview(
             config=stack.engine_config,
             secret_keys=stack.secret_keys,
             references=references,
+            declared=declared,
         )
     except (pulumi.RunError, ValueError) as err:
         # Errors the program raises on purpose (residency, hub mismatch) are bad input, not crashes.
         message = "; ".join(str(err).splitlines())
-        raise BadInput(f"Pulumi.{stack.name}.yaml: {message}") from None
+        root = {"urn": root_urn(stack.name), "custom": False, "type": ROOT_TYPE, "outputs": {}}
+        raise ProgramError(
+            f"Pulumi.{stack.name}.yaml: {message}",
+            [root] + [r for r in declared if r["type"] != ROOT_TYPE],
+            time.perf_counter() - started,
+        ) from None
     return PreviewResult(
         stack.name,
         recording.resources,
@@ -207,4 +270,5 @@ def preview(
         recording.secret_outputs,
         time.perf_counter() - started,
         stack,
+        recording.state,
     )

@@ -105,13 +105,20 @@ class FleetMocks(pulumi.runtime.Mocks):
         outputs, secret = self.stack_outputs[short]
         return {"name": fully_qualified, "outputs": outputs, "secretOutputNames": sorted(secret)}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        # The SDK iterates the failures: an empty list, never None.
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}, None
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}, []
         if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             project = args.args.get("project", "mock-project")
             email = f"service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
-            return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": project}, None
+            return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": project}, []
         if args.token == "gcp:organizations/getProject:getProject":
-            return {"number": "000000000000", "projectId": args.args.get("projectId", "mock-project")}, None
-        return {}, None
+            return {"number": "000000000000", "projectId": args.args.get("projectId", "mock-project")}, []
+        if args.token == "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount":
+            email = "project-000000000000@storage-transfer-service.iam.gserviceaccount.com"
+            return {"email": email, "member": f"serviceAccount:{email}", "project": args.args.get("project")}, []
+        return {}, []
+
+
+import review.mock_tls  # noqa: F401,E402  (registers TLS outputs)

@@ -1,4 +1,14 @@
-"""`python -m review preview --stack NAME | --all [--out DIR]`: the fleet, previewed offline."""
+"""`python -m review preview --stack NAME | --all [--out DIR]`: the fleet, previewed offline and judged.
+
+Each stack runs under the SDK's mocks (hubs first), then the policy pack judges what it declared
+through the Analyzer protocol (review/analyzer.py). A program that refuses its config (an edge
+pointed at another regime's hub) does not stop the review: the stack is reported with its error,
+the pack judges what it declared before failing, and edges of a failed hub are reported as not
+previewed. Writes <stack>.json exports of the stacks that previewed, report.json and report.md.
+
+Exit codes: 1 when any mandatory policy fails (failed programs included); else 2 when a program
+failed or the input is bad (a bad stack file stops before anything is written); else 0.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +17,68 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Optional, Union
 
-from review import engine, stacks
+from review import analyzer, engine, report, stacks
 from review.errors import BadInput
+from review.stacks import PROJECT, StackConfig
+
+FORMATS = ("text", "json")
+Progress = Optional[Callable[[str], None]]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "exit codes: 0 clean; 1 a mandatory policy fails (also over what a failed program declared); "
+        "2 a program failed, or bad input (one-line error)"
+    )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack", action="append", metavar="NAME",
                        help="stack to preview (repeatable); an edge's hub is previewed first")
     which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml in the project, hubs first")
     parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
-                        help="where to write <stack>.json (stack-export shape) (default: out)")
+                        help="where to write <stack>.json (stack-export shape), report.json and report.md "
+                        "(default: out)")
     parser.add_argument("--stacks-dir", type=Path, default=None, metavar="DIR",
                         help="directory holding the Pulumi.<stack>.yaml files (default: the project root)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines, only errors")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text: a progress line per stack and a summary line; json: the report "
+                        "(report.json's content) on stdout, progress lines on stderr (default: text)")
+    parser.add_argument("--quiet", action="store_true", help="no progress or summary lines, only errors")
+
+
+Run = Union[engine.PreviewResult, engine.ProgramError, None]
+
+
+def _run_fleet(names: list[str], stacks_dir: Path | None) -> Iterator[tuple[StackConfig, Run]]:
+    """Each stack with its result, hubs first: a PreviewResult, the ProgramError it failed with,
+    or None when its hub failed (its StackReference would have nothing to read)."""
+    references: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
+    stopped: set[str] = set()
+    for stack in stacks.ordered(names, stacks_dir):
+        if stack.hub in stopped:
+            stopped.add(stack.name)
+            yield stack, None
+            continue
+        try:
+            result = engine.preview(stack, references)
+        except engine.ProgramError as err:
+            stopped.add(stack.name)
+            yield stack, err
+            continue
+        references[stack.name] = (result.outputs, result.secret_outputs)
+        yield stack, result
 
 
 def preview_fleet(
-    names: list[str], *, progress: Callable[[str], None] | None = None, stacks_dir: Path | None = None
+    names: list[str], *, progress: Progress = None, stacks_dir: Path | None = None
 ) -> list[engine.PreviewResult]:
-    """Preview `names` (and the hubs they reference), hubs first; edges see their hub's outputs."""
+    """Preview `names` (and the hubs they reference), hubs first; edges see their hub's outputs.
+    The first program error is raised (BadInput)."""
     results: list[engine.PreviewResult] = []
-    references: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
-    for stack in stacks.ordered(names, stacks_dir):
-        result = engine.preview(stack, references)
-        references[stack.name] = (result.outputs, result.secret_outputs)
+    for _stack, result in _run_fleet(names, stacks_dir):
+        if not isinstance(result, engine.PreviewResult):
+            raise result  # a ProgramError: a stack is only skipped after its hub raised one
         results.append(result)
         if progress:
             progress(summary_line(result))
@@ -48,11 +93,62 @@ def summary_line(result: engine.PreviewResult) -> str:
     )
 
 
-def write_exports(results: list[engine.PreviewResult], out: Path) -> None:
+def policy_config(stack: StackConfig) -> dict[str, Any]:
+    """The pack's config for this stack: its regime and residency overrides."""
+    residency = stack.settings.residency
+    values: dict[str, Any] = {"regime": stack.settings.regime.value}
+    if residency.allowed_countries is not None:
+        values["allowedCountries"] = list(residency.allowed_countries)
+    if residency.allow_adequacy:
+        values["allowAdequacy"] = True
+    return {"all": values}
+
+
+def _judge(stack: StackConfig, resources: list[dict[str, Any]]) -> list[Any]:
+    return analyzer.run_pack(resources, project=PROJECT, stack=stack.name, policy_config=policy_config(stack))
+
+
+def review_fleet(
+    names: list[str],
+    *,
+    progress: Progress = None,
+    stacks_dir: Path | None = None,
+    judge: Callable[[StackConfig, list[dict[str, Any]]], list[Any]] = _judge,
+) -> tuple[list[report.StackOutcome], list[engine.PreviewResult]]:
+    """Preview and judge every stack, failed programs included: (outcomes for the report,
+    previews of the stacks that succeeded, for their exports)."""
+    outcomes: list[report.StackOutcome] = []
+    results: list[engine.PreviewResult] = []
+    for stack, result in _run_fleet(names, stacks_dir):
+        if isinstance(result, engine.PreviewResult):
+            results.append(result)
+            outcome = report.StackOutcome(stack, result.resources, seconds=result.seconds)
+            line = summary_line(result)
+        elif isinstance(result, engine.ProgramError):
+            outcome = report.StackOutcome(stack, result.resources, error=str(result), seconds=result.seconds)
+            declared = sum(1 for r in result.resources if r["custom"])
+            line = f"{stack.name}: program failed after declaring {declared} resources, {result.seconds:.1f}s"
+        else:
+            error = f"not previewed: its hub stack '{stack.hub}' failed"
+            outcome = report.StackOutcome(stack, error=error, previewed=False)
+            line = f"{stack.name}: {error}"
+        if outcome.previewed:
+            outcome.violations = judge(stack, outcome.resources)
+            levels = Counter(report.violation_json(v)["enforcement"] for v in outcome.violations)
+            line += f"; {levels['mandatory']} mandatory, {levels['advisory']} advisory violations"
+        outcomes.append(outcome)
+        if progress:
+            progress(line)
+    return outcomes, results
+
+
+def write_outputs(results: list[engine.PreviewResult], document: dict[str, Any], out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for result in results:
             (out / f"{result.stack}.json").write_text(json.dumps(result.export(), indent=2, sort_keys=True))
+        (out / "report.json").write_text(json.dumps(document, indent=2, sort_keys=True))
+        (out / "report.md").write_text(report.markdown(document))
     except OSError as err:
         raise BadInput(f"--out {out}: {err.strerror}") from None
 
@@ -61,9 +157,17 @@ def run(args: argparse.Namespace) -> int:
     names = stacks.stack_names(args.stacks_dir) if args.all else args.stack
     if not names:
         raise BadInput(f"no Pulumi.<stack>.yaml in {args.stacks_dir or 'the project'}")
-    say = None if args.quiet else (lambda line: print(line, flush=True))
-    results = preview_fleet(names, progress=say, stacks_dir=args.stacks_dir)
-    write_exports(results, args.out)
+    text = args.format == "text"
+    channel = sys.stdout if text else sys.stderr
+    say = None if args.quiet else (lambda line: print(line, file=channel, flush=True))
+    outcomes, results = review_fleet(names, progress=say, stacks_dir=args.stacks_dir)
+    document = report.build(outcomes)
+    write_outputs(results, document, args.out)
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"error: {outcome.error}", file=sys.stderr)
+    if not text:
+        print(json.dumps(document, indent=2, sort_keys=True))
     if say:
-        say(f"previewed {len(results)} stacks; exports in {args.out}/")
-    return 0
+        say(f"{report.summary_text(document)}; report in {args.out}/report.md")
+    return document["summary"]["exitCode"]

@@ -1,0 +1,71 @@
+"""Hub scale benchmark (not a test): a hub with N edges previewed offline, timed and counted.
+
+The hub is the example `hub` stack (Pulumi.hub.yaml) with its `edges` replaced by N synthetic
+edges in its boundary; it runs through review.engine exactly like `python -m review preview`
+(the real __main__.py under the SDK mocks, real PEMs for every certificate). Prints wall time,
+resources (custom and component), the metrics tier and the sizing it chose.
+
+    venv/bin/python bench/hub_scale.py [--edges 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from components.settings import HubSettings, from_engine, required_secrets  # noqa: E402
+from review import engine, stacks  # noqa: E402
+
+EDGE_REGIONS = ("eu-west-1", "eu-north-1", "eu-central-1")
+SERIES_PER_EDGE = 50_000
+
+
+def scaled_hub(edges: int, base: str = "hub", series: int = SERIES_PER_EDGE) -> stacks.StackConfig:
+    """The `base` hub stack's config with `edges` synthetic edges (`edge-0001`, ...)."""
+    document = yaml.safe_load((stacks.project_root() / f"Pulumi.{base}.yaml").read_text())
+    values: dict[str, Any] = dict(document["config"])
+    values["obsfleet:edges"] = [
+        {"name": f"edge-{i:04d}", "region": EDGE_REGIONS[i % len(EDGE_REGIONS)], "seriesEstimate": series}
+        for i in range(1, edges + 1)
+    ]
+    config, secret = stacks.engine_view(values)
+    settings = from_engine(config, secret)
+    for key in required_secrets(settings):
+        config[f"{stacks.PROJECT}:{key}"] = stacks.FAKE_SECRET.format(key=key)
+        secret |= {f"{stacks.PROJECT}:{key}"}
+    name = f"{base}-{edges}"
+    return stacks.StackConfig(name, stacks.project_root() / f"Pulumi.{name}.yaml", settings, config, frozenset(secret))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--edges", type=int, default=500)
+    args = parser.parse_args()
+    stack = scaled_hub(args.edges)
+    assert isinstance(stack.settings, HubSettings)
+    started = time.perf_counter()
+    result = engine.preview(stack)
+    seconds = time.perf_counter() - started
+    custom = sum(1 for r in result.resources if r.get("custom"))
+    components = len(result.resources) - custom
+    print(json.dumps({
+        "edges": args.edges,
+        "tier": stack.settings.tier.value,
+        "seconds": round(seconds, 2),
+        "resources": custom,
+        "components": components,
+        "registrations": len(result.resources),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""Remote-write benchmarks on the real Prometheus 2.42: agent -> receiver on loopback.
+
+`throughput`: for each load and queue_config, a fresh receiver (`--web.enable-remote-write-receiver`)
+and a fresh agent (`--enable-feature=agent`) scraping the synthetic exporter. After a warm-up,
+counter deltas over a window give sent samples/s (agent `prometheus_remote_storage_samples_total`)
+and ingested samples/s (receiver `prometheus_tsdb_head_samples_appended_total`), with shards,
+failed/retried/dropped samples, agent RSS (/proc VmRSS) and CPU (/proc stat). Ratios are against
+Prometheus' default queue_config measured in the same run, and are printed last.
+
+`outage`: one agent; the receiver is stopped, then restarted on its data dir. Every synthetic
+series' sample count at the receiver is compared with the exporter's own count of scrapes in the
+same window. Loss is printed, not asserted (pass/fail lab tests live in tests/lab).
+
+Queue configs: `default` (Prometheus'), `recommended` (the seed's 100000/10/1000), `obsfleet`
+(components/edge_sizing.py for the load, with the edge defaults), plus any `--queue NAME=JSON`.
+
+Run from the project root with the project's venv (the obsfleet config imports components/):
+    venv/bin/python bench/remote_write.py throughput --seconds 30
+    venv/bin/python bench/remote_write.py outage --down 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
+from bench._lab import REMOTE, Lab, Metrics, Proc, log  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Load:
+    name: str
+    targets: int
+    interval: float
+
+    def series(self, metrics: int, labels: int) -> int:
+        return self.targets * _lab.exporter_series(metrics, labels)
+
+
+# Saturating: 4 x 50K series at 1 s = 200K samples/s, ~2.5x what the reference box ingested.
+# Steady: 1 x 50K at 1 s = 50K samples/s, which the reference box kept up with on one shard.
+LOADS = {"saturating": Load("saturating", 4, 1.0), "steady": Load("steady", 1, 1.0)}
+BASELINE = "default"
+
+
+def start_pair(lab: Lab, targets: Sequence[int], interval: float, queue: Optional[dict]) -> tuple[Proc, Proc]:
+    receiver = _lab.start_receiver(lab)
+    return _lab.start_scraper(lab, "agent", targets, interval, agent=True, receiver=receiver, queue=queue), receiver
+
+
+def queue_total(metrics: Metrics, what: str) -> float:
+    return metrics.sum(f"prometheus_remote_storage_{what}", remote_name=REMOTE)
+
+
+# --- throughput ---------------------------------------------------------------------------------
+
+@dataclass
+class Snapshot:
+    at: float
+    agent: Metrics
+    receiver: Metrics
+    agent_cpu: float
+    receiver_cpu: float
+    box: tuple[float, float]
+
+    @classmethod
+    def take(cls, agent: Proc, receiver: Proc) -> "Snapshot":
+        return cls(time.monotonic(), agent.metrics(), receiver.metrics(), agent.cpu_seconds(),
+                   receiver.cpu_seconds(), _lab.box_cpu())
+
+
+@dataclass
+class Result:
+    load: str
+    queue: str
+    round: int
+    busy_before: float
+    """Cores other work used just before this configuration started (should be ~0)."""
+    effective: str
+    """capacity/max_shards/max_samples_per_send as the agent reported them."""
+    offered: float
+    sent: float
+    appended: float
+    shards: float
+    desired: float
+    batches: float
+    batch_ms: float
+    bytes_per_sample: float
+    lag_start: float
+    lag_end: float
+    failed: float
+    retried: float
+    dropped: float
+    agent_cpu: float
+    receiver_cpu: float
+    box_busy: float
+    agent_rss_mib: float
+    agent_rss_max_mib: float
+    receiver_rss_max_mib: float
+
+    @property
+    def agent_us_per_sample(self) -> float:
+        return self.agent_cpu / self.sent * 1e6 if self.sent else float("nan")
+
+
+def measure(lab: Lab, ports: Sequence[int], load: Load, name: str, queue: Optional[dict],
+            args: argparse.Namespace, round_: int) -> Result:
+    busy_before = _lab.wait_for_quiet(args.quiet_wait)
+    agent, receiver = start_pair(lab, ports[: load.targets], load.interval, queue)
+    try:
+        _lab.sample_memory([agent, receiver], args.warmup, args.sample_every)
+        before = Snapshot.take(agent, receiver)
+        agent_mem, receiver_mem = _lab.sample_memory([agent, receiver], args.seconds, args.sample_every)
+        after = Snapshot.take(agent, receiver)
+    finally:
+        lab.stop(agent)
+        lab.stop(receiver)
+    elapsed = after.at - before.at
+
+    def rate(side: str, metric: str, **match: str) -> float:
+        return (getattr(after, side).sum(metric, **match) - getattr(before, side).sum(metric, **match)) / elapsed
+
+    def queue_rate(what: str) -> float:
+        return rate("agent", f"prometheus_remote_storage_{what}", remote_name=REMOTE)
+
+    sent, batches = queue_rate("samples_total"), queue_rate("sent_batch_duration_seconds_count")
+    return Result(
+        load=load.name,
+        queue=name,
+        round=round_,
+        busy_before=busy_before,
+        effective=_lab.effective_queue(after.agent),
+        offered=rate("agent", "prometheus_remote_storage_samples_in_total"),
+        sent=sent,
+        appended=rate("receiver", "prometheus_tsdb_head_samples_appended_total"),
+        shards=queue_total(after.agent, "shards"),
+        desired=queue_total(after.agent, "shards_desired"),
+        batches=batches,
+        batch_ms=queue_rate("sent_batch_duration_seconds_sum") / batches * 1000 if batches else float("nan"),
+        bytes_per_sample=queue_rate("bytes_total") / sent if sent else float("nan"),
+        lag_start=_lab.lag_seconds(before.agent),
+        lag_end=_lab.lag_seconds(after.agent),
+        # Totals over the agent's whole life, so nothing lost during the warm-up goes unseen.
+        failed=queue_total(after.agent, "samples_failed_total"),
+        retried=queue_total(after.agent, "samples_retried_total"),
+        dropped=queue_total(after.agent, "samples_dropped_total"),
+        agent_cpu=(after.agent_cpu - before.agent_cpu) / elapsed,
+        receiver_cpu=(after.receiver_cpu - before.receiver_cpu) / elapsed,
+        box_busy=_lab.busy_cores(before.box, after.box),
+        agent_rss_mib=agent_mem.steady_mib(),
+        agent_rss_max_mib=agent_mem.max_mib(),
+        receiver_rss_max_mib=receiver_mem.max_mib(),
+    )
+
+
+def print_throughput(results: Sequence[Result]) -> None:
+    headers = ["load", "queue_config", "round", "busy before", "capacity/max_shards/per_send", "offered/s", "sent/s", "receiver appended/s",
+               "shards (desired)", "batches/s", "batch ms", "B/sample", "lag start→end s", "failed/retried/dropped",
+               "agent CPU", "agent µs/sample", "receiver CPU", "box busy (of 2)", "agent RSS MiB (max)",
+               "receiver RSS max MiB"]
+    rows = [
+        [r.load, r.queue, r.round, f"{r.busy_before:.2f}", r.effective, r.offered, r.sent, r.appended, f"{r.shards:.0f} ({r.desired:.2f})",
+         r.batches, f"{r.batch_ms:.1f}", f"{r.bytes_per_sample:.1f}", f"{r.lag_start:.0f} → {r.lag_end:.0f}",
+         f"{r.failed:.0f}/{r.retried:.0f}/{r.dropped:.0f}", f"{r.agent_cpu:.2f}", f"{r.agent_us_per_sample:.1f}",
+         f"{r.receiver_cpu:.2f}", f"{r.box_busy:.2f}", f"{r.agent_rss_mib:.0f} ({r.agent_rss_max_mib:.0f})",
+         f"{r.receiver_rss_max_mib:.0f}"]
+        for r in results
+    ]
+    print(_lab.table(headers, rows))
+    print("\nAgent RSS: median of the last third of the window's samples. Ratios vs Prometheus' default "
+          "queue_config, same load, same round (median over rounds, range in brackets):")
+    baseline = {(r.load, r.round): r for r in results if r.queue == BASELINE}
+    ratios: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    for r in results:
+        if r.queue != BASELINE:
+            base = baseline[r.load, r.round]
+            ratios.setdefault((r.load, r.queue), []).append(
+                (r.sent / base.sent, r.agent_rss_mib / base.agent_rss_mib, r.agent_us_per_sample / base.agent_us_per_sample))
+    for (load, queue), values in ratios.items():
+        sent, rss, cpu = (_spread([v[i] for v in values]) for i in range(3))
+        print(f"  {load:<10} {queue:<12} sent/s {sent}   agent RSS {rss}   agent CPU/sample {cpu}")
+
+
+def _spread(values: Sequence[float]) -> str:
+    median = f"{statistics.median(values):.2f}"
+    return median if len(values) == 1 else f"{median} [{min(values):.2f}–{max(values):.2f}]"
+
+
+def throughput(args: argparse.Namespace) -> None:
+    loads = [LOADS[name] for name in args.loads]
+    queues = _lab.resolve_queues([BASELINE, *args.configs], args.queue)
+    ports = _lab.free_ports(max(load.targets for load in loads))
+    results = []
+    with Lab() as lab:
+        lab.exporter(ports, args.metrics, args.labels)
+        # Rounds interleave the configs, so drift in the box's other load hits them alike.
+        for round_, load in itertools.product(range(1, args.rounds + 1), loads):
+            series = load.series(args.metrics, args.labels)
+            for name, source in queues.items():
+                queue = source(series, load.interval)
+                log(f"round {round_} {load.name}: {load.targets} x {series // load.targets:,} series at "
+                    f"{load.interval:g} s, queue {name} {json.dumps(queue) if queue else '(Prometheus defaults)'}")
+                results.append(measure(lab, ports, load, name, queue, args, round_))
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=2))
+    print_throughput(results)
+
+
+# --- outage -------------------------------------------------------------------------------------
+
+def catch_up(agent: Proc, interval: float, timeout: float) -> float:
+    """Seconds until the agent's remote-write lag is below one scrape interval again."""
+    return _lab.wait_until(lambda: _lab.lag_seconds(agent.metrics()) < interval, timeout, agent,
+                           "the agent to catch up", poll=0.5)
+
+
+def window_between_scrapes(times: Sequence[float], start: float, end: float) -> tuple[float, float, int]:
+    """A window (t0, t1] whose edges fall midway between scrapes, and the number of scrapes inside.
+
+    Prometheus stamps a sample with its scrape's start, a few ms before the exporter logs the
+    request; edges midway between requests make the expected count exact.
+    """
+    inside = [i for i, t in enumerate(times) if start <= t <= end]
+    if len(inside) < 3:
+        raise _lab.LabError(f"only {len(inside)} scrapes in the outage run's window")
+    first, last = inside[0], inside[-1]
+    return (times[first] + times[first + 1]) / 2, (times[last - 1] + times[last]) / 2, last - first - 1
+
+
+def sample_counts(receiver: Proc, metrics: int, t0: float, t1: float) -> Counter[int]:
+    """How many synthetic series hold each number of samples in (t0, t1] at the receiver.
+
+    One query per metric name: `count_over_time` drops the name, so series of different names
+    would collide in one result vector.
+    """
+    counts: Counter[int] = Counter()
+    window = _lab.duration(t1 - t0)
+    for m in range(metrics):
+        promql = f'count_values("n", count_over_time({_lab.metric_name(m)}[{window}]))'
+        for row in _lab.query(receiver, promql, at=t1):
+            counts[int(row["metric"]["n"])] += int(row["value"][1])
+    return counts
+
+
+def outage(args: argparse.Namespace) -> None:
+    series = _lab.exporter_series(args.metrics, args.labels)
+    sources = _lab.resolve_queues([args.config], args.queue)
+    if args.config not in sources:
+        raise SystemExit(f"error: queue config {args.config!r} is not available")
+    queue = sources[args.config](series, args.interval)
+    port = _lab.free_ports(1)[0]
+    _lab.wait_for_quiet(args.quiet_wait)
+    with Lab() as lab:
+        lab.exporter([port], args.metrics, args.labels)
+        agent, receiver = start_pair(lab, [port], args.interval, queue)
+        started = time.time()
+        log(f"agent → receiver, {series:,} series at {args.interval:g} s, queue {args.config}; "
+            f"receiver stops in {args.before:g} s for {args.down:g} s")
+        time.sleep(args.before)
+        receiver_port, data_dir = int(receiver.url.rsplit(":", 1)[1]), receiver.data_dir
+        lab.stop(receiver, keep_data=True)
+        stopped = time.time()
+        time.sleep(args.down)
+        receiver = _lab.start_receiver(lab, port=receiver_port, data_dir=data_dir)
+        ready = time.time()
+        caught_up = catch_up(agent, args.interval, args.after + 2 * args.down)
+        log(f"receiver back after {ready - stopped:.1f} s; agent caught up {caught_up:.1f} s after it was ready")
+        time.sleep(max(0.0, args.after - caught_up))
+        catch_up(agent, args.interval, 60)
+        agent_metrics, receiver_metrics = agent.metrics(), receiver.metrics()
+        scrapes = _lab.scrape_times(port)
+        t0, t1, expected = window_between_scrapes(scrapes, started + args.interval, time.time() - 2 * args.interval)
+        counts = sample_counts(receiver, args.metrics, t0, t1)
+
+    synthetic = args.metrics * args.labels
+    received = sum(n * c for n, c in counts.items())
+    during = sum(t0 < t <= t1 and stopped <= t <= ready for t in scrapes)
+    print(_lab.table(["check", "result"], [
+        ["outage", f"receiver stopped at t={stopped - started:.1f} s, ready again at t={ready - started:.1f} s"],
+        ["catch-up", f"agent lag < {args.interval:g} s {caught_up:.1f} s after the receiver was ready"],
+        ["agent failed / dropped / retried samples",
+         " / ".join(f"{queue_total(agent_metrics, f'samples_{k}_total'):.0f}" for k in ("failed", "dropped", "retried"))],
+        ["receiver out_of_order / out_of_bound / too_old samples (since restart)",
+         " / ".join(f"{receiver_metrics.sum(f'prometheus_tsdb_{k}_samples_total'):.0f}"
+                    for k in ("out_of_order", "out_of_bound", "too_old"))],
+        ["window", f"t={t0 - started:.1f} → {t1 - started:.1f} s: {expected} scrapes served by the exporter, "
+                   f"{during} of them while the receiver was down"],
+        ["synthetic series with exactly that many samples", f"{counts[expected]:,} of {synthetic:,}"],
+        ["series by sample count", ", ".join(f"{n}: {c:,}" for n, c in sorted(counts.items()))],
+        ["samples at the receiver / expected", f"{received:,} / {expected * synthetic:,}"],
+    ]))
+    lost = expected * synthetic - received
+    print(f"\nlost samples: {lost:,} ({lost / (expected * synthetic):.4%} of expected)")
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    summary, details = __doc__.split("\n\n", 1)
+    top = argparse.ArgumentParser(description=summary, epilog=details, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--quiet-wait", type=float, default=60,
+                       help="wait up to this long (s) for other work on the box to stop before each run (default 60)")
+        p.add_argument("--metrics", type=int, default=500, help="metric names per target (default 500)")
+        p.add_argument("--labels", type=int, default=100, help="label sets per metric name (default 100)")
+        p.add_argument("--queue", action="append", type=_lab.parse_queue, default=[], metavar="NAME=JSON",
+                       help='extra queue_config, e.g. single=\'{"max_shards": 1}\' (repeatable)')
+
+    tp = sub.add_parser("throughput", help="samples/s, shards, RSS and CPU per queue_config and load")
+    tp.add_argument("--seconds", type=float, default=30, help="measurement window per configuration (default 30)")
+    tp.add_argument("--warmup", type=float, default=15, help="seconds before the window opens (default 15)")
+    tp.add_argument("--loads", nargs="+", choices=list(LOADS), default=list(LOADS),
+                    help="saturating = 4 targets x 50K series at 1 s; steady = 1 target (default: both)")
+    tp.add_argument("--configs", nargs="+", default=list(_lab.QUEUES), metavar="NAME",
+                    help=f"queue configs (default: {' '.join(_lab.QUEUES)}); '{BASELINE}' always runs, first")
+    tp.add_argument("--rounds", type=int, default=1, help="repeat every configuration, interleaved (default 1)")
+    tp.add_argument("--sample-every", type=float, default=5, help="RSS sampling period, s (default 5)")
+    tp.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    common(tp)
+    tp.set_defaults(run=throughput)
+
+    op = sub.add_parser("outage", help="receiver down, restarted on its data; count samples per series")
+    op.add_argument("--down", type=float, default=30, help="seconds the receiver is down (default 30)")
+    op.add_argument("--before", type=float, default=30, help="seconds of normal operation first (default 30)")
+    op.add_argument("--after", type=float, default=30, help="seconds after the restart (default 30)")
+    op.add_argument("--interval", type=float, default=5, help="scrape interval, s (default 5)")
+    op.add_argument("--config", default=BASELINE, metavar="NAME",
+                    help="queue config: default, recommended, obsfleet or a --queue NAME (default: default)")
+    common(op)
+    op.set_defaults(run=outage)
+    return top
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except _lab.LabError as err:
+        raise SystemExit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,316 @@
+"""Meta-monitoring rules ("monitor the monitors"), as data: Prometheus rule groups.
+
+Edges run Prometheus in agent mode, which evaluates no rules, so everything about an edge is
+judged at the hub from what the edge sends: its `up` series and its agent's own
+`prometheus_remote_storage_*` metrics (the agent scrapes itself; every series carries the edge's
+`cluster` external label). Groups:
+
+- `obsfleet-fleet`: per-edge silence and remote-write health. Needs the edges' data, so it runs
+  where that data is: the hub Prometheus (Prometheus tier) or Mimir's ruler as a federated group
+  over every edge tenant (Mimir tier).
+- `obsfleet-hub-<tier>`, `obsfleet-traces`, `obsfleet-logs`: the hub's own ingest paths, from the
+  hub components' metrics, scraped by the hub Prometheus in both tiers (the monitor of Mimir must
+  not live in Mimir).
+- `obsfleet-certificates`: expiry of the certificates this program issued. Nothing exports a
+  metric for an mTLS client certificate (the agent does not, a blackbox probe only sees the
+  server's), but the program knows every certificate's notAfter: it records them as
+  `obsfleet:certificate_expiry_timestamp_seconds` and alerts from it. Renewal happens only on a
+  `pulumi up` inside the early-renewal window, so the warning fires when that window opens.
+  Limitation: after the hub renews an edge's certificate, the rule tracks the new one; an edge
+  whose stack was not updated keeps using the old one until its own expiry.
+
+Remote-write metric names hold for Prometheus 2.42 (the edges' floor, checked against the
+binary) and 3.x: `samples_failed_total` (non-retryable, lost), `samples_retried_total`,
+`samples_dropped_total` (edges set no write relabelling, so any drop is loss),
+`queue_highest_sent_timestamp_seconds`; the newest enqueued timestamp is
+`queue_highest_timestamp_seconds` from 2.53/3.x and only the process-wide
+`highest_timestamp_in_seconds` before (deprecated since), so the lag uses whichever exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import yaml
+
+from components.settings import Tier
+
+Rule = dict[str, Any]
+Group = dict[str, Any]
+
+FLEET_GROUP = "obsfleet-fleet"
+CERTIFICATE_GROUP = "obsfleet-certificates"
+CERTIFICATE_METRIC = "obsfleet:certificate_expiry_timestamp_seconds"
+CRITICAL_EXPIRY_DAYS = 7
+REMOTE_WRITE_LAG_SECONDS = 120
+"""Above a normal batch deadline plus one retry backoff; below the hub's 5 m lookback."""
+LAG_LOOKBACK = "1h"
+"""A lagging edge's own gauges reach the hub late by the lag itself: look back far enough."""
+ERROR_RATIO = 0.01
+
+_NEWEST_ENQUEUED = "prometheus_remote_storage_queue_highest_timestamp_seconds"
+_NEWEST_ENQUEUED_BEFORE_2_53 = "prometheus_remote_storage_highest_timestamp_in_seconds"
+_NEWEST_SENT = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A certificate the hub issued, and when it stops being valid."""
+
+    name: str
+    """`ca`, `server`, or the edge cluster the client certificate belongs to."""
+    role: str
+    """`ca` | `server` | `client`."""
+    not_after: int
+    """Unix seconds."""
+
+
+def _alert(name: str, expr: str, severity: str, summary: str, description: str, wait: str | None) -> Rule:
+    rule: Rule = {"alert": name, "expr": expr}
+    if wait:
+        rule["for"] = wait
+    rule["labels"] = {"severity": severity}
+    rule["annotations"] = {"summary": summary, "description": description}
+    return rule
+
+
+def _rate_by(labels: str, metric: str) -> str:
+    return f"sum by ({labels}) (rate({metric}[5m]))"
+
+
+def _error_ratio(metric: str, selector: str, errors: str) -> str:
+    """Share of requests matching `errors` among those matching `selector` (one metric)."""
+    return (
+        f"sum(rate({metric}{{{selector}, {errors}}}[5m]))\n"
+        f"  / sum(rate({metric}{{{selector}}}[5m])) > {ERROR_RATIO}"
+    )
+
+
+def edge_silent(edge: str) -> Rule:
+    rule = _alert(
+        "ObsfleetEdgeSilent",
+        f'absent(up{{cluster="{edge}"}})',
+        "critical",
+        f"Edge {edge} sends no metrics to its hub",
+        f"No sample from edge {edge} has reached the hub for 15 minutes: the agent is down, its "
+        "remote write is failing, or the edge was removed without updating obsfleet:edges.",
+        "10m",
+    )
+    # One rule per edge: the label keeps them distinct (promtool rejects identical rules).
+    rule["labels"]["cluster"] = edge
+    return rule
+
+
+def _remote_write_lag() -> str:
+    enqueued = f"last_over_time({_NEWEST_ENQUEUED}[{LAG_LOOKBACK}])"
+    legacy = f"last_over_time({_NEWEST_ENQUEUED_BEFORE_2_53}[{LAG_LOOKBACK}])"
+    sent = f"last_over_time({_NEWEST_SENT}[{LAG_LOOKBACK}])"
+    return (
+        f"max by (cluster) (\n"
+        f"  ({enqueued} - {sent})\n"
+        f"  or ({legacy} - ignoring (remote_name, url) group_right {sent})\n"
+        f") > {REMOTE_WRITE_LAG_SECONDS}"
+    )
+
+
+def fleet_group(edges: Sequence[str]) -> Group:
+    """Rules over the edges' own data: silence per configured edge, remote-write health."""
+    rules = [edge_silent(edge) for edge in edges]
+    rules += [
+        _alert(
+            "ObsfleetEdgeRemoteWriteFailing",
+            _rate_by("cluster", "prometheus_remote_storage_samples_failed_total") + " > 0",
+            "critical",
+            "Edge {{ $labels.cluster }} is losing samples: the hub rejects them",
+            "{{ $value | humanize }} samples/s fail with a non-retryable error (4xx such as "
+            "out-of-bound) and are lost. Check the hub's ingestion alerts.",
+            "5m",
+        ),
+        _alert(
+            "ObsfleetEdgeRemoteWriteRetrying",
+            _rate_by("cluster", "prometheus_remote_storage_samples_retried_total") + " > 0",
+            "warning",
+            "Edge {{ $labels.cluster }} keeps retrying remote write",
+            "{{ $value | humanize }} samples/s are retried (hub 5xx or 429); the edge's WAL buffer "
+            "is filling.",
+            "15m",
+        ),
+        _alert(
+            "ObsfleetEdgeRemoteWriteDropping",
+            _rate_by("cluster", "prometheus_remote_storage_samples_dropped_total") + " > 0",
+            "critical",
+            "Edge {{ $labels.cluster }} drops samples before sending them",
+            "{{ $value | humanize }} samples/s are dropped by the agent (too old for its queue or "
+            "for unknown series); edges configure no write relabelling, so this is data loss.",
+            "5m",
+        ),
+        _alert(
+            "ObsfleetEdgeRemoteWriteBehind",
+            _remote_write_lag(),
+            "warning",
+            "Edge {{ $labels.cluster }} remote write is falling behind",
+            "The newest sample sent is {{ $value | humanizeDuration }} older than the newest "
+            "sample the agent collected.",
+            "15m",
+        ),
+    ]
+    return {"name": FLEET_GROUP, "rules": rules}
+
+
+def _rejected_samples() -> str:
+    # rate() drops the metric name, so each counter gets its reason as a label before the union.
+    reasons = ("out_of_bound", "out_of_order", "too_old")
+    union = "\n  or ".join(
+        f'label_replace(rate(prometheus_tsdb_{r}_samples_total[5m]), "reason", "{r}", "", "")' for r in reasons
+    )
+    return f"sum by (reason) (\n  {union}\n) > 0"
+
+
+def _prometheus_ingest() -> list[Rule]:
+    return [
+        _alert(
+            "ObsfleetHubIngestErrors",
+            _error_ratio("prometheus_http_requests_total", 'handler="/api/v1/write"', 'code=~"5.."'),
+            "critical",
+            "The hub's remote-write receiver answers with server errors",
+            "{{ $value | humanizePercentage }} of remote-write requests fail with 5xx; edges "
+            "retry and their buffers fill.",
+            "10m",
+        ),
+        _alert(
+            "ObsfleetHubSamplesRejected",
+            _rejected_samples(),
+            "warning",
+            "The hub rejects samples ({{ $labels.reason }})",
+            "{{ $value | humanize }} samples/s are rejected by the receiver's TSDB: an edge replays "
+            "a backlog older than the out-of-order window, or two writers send the same series.",
+            "5m",
+        ),
+    ]
+
+
+def _mimir_ingest() -> list[Rule]:
+    return [
+        _alert(
+            "ObsfleetHubIngestErrors",
+            _error_ratio(
+                "cortex_request_duration_seconds_count",
+                'route=~"api_v1_push|otlp_v1_metrics"',
+                'status_code=~"5.."',
+            ),
+            "critical",
+            "Mimir's push path answers with server errors",
+            "{{ $value | humanizePercentage }} of push requests fail with 5xx.",
+            "10m",
+        ),
+        _alert(
+            "ObsfleetHubSamplesRejected",
+            _rate_by("user, reason", "cortex_discarded_samples_total") + " > 0",
+            "warning",
+            "Mimir discards samples of tenant {{ $labels.user }} ({{ $labels.reason }})",
+            "{{ $value | humanize }} samples/s are discarded.",
+            "5m",
+        ),
+    ]
+
+
+def hub_groups(tier: Tier) -> list[Group]:
+    """Rules over the hub's own components, evaluated by the hub Prometheus."""
+    ingest = _mimir_ingest() if tier is Tier.MIMIR else _prometheus_ingest()
+    traces = [
+        _alert(
+            "ObsfleetTracesRefused",
+            "sum(rate(tempo_receiver_refused_spans[5m])) > 0",
+            "critical",
+            "Tempo's OTLP receiver refuses spans",
+            "{{ $value | humanize }} spans/s are refused before entering Tempo.",
+            "5m",
+        ),
+        _alert(
+            "ObsfleetTracesDiscarded",
+            _rate_by("tenant, reason", "tempo_discarded_spans_total") + " > 0",
+            "warning",
+            "Tempo discards spans of tenant {{ $labels.tenant }} ({{ $labels.reason }})",
+            "{{ $value | humanize }} spans/s are discarded.",
+            "10m",
+        ),
+    ]
+    logs = [
+        _alert(
+            "ObsfleetLogsPushErrors",
+            _error_ratio(
+                "loki_request_duration_seconds_count",
+                'route=~"loki_api_v1_push|otlp_v1_logs"',
+                'status_code=~"5.."',
+            ),
+            "critical",
+            "Loki's push path answers with server errors",
+            "{{ $value | humanizePercentage }} of log pushes fail with 5xx.",
+            "10m",
+        ),
+        _alert(
+            "ObsfleetLogsDiscarded",
+            _rate_by("tenant, reason", "loki_discarded_samples_total") + " > 0",
+            "warning",
+            "Loki discards log lines of tenant {{ $labels.tenant }} ({{ $labels.reason }})",
+            "{{ $value | humanize }} lines/s are discarded.",
+            "10m",
+        ),
+    ]
+    return [
+        {"name": f"obsfleet-hub-{tier.value}", "rules": ingest},
+        {"name": "obsfleet-traces", "rules": traces},
+        {"name": "obsfleet-logs", "rules": logs},
+    ]
+
+
+def certificate_group(certificates: Iterable[Certificate], renewal_days: int) -> Group:
+    """Each certificate's notAfter as a series, and alerts when renewal is due or overdue."""
+    rules: list[Rule] = [
+        {
+            "record": CERTIFICATE_METRIC,
+            "expr": f"vector({c.not_after})",
+            "labels": {"certificate": c.name, "role": c.role},
+        }
+        for c in sorted(certificates, key=lambda c: (c.role, c.name))
+    ]
+    remaining = f"{CERTIFICATE_METRIC} - time()"
+    rules += [
+        _alert(
+            "ObsfleetCertificateRenewalDue",
+            f"{remaining} < {renewal_days * 86_400}",
+            "warning",
+            "Certificate {{ $labels.certificate }} ({{ $labels.role }}) is due for renewal",
+            "It expires in {{ $value | humanizeDuration }}. `pulumi up` on the hub re-issues a leaf "
+            "certificate inside its early-renewal window (then update the edge stack); the CA is "
+            "rotated deliberately.",
+            None,
+        ),
+        _alert(
+            "ObsfleetCertificateExpiring",
+            f"{remaining} < {CRITICAL_EXPIRY_DAYS * 86_400}",
+            "critical",
+            "Certificate {{ $labels.certificate }} ({{ $labels.role }}) expires soon",
+            "It expires in {{ $value | humanizeDuration }}; mTLS connections using it will fail.",
+            None,
+        ),
+    ]
+    return {"name": CERTIFICATE_GROUP, "rules": rules}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line expressions as literal blocks, as people write them."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def rules_file(groups: Sequence[Group]) -> str:
+    """A Prometheus rule file (`promtool check rules` input)."""
+    return yaml.dump({"groups": list(groups)}, Dumper=_Dumper, sort_keys=False, width=120)

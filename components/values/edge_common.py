@@ -1,0 +1,18 @@
+"""What the edge's metrics and traces/logs paths share: identity labels and the tenant header."""
+
+from __future__ import annotations
+
+from components.settings import EdgeSettings
+
+TENANT_HEADER = "X-Scope-OrgID"
+"""Mimir, Tempo and Loki take the tenant from this header; a single Prometheus ignores it."""
+
+
+def external_labels(settings: EdgeSettings) -> dict[str, str]:
+    """Labels on every series the edge sends: which cluster, where, under which regime."""
+    return {"cluster": settings.cluster, "region": settings.region, "regime": settings.regime.value}
+
+
+def tenant_headers(settings: EdgeSettings) -> dict[str, str]:
+    """One tenant per edge cluster (DESIGN.md), sent on every request to the hub."""
+    return {TENANT_HEADER: settings.cluster}

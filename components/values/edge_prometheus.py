@@ -1,0 +1,76 @@
+"""kube-prometheus-stack values for an edge: a Prometheus agent remote-writing to its hub over mTLS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.edge_sizing import EdgeSizing, duration
+from components.settings import EdgeSettings
+from components.pki import CA_CERT, TLS_CERT, TLS_KEY
+from components.values.edge_common import external_labels, tenant_headers
+
+REMOTE_WRITE_NAME = "hub"
+"""Queue name in the agent's `prometheus_remote_storage_*{remote_name=...}` metrics."""
+
+
+def remote_write(settings: EdgeSettings, sizing: EdgeSizing, url: str, tls_secret: str) -> dict[str, Any]:
+    """prometheus-operator RemoteWriteSpec: the client certificate, key and hub CA come from the
+    edge's TLS Secret by reference (the operator mounts them), never inline."""
+    return {
+        "name": REMOTE_WRITE_NAME,
+        "url": url,
+        "headers": tenant_headers(settings),
+        "tlsConfig": {
+            "ca": {"secret": {"name": tls_secret, "key": CA_CERT}},
+            "cert": {"secret": {"name": tls_secret, "key": TLS_CERT}},
+            "keySecret": {"name": tls_secret, "key": TLS_KEY},
+        },
+        "queueConfig": sizing.queue.operator(),
+    }
+
+
+def kube_prometheus_stack_values(
+    settings: EdgeSettings, sizing: EdgeSizing, remote_write_url: str, tls_secret: str
+) -> dict[str, Any]:
+    """Agent mode (a PrometheusAgent resource): scrape, buffer in the WAL, ship. No local TSDB,
+    rules, Alertmanager or Grafana on the edge: the hub evaluates and shows everything."""
+    return {
+        "commonLabels": {"data-residency": settings.regime.value},
+        "defaultRules": {"create": False},
+        "alertmanager": {"enabled": False},
+        "grafana": {"enabled": False},
+        # Scrape targets the agent ships: node and object state.
+        "kubeStateMetrics": {"enabled": True},
+        "nodeExporter": {"enabled": True},
+        # Managed control planes (EKS, GKE) do not expose these; they would only report up == 0.
+        "kubeEtcd": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeControllerManager": {"enabled": False},
+        "prometheus": {
+            "agentMode": True,
+            "prometheusSpec": {
+                "replicas": 1,
+                "scrapeInterval": duration(settings.scrape_interval_seconds),
+                "externalLabels": external_labels(settings),
+                "remoteWrite": [remote_write(settings, sizing, remote_write_url, tls_secret)],
+                # Unsent samples survive a hub outage of bufferHours; older ones are dropped at truncation.
+                "additionalArgs": [{"name": "storage.agent.retention.max-time", "value": sizing.wal_retention}],
+                "walCompression": True,
+                "resources": sizing.resources.kubernetes(),
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{sizing.wal_volume_gib}Gi"}},
+                        }
+                    }
+                },
+                # Pick up every monitor in the cluster (the collector's PodMonitor included), not
+                # only those labelled with this release's auto-generated name.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "probeSelectorNilUsesHelmValues": False,
+                "scrapeConfigSelectorNilUsesHelmValues": False,
+            },
+        },
+    }

@@ -1,0 +1,115 @@
+"""Grafana values: a datasource per edge tenant and signal, plus a fleet-wide view.
+
+Tenancy is the `X-Scope-OrgID` header (Grafana keeps header values in secureJsonData). Metrics in
+the Prometheus tier have no tenancy: one Prometheus holds every edge's series, told apart only by
+their `cluster` label, and a datasource cannot enforce a label. So that tier has one fleet
+metrics datasource (query with `{cluster="edge-eu"}`); per-edge isolation of metrics is what the
+Mimir tier adds. Traces and logs are per tenant in both tiers; the fleet view queries every edge
+tenant at once (`edge-a|edge-b`).
+
+The Prometheus tier's Prometheus only speaks mTLS: Grafana presents the hub's reader certificate,
+mounted from its Secret and read by the provisioning file (`$__file{...}`), never put in values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from components.pki import CA_CERT, TLS_CERT, TLS_KEY
+from components.settings import HubSettings, Tier
+from components.values.hub_common import SECRET_MODE, TENANT_HEADER, tenant_list
+
+ADMIN_USER_KEY = "admin-user"
+ADMIN_PASSWORD_KEY = "admin-password"
+READER_DIR = "/etc/obsfleet/reader"
+UID_MAX = 40
+"""Grafana's limit on datasource uids."""
+
+
+@dataclass(frozen=True)
+class DatasourceUrls:
+    metrics: str
+    traces: str
+    logs: str
+
+
+def uid(kind: str, tenant: str) -> str:
+    """A stable datasource uid within Grafana's 40 characters."""
+    candidate = f"{kind}-{tenant}"
+    if len(candidate) <= UID_MAX:
+        return candidate
+    return f"{kind}-{hashlib.sha256(tenant.encode()).hexdigest()[:UID_MAX - len(kind) - 1]}"
+
+
+def _datasource(name: str, kind: str, type_: str, url: str, tenant: Optional[str], **json_data: Any) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "name": name,
+        "uid": uid(kind, tenant or "fleet"),
+        "type": type_,
+        "access": "proxy",
+        "url": url,
+        "editable": False,
+    }
+    if tenant is not None:
+        json_data["httpHeaderName1"] = TENANT_HEADER
+        source["secureJsonData"] = {"httpHeaderValue1": tenant}
+    if json_data:
+        source["jsonData"] = json_data
+    return source
+
+
+def _mtls_metrics(url: str, server_name: str) -> dict[str, Any]:
+    source = _datasource(
+        "Fleet metrics", "metrics", "prometheus", url, None,
+        tlsAuth=True, tlsAuthWithCACert=True, serverName=server_name,
+    )
+    source["secureJsonData"] = {
+        "tlsCACert": f"$__file{{{READER_DIR}/{CA_CERT}}}",
+        "tlsClientCert": f"$__file{{{READER_DIR}/{TLS_CERT}}}",
+        "tlsClientKey": f"$__file{{{READER_DIR}/{TLS_KEY}}}",
+    }
+    return source
+
+
+def datasources(settings: HubSettings, urls: DatasourceUrls, metrics_host: str) -> list[dict[str, Any]]:
+    edges = [e.name for e in settings.edges]
+    fleet = tenant_list(edges)
+    mimir = settings.tier is Tier.MIMIR
+    result = [
+        _datasource("Fleet metrics", "metrics", "prometheus", urls.metrics, fleet)
+        if mimir
+        else _mtls_metrics(urls.metrics, metrics_host),
+        _datasource("Fleet traces", "traces", "tempo", urls.traces, fleet),
+        _datasource("Fleet logs", "logs", "loki", urls.logs, fleet),
+    ]
+    result[0]["isDefault"] = True
+    for edge in edges:
+        if mimir:
+            result.append(_datasource(f"{edge} metrics", "metrics", "prometheus", urls.metrics, edge))
+        result.append(_datasource(f"{edge} traces", "traces", "tempo", urls.traces, edge))
+        result.append(_datasource(f"{edge} logs", "logs", "loki", urls.logs, edge))
+    return result
+
+
+def grafana_values(
+    settings: HubSettings, urls: DatasourceUrls, admin_secret: str, reader_secret: str, metrics_host: str
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "admin": {"existingSecret": admin_secret, "userKey": ADMIN_USER_KEY, "passwordKey": ADMIN_PASSWORD_KEY},
+        "datasources": {
+            "datasources.yaml": {"apiVersion": 1, "datasources": datasources(settings, urls, metrics_host)}
+        },
+    }
+    if settings.tier is Tier.PROMETHEUS:
+        values["extraSecretMounts"] = [
+            {
+                "name": "reader-tls",
+                "secretName": reader_secret,
+                "mountPath": READER_DIR,
+                "readOnly": True,
+                "defaultMode": SECRET_MODE,
+            }
+        ]
+    return values

@@ -1,0 +1,78 @@
+"""Loki values: logs per edge tenant (`auth_enabled`), in their own hardened bucket.
+
+Retention is enforced by the compactor (the bucket's lifecycle is only the backstop), globally
+and per tenant through the runtime config, which Loki reloads without a restart: that is where a
+single cluster's retention is shortened. The deletion API is on (`filter-and-delete`): a GDPR
+erasure is a delete request for one tenant, e.g.
+`curl -X POST -H 'X-Scope-OrgID: edge-eu' '<loki>/loki/api/v1/delete?query={service_name="shop"}&start=...'`,
+executed by the compactor. Edges push OTLP through the gateway's mTLS front door, which sets
+the tenant from the client certificate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from components.regions import Cloud
+from components.settings import HubSettings, Tier
+from components.values.hub_common import LOKI, front_door, front_door_mounts, hours, ingest_labels, merge
+
+GATEWAY_PORT = 8080
+PUSH_PATHS = ("/otlp/v1/logs", "/loki/api/v1/push")
+SCHEMA_FROM = "2024-04-01"
+REPLICAS = {Tier.PROMETHEUS: 1, Tier.MIMIR: 3}
+"""Monolithic Loki, replicated (RF = replicas) in the scale tier. Not sized from measurements:
+we have none for logs; see the closing note."""
+
+
+def gateway_url(namespace: str) -> str:
+    """In-cluster read/write entry (the chart's own routing), for Grafana."""
+    return f"http://{LOKI}-gateway.{namespace}.svc.cluster.local"
+
+
+def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret: str) -> dict[str, Any]:
+    """`storage` is the backend's `loki_storage()` fragment."""
+    store = "s3" if settings.cloud is Cloud.AWS else "gcs"
+    retention = hours(settings.retention.logs)
+    replicas = REPLICAS[settings.tier]
+    own = {
+        "fullnameOverride": LOKI,
+        "deploymentMode": "Monolithic",
+        "loki": {
+            "auth_enabled": True,
+            "commonConfig": {"replication_factor": replicas},
+            "schemaConfig": {
+                "configs": [
+                    {
+                        "from": SCHEMA_FROM,
+                        "store": "tsdb",
+                        "object_store": store,
+                        "schema": "v13",
+                        "index": {"prefix": "loki_index_", "period": "24h"},
+                    }
+                ]
+            },
+            "limits_config": {
+                "retention_period": retention,
+                "deletion_mode": "filter-and-delete",
+                # OTLP resource attributes that are not labels land here.
+                "allow_structured_metadata": True,
+            },
+            "compactor": {"retention_enabled": True, "delete_request_store": store},
+            "runtimeConfig": {"overrides": {e.name: {"retention_period": retention} for e in settings.edges}},
+            # Fleet-wide queries (`edge-a|edge-b`).
+            "querier": {"multi_tenant_queries_enabled": True},
+        },
+        "singleBinary": {"replicas": replicas},
+        "gateway": {
+            "podLabels": ingest_labels("logs"),
+            **front_door_mounts(server_secret),
+            "nginxConfig": {"httpSnippet": front_door(PUSH_PATHS, GATEWAY_PORT)},
+        },
+        "monitoring": {"serviceMonitor": {"enabled": True}},
+        # The canary (and the chart test that needs it) would write a tenant of its own; ingestion
+        # is watched through Loki's metrics instead (components/meta_rules.py).
+        "lokiCanary": {"enabled": False},
+        "test": {"enabled": False},
+    }
+    return merge(own, storage)

@@ -1,0 +1,107 @@
+"""mimir-distributed values: the scale tier's metrics store, one tenant per edge cluster.
+
+Blocks go to the hardened bucket (components/storage.py, purpose `metrics`) through the pods'
+workload identity. The edges' remote write enters through the gateway's mTLS front door, which
+sets the tenant from the client certificate (components/values/hub_common.py). The fleet rules
+(absent edges, remote-write health) run in Mimir's ruler as one federated group over every edge
+tenant, loaded from a ConfigMap (local ruler storage: rules are declared by the program, not
+posted to an API), and alert through the hub's Alertmanager. Mimir's own Alertmanager is off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limits
+from components.regions import Cloud
+from components.settings import EdgeRef, HubSettings
+from components.storage import ObjectStore, service_account_values
+from components.values.hub_common import MIMIR, front_door, front_door_mounts, hours, ingest_labels, merge
+
+HTTP_PORT = 8080
+"""Mimir's HTTP port, also the gateway's plain listener."""
+PUSH_PATHS = ("/api/v1/push", "/otlp/v1/metrics")
+RULES_DIR = "/etc/obsfleet/rules"
+RULES_TENANT = "obsfleet-meta"
+"""The ruler tenant owning the federated fleet group (its recorded results live there)."""
+RULES_VOLUME = "fleet-rules"
+GATEWAY_SERVICE = f"{MIMIR}-gateway"
+KAFKA_PORT = 9092
+
+
+def kafka_address(namespace: str) -> str:
+    """The chart's Kafka (ingest storage), which tempo-distributed also needs."""
+    return f"{MIMIR}-kafka.{namespace}.svc.cluster.local:{KAFKA_PORT}"
+
+
+def query_url(namespace: str) -> str:
+    """Prometheus-compatible query API through the gateway (in-cluster, plain)."""
+    return f"http://{GATEWAY_SERVICE}.{namespace}.svc.cluster.local/prometheus"
+
+
+def _common_storage(store: ObjectStore) -> dict[str, Any]:
+    if store.cloud is Cloud.AWS:
+        s3 = {"bucket_name": store.bucket, "endpoint": f"s3.{store.region}.amazonaws.com", "region": store.region}
+        return {"backend": "s3", "s3": s3}
+    return {"backend": "gcs", "gcs": {"bucket_name": store.bucket}}
+
+
+def _tenant_overrides(edges: Sequence[EdgeRef]) -> dict[str, Any]:
+    overrides = {}
+    for edge in edges:
+        limits = tenant_limits(edge)
+        overrides[edge.name] = {
+            "max_global_series_per_user": limits.max_global_series,
+            "ingestion_rate": limits.ingestion_rate,
+        }
+    return {"overrides": overrides}
+
+
+def mimir_values(
+    settings: HubSettings,
+    sizing: MimirSizing,
+    store: ObjectStore,
+    alertmanager_url: str,
+    rules_config_map: str,
+    server_secret: str,
+) -> dict[str, Any]:
+    structured = {
+        "multitenancy_enabled": True,
+        # Fleet-wide Grafana queries (`edge-a|edge-b`) and the federated rule group.
+        "tenant_federation": {"enabled": True},
+        "common": {"storage": _common_storage(store)},
+        "blocks_storage": {"storage_prefix": "blocks"},
+        "ruler_storage": {"backend": "local", "local": {"directory": RULES_DIR}},
+        "ruler": {"alertmanager_url": alertmanager_url, "tenant_federation": {"enabled": True}},
+        "limits": {
+            "out_of_order_time_window": out_of_order_window(),
+            "compactor_blocks_retention_period": hours(settings.retention.metrics),
+        },
+    }
+    values = {
+        "fullnameOverride": MIMIR,
+        "minio": {"enabled": False},
+        "alertmanager": {"enabled": False},
+        "mimir": {"structuredConfig": structured},
+        "runtimeConfig": _tenant_overrides(settings.edges),
+        "distributor": {"replicas": sizing.distributors, "resources": sizing.distributor.helm()},
+        "ingester": {
+            "replicas": sizing.ingesters,
+            "resources": sizing.ingester.helm(),
+            "persistentVolume": {"size": f"{sizing.ingester_disk_gib}Gi"},
+        },
+        "ruler": {
+            "extraVolumes": [{"name": RULES_VOLUME, "configMap": {"name": rules_config_map}}],
+            "extraVolumeMounts": [
+                {"name": RULES_VOLUME, "mountPath": f"{RULES_DIR}/{RULES_TENANT}", "readOnly": True}
+            ],
+        },
+        "gateway": {
+            "podLabels": ingest_labels("metrics"),
+            **front_door_mounts(server_secret),
+            "nginx": {"config": {"httpSnippet": front_door(PUSH_PATHS, HTTP_PORT)}},
+        },
+        "metaMonitoring": {"serviceMonitor": {"enabled": True}},
+    }
+    return merge(values, service_account_values(store))
+

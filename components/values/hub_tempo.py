@@ -1,0 +1,92 @@
+"""Tempo values: traces per edge tenant, in the hardened bucket, for `retention.traces` days.
+
+Prometheus tier: the single-binary `tempo` chart. Mimir tier: `tempo-distributed`, whose Tempo 3
+ingest path needs Kafka: it uses the Kafka the mimir-distributed release already runs (a topic of
+its own), which is also why the distributed chart follows the metrics tier, not the edge count
+alone. Either way the OTLP/HTTP receiver terminates the edges' mTLS itself (`tls.client_ca_file`
+makes it require a client certificate from the fleet CA); only that port is exposed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from components.charts import TEMPO as TEMPO_CHART
+from components.charts import TEMPO_DISTRIBUTED, Chart
+from components.settings import HubSettings, Tier
+from components.values.hub_common import (
+    INGEST_TLS_VOLUME,
+    TEMPO,
+    hours,
+    ingest_labels,
+    merge,
+    secret_volume,
+    server_tls_files,
+    service_url,
+    tls_mount,
+)
+
+OTLP_HTTP_PORT = 4318
+QUERY_PORT = 3200
+
+
+def tempo_chart(settings: HubSettings) -> Chart:
+    return TEMPO_DISTRIBUTED if settings.tier is Tier.MIMIR else TEMPO_CHART
+
+
+def query_url(settings: HubSettings) -> str:
+    """Tempo's query API for Grafana (the query-frontend when distributed)."""
+    name = f"{TEMPO}-query-frontend" if settings.tier is Tier.MIMIR else TEMPO
+    return service_url(name, settings.kubernetes.namespace, QUERY_PORT)
+
+
+def _single(settings: HubSettings, server_secret: str) -> dict[str, Any]:
+    return {
+        "tempo": {
+            "multitenancyEnabled": True,
+            "retention": hours(settings.retention.traces),
+            "receivers": {
+                "otlp": {
+                    "protocols": {
+                        "http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}", "tls": server_tls_files()}
+                    }
+                }
+            },
+            "extraVolumeMounts": [tls_mount()],
+        },
+        "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
+        "podLabels": ingest_labels("traces"),
+        # The WAL of spans not yet flushed to the bucket survives a restart.
+        "persistence": {"enabled": True},
+        "serviceMonitor": {"enabled": True},
+    }
+
+
+def _distributed(settings: HubSettings, server_secret: str, kafka: str) -> dict[str, Any]:
+    retention = {"compaction": {"compaction": {"block_retention": hours(settings.retention.traces)}}}
+    return {
+        "multitenancyEnabled": True,
+        "ingest": {"kafka": {"address": kafka}},
+        "backendScheduler": {"config": {"provider": retention}},
+        "traces": {"otlp": {"http": {"enabled": True, "receiverConfig": {"tls": server_tls_files()}}}},
+        "distributor": {
+            "podLabels": ingest_labels("traces"),
+            "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
+            "extraVolumeMounts": [tls_mount()],
+        },
+        "metaMonitoring": {"serviceMonitor": {"enabled": True}},
+    }
+
+
+def tempo_values(
+    settings: HubSettings, storage: Mapping[str, Any], server_secret: str, kafka: Optional[str] = None
+) -> dict[str, Any]:
+    """Values for `tempo_chart(settings)`; `storage` is the backend's fragment for that chart,
+    `kafka` the broker address (Mimir tier only)."""
+    if settings.tier is Tier.MIMIR:
+        if kafka is None:
+            raise ValueError("tempo-distributed needs a Kafka address (the Mimir release's)")
+        own = _distributed(settings, server_secret, kafka)
+    else:
+        own = _single(settings, server_secret)
+    return merge({"fullnameOverride": TEMPO}, own, storage)

@@ -1,0 +1,136 @@
+"""Findings, and the SDK policy objects built around the plain check functions.
+
+A check returns Findings. Certain ones are violations, reported by the policy that found them at
+its enforcement level. Uncertain ones ("cannot verify": a value unknown during preview, a secret,
+a destination outside the stack) must neither pass silently nor fail a preview on a guess, and
+the SDK fixes one level per policy: the advisory `*-unverifiable` policies report them instead
+(see `unverifiable_policy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.regions import ISO_COUNTRIES, Regime
+from policies._attribution import Subject
+
+
+@dataclass(frozen=True)
+class Finding:
+    urn: str
+    message: str  # what is wrong, then "Remediation: ..."
+    certain: bool = True
+
+
+def finding(subject: Subject, problem: str, remediation: str, *, certain: bool = True) -> Finding:
+    return Finding(subject.urn, f"{subject.type} '{subject.name}': {problem}. Remediation: {remediation}", certain)
+
+
+ResourceCheck = Callable[[Subject, Mapping[str, Any]], Iterable[Finding]]
+StackCheck = Callable[[Sequence[Any], Mapping[str, Any]], Iterable[Finding]]
+
+RESIDENCY_SCHEMA = PolicyConfigSchema(
+    properties={
+        "regime": {
+            "type": "string",
+            "enum": sorted(r.value for r in Regime),
+            "description": "The stack's regime; default: the data-residency tag/label of its providers.",
+        },
+        "allowedCountries": {
+            "type": "array",
+            "items": {"type": "string", "enum": sorted(ISO_COUNTRIES)},
+            "description": "ISO 3166-1 alpha-2 codes that REPLACE the regime's default countries.",
+        },
+        "allowAdequacy": {
+            "type": "boolean",
+            "default": False,
+            "description": "gdpr only: also allow countries with an EU adequacy decision (GB, CH, JP, ...).",
+        },
+    }
+)
+
+
+def resource_policy(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    check: ResourceCheck,
+    remediation: str,
+    schema: Optional[PolicyConfigSchema] = None,
+) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        for found in check(Subject(args), args.get_config()):
+            if found.certain:
+                report(found.message, None)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=schema,
+        remediation_steps=remediation,
+    )
+
+
+def stack_policy(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    check: StackCheck,
+    remediation: str,
+    schema: Optional[PolicyConfigSchema] = None,
+) -> StackValidationPolicy:
+    return _stack_policy(name, description, level, check, remediation, schema, certain=True)
+
+
+def unverifiable_policy(
+    name: str, description: str, checks: Sequence[StackCheck], schema: Optional[PolicyConfigSchema] = None
+) -> StackValidationPolicy:
+    """Advisory: what `checks` could not verify."""
+
+    def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Finding]:
+        for each in checks:
+            yield from each(resources, config)
+
+    remediation = "Re-run after `pulumi up` (or audit the stack export) so the values are known, or set them as literals."
+    return _stack_policy(name, description, EnforcementLevel.ADVISORY, check, remediation, schema, certain=False)
+
+
+def _stack_policy(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    check: StackCheck,
+    remediation: str,
+    schema: Optional[PolicyConfigSchema],
+    *,
+    certain: bool,
+) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        reported: set[tuple[str, str]] = set()  # several rules can lead to one conclusion
+        for found in check(args.resources, args.get_config()):
+            key = (found.urn, found.message)
+            if found.certain is certain and key not in reported:
+                reported.add(key)
+                report(found.message, found.urn or None)
+
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=schema,
+        remediation_steps=remediation,
+    )

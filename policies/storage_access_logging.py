@@ -1,0 +1,42 @@
+"""storage-access-logging: buckets record who accessed them (except the log buckets themselves)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from pulumi_policy import EnforcementLevel
+
+from components.regions import Cloud
+from policies._buckets import LOGGING, Bucket, bucket_findings, log_destination
+from policies._policy import Finding, stack_policy
+from policies._values import Tri, any_of, present
+
+NAME = "storage-access-logging"
+CONTROL = {
+    Cloud.AWS: "server access logging into a log bucket",
+    Cloud.GCP: "usage and storage logs into a log bucket (logging.logBucket)",
+}
+REMEDIATION = {
+    Cloud.AWS: "add an aws.s3.BucketLogging with target_bucket set to the stack's (hardened) access-log bucket",
+    Cloud.GCP: "set logging={log_bucket: <the stack's log bucket>} on the bucket",
+}
+
+
+def logged(bucket: Bucket) -> Optional[Tri]:
+    if bucket.log_target:
+        return None  # a log bucket logging into itself loops; the buckets it serves are the ones logged
+    separate = [present(config.get("targetBucket")) for config in bucket.attached(LOGGING)]
+    return any_of([*separate, present(log_destination(bucket))])
+
+
+def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Finding]:
+    return bucket_findings(resources, logged, CONTROL, REMEDIATION)
+
+
+POLICY = stack_policy(
+    NAME,
+    "Buckets (other than the log buckets they write to) have access logging enabled.",
+    EnforcementLevel.ADVISORY,
+    check,
+    f"AWS: {REMEDIATION[Cloud.AWS]}. GCP: {REMEDIATION[Cloud.GCP]}.",
+)

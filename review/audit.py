@@ -1,0 +1,123 @@
+"""`python -m review audit EXPORT.json [--policy-config FILE] [--format json|text]`.
+
+Runs the policy pack over an existing stack's state (`pulumi stack export`, version 3) through
+the same gRPC Analyzer protocol `pulumi preview --policy-pack policies` uses: each resource's
+inputs to Analyze, every resource's outputs to AnalyzeStack. Secret values are judged unknown
+(the export holds only their ciphertext). Exit 0 clean, 1 on a mandatory violation, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from review.analyzer import Violation, run_pack
+from review.errors import BadInput
+
+EXPORT_VERSION = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("export", type=Path, metavar="EXPORT.json", help="output of `pulumi stack export`")
+    parser.add_argument("--policy-config", type=Path, metavar="FILE",
+                        help="JSON or YAML: policy name -> enforcement level or {enforcementLevel?, settings...}, "
+                             "as for `pulumi policy enable --config`; `all` applies to every policy")
+    parser.add_argument("--format", choices=("json", "text"), default="json")
+
+
+def run(args: argparse.Namespace) -> int:
+    resources = load_export(args.export)
+    config = load_policy_config(args.policy_config) if args.policy_config else None
+    project, stack = stack_identity(resources)
+    violations = run_pack(resources, project=project, stack=stack, policy_config=config, dry_run=False)
+    print(render_json(violations) if args.format == "json" else render_text(violations))
+    return 1 if any(v.enforcement == "mandatory" for v in violations) else 0
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as err:
+        raise BadInput(f"{path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not a text file") from None
+
+
+def load_export(path: Path) -> list[dict]:
+    """`deployment.resources` of a version-3 stack export, shape-checked (BadInput otherwise)."""
+    try:
+        document = json.loads(_read(path))
+    except json.JSONDecodeError as err:
+        raise BadInput(f"{path}: not JSON ({err.msg} at line {err.lineno})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("deployment"), dict):
+        raise BadInput(f"{path}: not a `pulumi stack export` document (no `deployment` object)")
+    if document.get("version") != EXPORT_VERSION:
+        raise BadInput(f"{path}: stack export version {document.get('version')!r} is not supported (expected {EXPORT_VERSION})")
+    resources = document["deployment"].get("resources")
+    resources = [] if resources is None else resources  # an empty stack has none
+    if not isinstance(resources, list):
+        raise BadInput(f"{path}: deployment.resources is not a list")
+    for index, resource in enumerate(resources):
+        problem = _shape_problem(resource)
+        if problem:
+            raise BadInput(f"{path}: deployment.resources[{index}]: {problem}")
+    return resources
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "inputs": dict, "outputs": dict, "provider": str, "parent": str, "dependencies": list, "propertyDependencies": dict,
+}
+
+
+def _shape_problem(resource: Any) -> str:
+    if not isinstance(resource, dict):
+        return "not an object"
+    for key in ("urn", "type"):
+        if not isinstance(resource.get(key), str) or not resource[key]:
+            return f"`{key}` is not a non-empty string"
+    for key, kind in _FIELD_TYPES.items():
+        if resource.get(key) is not None and not isinstance(resource[key], kind):
+            return f"`{key}` is not a {kind.__name__}"
+    dependencies = [resource.get("dependencies") or [], *(resource.get("propertyDependencies") or {}).values()]
+    if not all(isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in dependencies):
+        return "dependencies must be lists of URNs"
+    return ""
+
+
+def load_policy_config(path: Path) -> Mapping[str, Any]:
+    try:
+        config = yaml.safe_load(_read(path))  # YAML is a superset of JSON
+    except yaml.YAMLError as err:
+        raise BadInput(f"{path}: not JSON or YAML ({' '.join(str(err).split())})") from None
+    if not isinstance(config, dict):
+        raise BadInput(f"{path}: policy config must be a mapping of policy name -> level or settings")
+    return config
+
+
+def stack_identity(resources: list[dict]) -> tuple[str, str]:
+    """(project, stack) from the URNs: urn:pulumi:<stack>::<project>::<type>::<name>."""
+    for resource in resources:
+        parts = resource["urn"].split("::")
+        if len(parts) >= 4 and parts[0].startswith("urn:pulumi:"):
+            return parts[1], parts[0].removeprefix("urn:pulumi:")
+    return "unknown", "unknown"
+
+
+def render_json(violations: list[Violation]) -> str:
+    return json.dumps({"violations": [
+        {"policy": v.policy, "urn": v.urn, "enforcement": v.enforcement, "message": v.message} for v in violations
+    ]}, indent=2)
+
+
+def render_text(violations: list[Violation]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"[{v.enforcement}] {v.policy}  {v.urn or '(stack)'}")
+        lines += [f"    {line}" for line in v.message.splitlines()]
+    mandatory = sum(v.enforcement == "mandatory" for v in violations)
+    lines.append(f"{len(violations)} violation(s), {mandatory} mandatory")
+    return "\n".join(lines)

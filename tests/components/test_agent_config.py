@@ -1,0 +1,141 @@
+"""The agent's effective prometheus.yml: what the chart values produce, valid for the real Prometheus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from components.agent_config import agent_config, agent_flags, operator_tls_files, render
+from components.edge_sizing import EdgeSizing, for_settings
+from components.prometheus_tls import TlsFiles
+from components.settings import EdgeSettings, parse
+from components.values.edge_prometheus import kube_prometheus_stack_values
+from tests.lab.processes import Launcher, free_port, require_prometheus, wait_for
+
+EDGE: dict[str, Any] = {
+    "role": "edge",
+    "cloud": "aws",
+    "region": "us-west-2",
+    "regime": "ccpa",
+    "cluster": "edge-us-west",
+    "hubStack": "acme/obsfleet/hub-us",
+    "seriesEstimate": 120_000,
+    "scrapeIntervalSeconds": 15,
+}
+URL = "https://metrics.obs.us.example.com/api/v1/write"
+NAMESPACE, SECRET = "observability", "obsfleet-hub-client-tls"
+PROMTOOL = Path("/usr/bin/promtool")
+
+
+@pytest.fixture(scope="module")
+def settings() -> EdgeSettings:
+    parsed = parse(EDGE)
+    assert isinstance(parsed, EdgeSettings)
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def sizing(settings: EdgeSettings) -> EdgeSizing:
+    return for_settings(settings)
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Launcher]:
+    require_prometheus()
+    launcher = Launcher(tmp_path)
+    yield launcher
+    launcher.stop_all()
+
+
+def _promtool() -> str:
+    if PROMTOOL.is_file():
+        return str(PROMTOOL)
+    reason = f"{PROMTOOL} is absent (Debian package `prometheus`)"
+    if os.environ.get("OBSFLEET_REQUIRE_LAB") == "1":
+        pytest.fail(f"{reason}; OBSFLEET_REQUIRE_LAB=1 makes it mandatory", pytrace=False)
+    pytest.skip(reason)
+
+
+def _check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_promtool(), "check", "config", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def test_rendered_config_passes_promtool(tmp_path: Path, settings: EdgeSettings, sizing: EdgeSizing) -> None:
+    path = tmp_path / "prometheus.yml"
+    path.write_text(render(settings, sizing, URL, operator_tls_files(NAMESPACE, SECRET)))
+    done = _check(path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The check is strict: the same document with one queue key misspelt is refused.
+    path.write_text(path.read_text().replace("retry_on_http_429", "retry_on_http_492"))
+    refused = _check(path)
+    assert refused.returncode != 0 and "retry_on_http_492" in refused.stdout + refused.stderr
+
+
+def test_remote_write_is_what_the_chart_values_ask_for(settings: EdgeSettings, sizing: EdgeSizing) -> None:
+    config = agent_config(settings, sizing, URL, operator_tls_files(NAMESPACE, SECRET))
+    [spec] = kube_prometheus_stack_values(settings, sizing, URL, SECRET)["prometheus"]["prometheusSpec"]["remoteWrite"]
+    [entry] = config["remote_write"]
+    assert (entry["name"], entry["url"], entry["headers"]) == (spec["name"], spec["url"], spec["headers"])
+    camel = {re.sub(r"_(\w)", lambda m: m.group(1).upper(), key): value for key, value in entry["queue_config"].items()}
+    camel["retryOnRateLimit"] = camel.pop("retryOnHttp429")
+    assert camel == spec["queueConfig"]
+    tls = spec["tlsConfig"]
+    secret_keys = [tls["ca"]["secret"]["key"], tls["cert"]["secret"]["key"], tls["keySecret"]["key"]]
+    files = [entry["tls_config"][name] for name in ("ca_file", "cert_file", "key_file")]
+    assert files == [f"/etc/prometheus/certs/0_{NAMESPACE}_{SECRET}_{key}" for key in secret_keys]
+    assert config["global"] == {
+        "scrape_interval": "15s",
+        "external_labels": {"cluster": "edge-us-west", "region": "us-west-2", "regime": "ccpa"},
+    }
+    assert config["scrape_configs"][0]["static_configs"] == [{"targets": ["localhost:9090"]}]
+
+
+def _self_signed(directory: Path) -> TlsFiles:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "edge-us-west")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    (directory / "ca.pem").write_text(pem)
+    (directory / "cert.pem").write_text(pem)
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return TlsFiles(str(directory / "ca.pem"), str(directory / "cert.pem"), str(directory / "key.pem"))
+
+
+@pytest.mark.lab
+def test_a_real_agent_runs_the_config_with_the_sized_queue(launcher: Launcher, settings: EdgeSettings, sizing: EdgeSizing) -> None:
+    workdir = launcher.workdir
+    config = workdir / "agent.yml"
+    # The hub is "down" (nobody listens on the port): the agent must still start and keep its WAL.
+    config.write_text(render(settings, sizing, URL, _self_signed(workdir), address=f"127.0.0.1:{free_port()}"))
+    agent = launcher.start("agent", *agent_flags(sizing, str(config), str(workdir / "wal")))
+    agent.wait_ready_http()
+
+    def queue_metrics() -> dict[str, float] | None:
+        found = {
+            name: float(value)
+            for name, value in re.findall(r'^(prometheus_remote_storage_\w+)\{[^}]*remote_name="hub"[^}]*\} (\S+)$', agent.metrics(), re.M)
+        }
+        return found if "prometheus_remote_storage_shards_max" in found else None
+
+    metrics = wait_for("the agent's remote-write queue metrics", queue_metrics, timeout=20)
+    assert metrics["prometheus_remote_storage_shards_max"] == sizing.queue.max_shards
+    assert metrics["prometheus_remote_storage_shards_min"] == sizing.queue.min_shards
+    assert metrics["prometheus_remote_storage_shard_capacity"] == sizing.queue.capacity
+    assert metrics["prometheus_remote_storage_max_samples_per_send"] == sizing.queue.max_samples_per_send

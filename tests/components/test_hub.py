@@ -1,0 +1,220 @@
+"""HubStack in the offline preview: what the example hubs and a 150-edge hub declare, and how it is wired."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from bench.hub_scale import scaled_hub
+from components import charts, hub_sizing
+from components.hub import ALERTMANAGER_SECRET, FLEET_RULES_CONFIG, GRAFANA_ADMIN_SECRET, READER_SECRET, TYPE, epoch_seconds
+from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP
+from components.pki import CA_SECRET, SERVER_SECRET
+from components.settings import HubSettings
+from review import engine
+from review.engine import SECRET
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DESIGN_OUTPUTS = {
+    "regime", "region", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl",
+    "caCert", "edgeCredentials", "tempoBucket", "lokiBucket",
+}
+PROMETHEUS_TIER = {"kube-prometheus-stack", "tempo", "loki", "grafana", "external-dns"}
+MIMIR_TIER = {"kube-prometheus-stack", "mimir-distributed", "tempo-distributed", "loki", "grafana", "external-dns"}
+PINNED = {c.name: c for c in (
+    charts.KUBE_PROMETHEUS_STACK, charts.MIMIR_DISTRIBUTED, charts.TEMPO, charts.TEMPO_DISTRIBUTED,
+    charts.LOKI, charts.GRAFANA, charts.EXTERNAL_DNS,
+)}
+
+
+@pytest.fixture(scope="module")
+def hub(fleet: dict[str, engine.PreviewResult]) -> engine.PreviewResult:
+    return fleet["hub"]
+
+
+@pytest.fixture(scope="module")
+def large() -> engine.PreviewResult:
+    """A hub with 150 edges: above the Prometheus tier's 100."""
+    return engine.preview(scaled_hub(150))
+
+
+def _releases(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
+    return {r["inputs"]["chart"]: r["inputs"] for r in result.resources if r["type"] == RELEASE}
+
+
+def _named(result: engine.PreviewResult, type_: str) -> dict[str, dict[str, Any]]:
+    return {r["inputs"]["metadata"]["name"]: r for r in result.resources if r["type"] == type_}
+
+
+def _settings(result: engine.PreviewResult) -> HubSettings:
+    assert isinstance(result.config.settings, HubSettings)
+    return result.config.settings
+
+
+def test_outputs_are_exactly_the_design_contract(hub: engine.PreviewResult) -> None:
+    assert set(hub.outputs) == DESIGN_OUTPUTS
+    assert hub.secret_outputs == {"edgeCredentials"}
+    assert set(hub.outputs["edgeCredentials"]) == {"edge-eu", "edge-eu-north"}
+    assert hub.outputs["remoteWriteUrl"] == "https://metrics.obs.eu.example.com/api/v1/write"
+    assert hub.outputs["caCert"].startswith("-----BEGIN CERTIFICATE-----")
+    buckets = {r["outputs"]["bucket"] for r in hub.resources if r["type"] == "aws:s3/bucket:Bucket"}
+    assert {hub.outputs["tempoBucket"], hub.outputs["lokiBucket"]} <= buckets
+    assert hub.outputs["tempoBucket"] != hub.outputs["lokiBucket"]
+
+
+def test_every_resource_hangs_under_the_hub_component(hub: engine.PreviewResult) -> None:
+    by_urn = {r["urn"]: r for r in hub.resources}
+    [component] = [r for r in hub.resources if r["type"] == TYPE]
+    for resource in hub.resources:
+        if resource["type"].startswith("pulumi:") or "ResidencyBoundary" in resource["urn"] or resource is component:
+            continue
+        parent = resource.get("parent")
+        while parent and parent != component["urn"]:
+            parent = by_urn[parent].get("parent")
+        assert parent == component["urn"], resource["urn"]
+        assert resource["urn"].rsplit("::", 1)[1].startswith("hub-eu-"), resource["urn"]
+
+
+@pytest.mark.parametrize("stack", ["hub", "hub-us", "hub-ap"])
+def test_example_hubs_run_the_prometheus_tier_with_pinned_charts(fleet: dict[str, engine.PreviewResult], stack: str) -> None:
+    releases = _releases(fleet[stack])
+    assert set(releases) == PROMETHEUS_TIER
+    for name, release in releases.items():
+        chart = PINNED[name]
+        assert (release["version"], release["repositoryOpts"]["repo"]) == (chart.version, chart.repo)
+        assert release["namespace"] == "observability"
+
+
+def test_receiver_release_has_mtls_ooo_and_the_fleet_rules(hub: engine.PreviewResult) -> None:
+    values = _releases(hub)["kube-prometheus-stack"]["values"]
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["enableRemoteWriteReceiver"] is True
+    assert spec["web"]["tlsConfig"]["clientAuthType"] == "RequireAndVerifyClientCert"
+    assert spec["web"]["tlsConfig"]["client_ca"]["secret"]["name"] == CA_SECRET
+    assert spec["tsdb"]["outOfOrderTimeWindow"] == hub_sizing.out_of_order_window()
+    assert spec["retention"] == "30d"
+    groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
+    silent = [r["expr"] for r in groups[FLEET_GROUP]["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
+    assert silent == ['absent(up{cluster="edge-eu"})', 'absent(up{cluster="edge-eu-north"})']
+    certificates = {r["labels"]["certificate"] for r in groups[CERTIFICATE_GROUP]["rules"] if r.get("record") == CERTIFICATE_METRIC}
+    assert certificates == {"ca", "server", "edge-eu", "edge-eu-north", "hub-eu-reader"}
+
+
+def test_certificate_rules_carry_the_issued_expiry(hub: engine.PreviewResult) -> None:
+    values = _releases(hub)["kube-prometheus-stack"]["values"]
+    groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
+    records = {r["labels"]["certificate"]: r["expr"] for r in groups[CERTIFICATE_GROUP]["rules"] if "record" in r}
+    [cert] = [r for r in hub.resources if r["urn"].endswith("::hub-eu-pki-edge-edge-eu-cert")]
+    assert records["edge-eu"] == f"vector({epoch_seconds(cert['outputs']['validityEndTime'])})"
+
+
+def test_tempo_and_loki_use_their_backends(hub: engine.PreviewResult) -> None:
+    releases = _releases(hub)
+    tempo, loki = releases["tempo"]["values"], releases["loki"]["values"]
+    assert tempo["tempo"]["storage"]["trace"]["s3"]["bucket"] == hub.outputs["tempoBucket"]
+    assert tempo["tempo"]["multitenancyEnabled"] is True
+    assert loki["loki"]["storage"]["bucketNames"]["chunks"] == hub.outputs["lokiBucket"]
+    assert loki["loki"]["auth_enabled"] is True
+    assert loki["loki"]["compactor"]["retention_enabled"] is True
+    assert loki["loki"]["limits_config"]["deletion_mode"] == "filter-and-delete"
+    roles = {r["urn"].rsplit("::", 1)[1]: r["outputs"]["arn"] for r in hub.resources if r["type"] == "aws:iam/role:Role"}
+    assert tempo["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-traces-role"]
+    assert loki["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-logs-role"]
+
+
+def test_grafana_lists_a_datasource_per_edge(hub: engine.PreviewResult) -> None:
+    sources = _releases(hub)["grafana"]["values"]["datasources"]["datasources.yaml"]["datasources"]
+    names = {s["name"] for s in sources}
+    assert {"edge-eu traces", "edge-eu logs", "edge-eu-north traces", "edge-eu-north logs", "Fleet metrics"} <= names
+
+
+def test_secrets_are_kubernetes_secrets_not_values(hub: engine.PreviewResult) -> None:
+    secrets = _named(hub, "kubernetes:core/v1:Secret")
+    assert {ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET, READER_SECRET, SERVER_SECRET} <= set(secrets)
+    for name in (ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET, READER_SECRET):
+        assert secrets[name]["inputs"]["stringData"] == SECRET
+    releases = json.dumps([r["inputs"] for r in hub.resources if r["type"] in (RELEASE, "kubernetes:core/v1:ConfigMap")])
+    assert "offline-review-fake" not in releases, "no secret config value in values or ConfigMaps"
+    assert "PRIVATE KEY" not in releases
+    values = _releases(hub)["kube-prometheus-stack"]["values"]
+    assert values["alertmanager"]["alertmanagerSpec"]["configSecret"] == ALERTMANAGER_SECRET
+
+
+def test_ingest_services_expose_the_mtls_pods_under_the_domain(hub: engine.PreviewResult) -> None:
+    services = _named(hub, "kubernetes:core/v1:Service")
+    hosts = {
+        s["inputs"]["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"]: s["inputs"]["spec"]
+        for s in services.values()
+    }
+    assert set(hosts) == {"metrics.obs.eu.example.com", "otlp.obs.eu.example.com", "logs.obs.eu.example.com"}
+    metrics = hosts["metrics.obs.eu.example.com"]
+    assert metrics["type"] == "LoadBalancer"
+    assert metrics["ports"] == [{"name": "https", "port": 443, "targetPort": 9090, "protocol": "TCP"}]
+    prometheus = _releases(hub)["kube-prometheus-stack"]["values"]["prometheus"]["prometheusSpec"]
+    assert metrics["selector"] == prometheus["podMetadata"]["labels"]
+    assert hosts["otlp.obs.eu.example.com"]["selector"] == _releases(hub)["tempo"]["values"]["podLabels"]
+    assert hosts["logs.obs.eu.example.com"]["selector"] == _releases(hub)["loki"]["values"]["gateway"]["podLabels"]
+
+
+def test_external_dns_role_trusts_only_its_service_account(hub: engine.PreviewResult) -> None:
+    [role] = [r for r in hub.resources if r["urn"].endswith("::hub-eu-external-dns-role")]
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])
+    condition = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert "system:serviceaccount:observability:external-dns" in condition.values()
+    values = _releases(hub)["external-dns"]["values"]
+    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role["outputs"]["arn"]
+    assert values["policy"] == "sync" and values["domainFilters"] == ["obs.eu.example.com"]
+
+
+def test_gcp_hub_uses_workload_identity_for_dns(fleet: dict[str, engine.PreviewResult]) -> None:
+    hub_ap = fleet["hub-ap"]
+    members = [r["inputs"] for r in hub_ap.resources if r["type"] == "gcp:projects/iAMMember:IAMMember"]
+    assert {"project": "acme-obs-ap", "role": "roles/dns.admin"}.items() <= members[0].items()
+    assert _releases(hub_ap)["external-dns"]["values"]["provider"] == {"name": "google"}
+
+
+# --- 150 edges: the Mimir tier ---------------------------------------------------------------------
+
+
+def test_large_fleet_switches_to_mimir(large: engine.PreviewResult) -> None:
+    assert set(_releases(large)) == MIMIR_TIER
+    assert large.outputs["remoteWriteUrl"] == "https://metrics.obs.eu.example.com/api/v1/push"
+    for name, release in _releases(large).items():
+        assert release["version"] == PINNED[name].version
+
+
+def test_mimir_release_is_sized_and_multi_tenant(large: engine.PreviewResult) -> None:
+    settings = _settings(large)
+    values = _releases(large)["mimir-distributed"]["values"]
+    sizing = hub_sizing.mimir(hub_sizing.IngestLoad.of(settings.edges))
+    assert values["ingester"]["replicas"] == sizing.ingesters
+    assert values["distributor"]["resources"] == sizing.distributor.helm()
+    assert values["mimir"]["structuredConfig"]["multitenancy_enabled"] is True
+    assert len(values["runtimeConfig"]["overrides"]) == 150
+    bucket = values["mimir"]["structuredConfig"]["common"]["storage"]["s3"]["bucket_name"]
+    purposes = {r["inputs"].get("description", "") for r in large.resources if r["type"] == "aws:kms/key:Key"}
+    assert any("metrics" in p for p in purposes), "Mimir's bucket is a hardened backend of its own"
+    assert bucket not in {large.outputs["tempoBucket"], large.outputs["lokiBucket"]}
+
+
+def test_large_fleet_rules_run_federated_in_mimirs_ruler(large: engine.PreviewResult) -> None:
+    [config_map] = [r for r in large.resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["inputs"]["metadata"]["name"] == FLEET_RULES_CONFIG]
+    [group] = yaml.safe_load(config_map["inputs"]["data"]["fleet.yaml"])["groups"]
+    assert group["source_tenants"] == [e.name for e in _settings(large).edges]
+    assert sum(1 for r in group["rules"] if r.get("alert") == "ObsfleetEdgeSilent") == 150
+    kps = _releases(large)["kube-prometheus-stack"]["values"]
+    names = {g["name"] for g in kps["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
+    assert FLEET_GROUP not in names and "obsfleet-hub-mimir" in names
+
+
+def test_large_fleet_metrics_enter_through_the_mimir_front_door(large: engine.PreviewResult) -> None:
+    services = _named(large, "kubernetes:core/v1:Service")
+    metrics = services["obsfleet-ingest-metrics"]["inputs"]["spec"]
+    gateway = _releases(large)["mimir-distributed"]["values"]["gateway"]
+    assert metrics["selector"] == gateway["podLabels"]
+    assert metrics["ports"][0]["targetPort"] == 8443
+    sources = _releases(large)["grafana"]["values"]["datasources"]["datasources.yaml"]["datasources"]
+    assert sum(1 for s in sources if s["type"] == "prometheus") == 151

@@ -1,0 +1,377 @@
+"""Hub Helm values, as pure functions: every key exists in its chart, and the values say what the hub needs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import jsonschema
+import pytest
+
+from bench.hub_scale import scaled_hub
+from components import hub_sizing
+from components.charts import (
+    EXTERNAL_DNS,
+    GRAFANA,
+    KUBE_PROMETHEUS_STACK,
+    LOKI,
+    MIMIR_DISTRIBUTED,
+    TEMPO,
+    TEMPO_DISTRIBUTED,
+    Chart,
+)
+from components.meta_rules import fleet_group
+from components.regions import Cloud
+from components.settings import HubSettings, Tier
+from components.storage import ObjectStore, loki_storage_values, tempo_storage_values
+from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
+from components.values.hub_common import FRONT_DOOR_PORT, HubTls, front_door, merge
+from components.values.hub_external_dns import external_dns_values
+from review import stacks
+from tests.helm_reference import REFERENCE, reference_values, unknown_keys
+
+TLS = HubTls("server-tls", "fleet-ca", "reader-tls")
+METRICS_HOST = "metrics.obs.eu.example.com"
+ROLE = "arn:aws:iam::123456789012:role/store"
+# Maps the charts pass through as they are: documented as `{}`, a commented-out key or a free map
+# in values.yaml (Kubernetes objects, the components' own config blocks). What we put inside is
+# asserted by the tests below.
+FREE_FORM: dict[Chart, list[str]] = {
+    KUBE_PROMETHEUS_STACK: [
+        "commonLabels",
+        "additionalPrometheusRulesMap",
+        "alertmanager.alertmanagerSpec.configSecret",  # commented out in values.yaml
+        "prometheus.serviceMonitor.tlsConfig",
+        "prometheus.prometheusSpec.externalLabels",
+        "prometheus.prometheusSpec.resources",
+        "prometheus.prometheusSpec.storageSpec",
+        "prometheus.prometheusSpec.web",
+        "prometheus.prometheusSpec.podMetadata",
+    ],
+    MIMIR_DISTRIBUTED: [
+        "serviceAccount.annotations",
+        "gateway.podLabels",
+        "distributor.resources",
+        "ingester.resources",
+        "mimir.structuredConfig",
+        "runtimeConfig",
+    ],
+    TEMPO: ["serviceAccount.annotations", "podLabels", "tempo.receivers", "tempo.storage.trace"],
+    TEMPO_DISTRIBUTED: [
+        "serviceAccount.annotations",
+        "distributor.podLabels",
+        "traces.otlp.http.receiverConfig",
+        "storage.trace",
+    ],
+    LOKI: [
+        "serviceAccount.annotations",
+        "gateway.podLabels",
+        "loki.storage.bucketNames",  # commented out in values.yaml
+        "loki.rulerConfig",
+        "loki.schemaConfig",
+        "loki.limits_config",
+        "loki.compactor",
+        "loki.runtimeConfig",
+        "loki.querier",
+    ],
+    GRAFANA: ["datasources"],
+    EXTERNAL_DNS: ["serviceAccount.annotations"],
+}
+WEB_TLS_FIELDS = {"cert", "keySecret", "client_ca", "clientAuthType", "minVersion"}
+
+
+def _settings(name: str) -> HubSettings:
+    settings = stacks.load(name).settings
+    assert isinstance(settings, HubSettings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def hub() -> HubSettings:
+    return _settings("hub")
+
+
+@pytest.fixture(scope="module")
+def hub_ap() -> HubSettings:
+    return _settings("hub-ap")
+
+
+@pytest.fixture(scope="module")
+def large() -> HubSettings:
+    settings = scaled_hub(150).settings
+    assert isinstance(settings, HubSettings)
+    return settings
+
+
+def _store(settings: HubSettings, account: str) -> ObjectStore:
+    identity = ROLE if settings.cloud is Cloud.AWS else f"{account}@acme-obs-ap.iam.gserviceaccount.com"
+    return ObjectStore(settings.cloud, f"{account}-bucket", settings.region, account, identity)
+
+
+def _prometheus(settings: HubSettings) -> dict[str, Any]:
+    load = hub_sizing.IngestLoad.of(settings.edges)
+    sizing = hub_sizing.receiver(load, settings.retention.metrics) if settings.tier is Tier.PROMETHEUS else None
+    groups = [fleet_group([e.name for e in settings.edges])]
+    return hub_prometheus.prometheus_stack_values(settings, sizing, groups, "am-config", TLS, METRICS_HOST, "bridge")
+
+
+def _tempo(settings: HubSettings) -> dict[str, Any]:
+    chart = hub_tempo.tempo_chart(settings)
+    storage = tempo_storage_values(_store(settings, "tempo"), chart)
+    return hub_tempo.tempo_values(settings, storage, TLS.server_secret, hub_mimir.kafka_address("observability"))
+
+
+def _loki(settings: HubSettings) -> dict[str, Any]:
+    return hub_loki.loki_values(settings, loki_storage_values(_store(settings, "loki")), TLS.server_secret)
+
+
+def _mimir(settings: HubSettings) -> dict[str, Any]:
+    sizing = hub_sizing.mimir(hub_sizing.IngestLoad.of(settings.edges))
+    return hub_mimir.mimir_values(settings, sizing, _store(settings, "mimir"), "http://am:9093", "rules", TLS.server_secret)
+
+
+URLS = hub_grafana.DatasourceUrls("https://prometheus:9090", "http://tempo:3200", "http://loki-gateway")
+
+
+def _grafana(settings: HubSettings) -> dict[str, Any]:
+    return hub_grafana.grafana_values(settings, URLS, "grafana-admin", TLS.reader_secret, METRICS_HOST)
+
+
+def _external_dns(settings: HubSettings) -> dict[str, Any]:
+    return external_dns_values(settings, ROLE)
+
+
+BUILDERS: dict[str, tuple[Callable[[HubSettings], dict[str, Any]], Callable[[HubSettings], Chart]]] = {
+    "kube-prometheus-stack": (_prometheus, lambda s: KUBE_PROMETHEUS_STACK),
+    "tempo": (_tempo, hub_tempo.tempo_chart),
+    "loki": (_loki, lambda s: LOKI),
+    "grafana": (_grafana, lambda s: GRAFANA),
+    "external-dns": (_external_dns, lambda s: EXTERNAL_DNS),
+}
+
+
+@pytest.mark.parametrize("release", sorted(BUILDERS))
+@pytest.mark.parametrize("stack", ["hub", "hub-ap", "large"])
+def test_every_key_is_in_the_charts_values(request: pytest.FixtureRequest, release: str, stack: str) -> None:
+    settings: HubSettings = request.getfixturevalue(stack.replace("-", "_"))
+    build, chart_of = BUILDERS[release]
+    chart = chart_of(settings)
+    assert unknown_keys(chart, build(settings), FREE_FORM[chart]) == []
+
+
+def test_mimir_keys_are_in_the_charts_values(large: HubSettings) -> None:
+    assert unknown_keys(MIMIR_DISTRIBUTED, _mimir(large), FREE_FORM[MIMIR_DISTRIBUTED]) == []
+
+
+@pytest.mark.parametrize(("chart", "build"), [(LOKI, _loki), (EXTERNAL_DNS, _external_dns)])
+@pytest.mark.parametrize("stack", ["hub", "hub-ap", "large"])
+def test_values_pass_the_charts_schema(request: pytest.FixtureRequest, chart: Chart, build: Callable, stack: str) -> None:
+    # Helm validates the coalesced values (chart defaults + ours) against values.schema.json.
+    settings = request.getfixturevalue(stack.replace("-", "_"))
+    schema = json.loads((REFERENCE / f"{chart.name}-{chart.version}" / "values.schema.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(merge(reference_values(chart), build(settings)))
+
+
+# --- Prometheus tier ------------------------------------------------------------------------------
+
+
+def test_receiver_verifies_client_certificates_itself(hub: HubSettings) -> None:
+    spec = _prometheus(hub)["prometheus"]["prometheusSpec"]
+    assert spec["enableRemoteWriteReceiver"] is True
+    tls = spec["web"]["tlsConfig"]
+    assert set(tls) == WEB_TLS_FIELDS
+    assert tls["clientAuthType"] == "RequireAndVerifyClientCert"
+    assert tls["client_ca"] == {"secret": {"name": TLS.ca_secret, "key": "ca.crt"}}
+    assert tls["cert"] == {"secret": {"name": TLS.server_secret, "key": "tls.crt"}}
+    assert tls["keySecret"] == {"name": TLS.server_secret, "key": "tls.key"}
+
+
+def test_receiver_accepts_replayed_backlogs_and_keeps_retention(hub: HubSettings) -> None:
+    spec = _prometheus(hub)["prometheus"]["prometheusSpec"]
+    sizing = hub_sizing.receiver(hub_sizing.IngestLoad.of(hub.edges), hub.retention.metrics)
+    assert spec["tsdb"] == {"outOfOrderTimeWindow": "240m"}
+    assert spec["retention"] == "30d"
+    assert spec["retentionSize"] == f"{sizing.retention_size_bytes // hub_sizing.GIB}GiB"
+    assert spec["resources"] == sizing.resources.helm()
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == f"{sizing.disk_gib}Gi"
+    assert spec["externalLabels"] == {"cluster": "hub-eu", "region": "eu-central-1", "regime": "gdpr"}
+
+
+def test_probes_and_reloads_do_not_need_the_web_port_without_a_certificate(hub: HubSettings) -> None:
+    values = _prometheus(hub)["prometheus"]
+    spec = values["prometheusSpec"]
+    assert spec["reloadStrategy"] == "ProcessSignal"
+    prometheus, bridge = spec["containers"]
+    assert prometheus["name"] == "prometheus"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert prometheus[probe]["httpGet"]["port"] == hub_prometheus.PROBE_PORT
+        assert prometheus[probe]["httpGet"]["scheme"] == "HTTP"
+    assert bridge["ports"] == [{"name": "probe", "containerPort": hub_prometheus.PROBE_PORT}]
+    assert {"name": "reader-tls", "secret": {"secretName": TLS.reader_secret, "defaultMode": 0o440}} in spec["volumes"]
+    assert values["serviceMonitor"]["scheme"] == "https"
+    assert values["serviceMonitor"]["tlsConfig"]["keySecret"] == {"name": TLS.reader_secret, "key": "tls.key"}
+
+
+def test_probe_bridge_forwards_only_health_paths_over_mtls() -> None:
+    config = hub_prometheus.probe_bridge_config(METRICS_HOST)
+    assert "location ~ ^/-/(ready|healthy)$" in config
+    assert "proxy_ssl_verify on;" in config and f"proxy_ssl_name {METRICS_HOST};" in config
+    assert "location / {\n      return 404;" in config
+    assert config.count("proxy_pass") == 1
+
+
+def test_alertmanager_config_is_an_existing_secret_and_grafana_is_separate(hub: HubSettings) -> None:
+    values = _prometheus(hub)
+    assert values["alertmanager"]["alertmanagerSpec"] == {"useExistingSecret": True, "configSecret": "am-config"}
+    assert values["grafana"] == {"enabled": False}
+    assert "config" not in values["alertmanager"]
+
+
+def test_mimir_tier_prometheus_only_watches_the_hub(large: HubSettings) -> None:
+    spec = _prometheus(large)["prometheus"]["prometheusSpec"]
+    assert "enableRemoteWriteReceiver" not in spec and "web" not in spec
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "20Gi"
+
+
+# --- Mimir tier -----------------------------------------------------------------------------------
+
+
+def test_mimir_is_multi_tenant_on_the_hardened_bucket(large: HubSettings) -> None:
+    values = _mimir(large)
+    config = values["mimir"]["structuredConfig"]
+    assert config["multitenancy_enabled"] is True and config["tenant_federation"] == {"enabled": True}
+    assert config["common"]["storage"] == {
+        "backend": "s3",
+        "s3": {"bucket_name": "mimir-bucket", "endpoint": "s3.eu-central-1.amazonaws.com", "region": "eu-central-1"},
+    }
+    assert values["serviceAccount"] == {"create": True, "name": "mimir", "annotations": {"eks.amazonaws.com/role-arn": ROLE}}
+    assert values["minio"] == {"enabled": False}
+    assert config["limits"]["out_of_order_time_window"] == "240m"
+    assert config["limits"]["compactor_blocks_retention_period"] == "720h"
+
+
+def test_mimir_limits_and_replicas_come_from_the_sizing_model(large: HubSettings) -> None:
+    values = _mimir(large)
+    sizing = hub_sizing.mimir(hub_sizing.IngestLoad.of(large.edges))
+    assert values["ingester"]["replicas"] == sizing.ingesters == 15
+    assert values["ingester"]["resources"] == sizing.ingester.helm()
+    assert values["distributor"]["replicas"] == sizing.distributors
+    overrides = values["runtimeConfig"]["overrides"]
+    assert set(overrides) == {e.name for e in large.edges}
+    limits = hub_sizing.tenant_limits(large.edges[0])
+    assert overrides[large.edges[0].name] == {
+        "max_global_series_per_user": limits.max_global_series,
+        "ingestion_rate": limits.ingestion_rate,
+    }
+
+
+def test_mimir_rules_load_into_the_ruler_and_alert_at_the_hub(large: HubSettings) -> None:
+    values = _mimir(large)
+    assert values["mimir"]["structuredConfig"]["ruler"]["alertmanager_url"] == "http://am:9093"
+    assert values["mimir"]["structuredConfig"]["ruler_storage"]["backend"] == "local"
+    assert values["ruler"]["extraVolumeMounts"][0]["mountPath"] == f"{hub_mimir.RULES_DIR}/{hub_mimir.RULES_TENANT}"
+
+
+def test_front_door_binds_the_tenant_to_the_client_certificate() -> None:
+    snippet = front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT)
+    assert f"listen {FRONT_DOOR_PORT} ssl;" in snippet
+    assert "ssl_verify_client on;" in snippet
+    assert "ssl_client_certificate /etc/obsfleet/tls/ca.crt;" in snippet
+    assert '"~(?:^|,)CN=([^,]+)" $1;' in snippet
+    assert snippet.count("proxy_set_header X-Scope-OrgID $obsfleet_tenant;") == len(hub_mimir.PUSH_PATHS)
+    assert snippet.count("proxy_pass") == len(hub_mimir.PUSH_PATHS), "only the push paths are forwarded"
+
+
+def test_gateways_carry_the_front_door(large: HubSettings, hub: HubSettings) -> None:
+    mimir_gateway = _mimir(large)["gateway"]
+    assert mimir_gateway["podLabels"] == {"obsfleet.io/ingest": "metrics"}
+    assert mimir_gateway["nginx"]["config"]["httpSnippet"] == front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT)
+    loki_gateway = _loki(hub)["gateway"]
+    assert loki_gateway["podLabels"] == {"obsfleet.io/ingest": "logs"}
+    assert loki_gateway["nginxConfig"]["httpSnippet"] == front_door(hub_loki.PUSH_PATHS, hub_loki.GATEWAY_PORT)
+    assert loki_gateway["extraVolumes"] == [{"name": "ingest-tls", "secret": {"secretName": TLS.server_secret, "defaultMode": 0o440}}]
+
+
+# --- Tempo, Loki, Grafana, ExternalDNS -------------------------------------------------------------
+
+
+def test_tempo_is_multi_tenant_with_retention_and_mtls_receiver(hub: HubSettings) -> None:
+    values = _tempo(hub)
+    assert values["tempo"]["multitenancyEnabled"] is True
+    assert values["tempo"]["retention"] == "336h"
+    http = values["tempo"]["receivers"]["otlp"]["protocols"]["http"]
+    assert http["tls"]["client_ca_file"] == "/etc/obsfleet/tls/ca.crt"
+    assert values["tempo"]["storage"]["trace"]["backend"] == "s3"
+    assert values["podLabels"] == {"obsfleet.io/ingest": "traces"}
+
+
+def test_distributed_tempo_shares_mimirs_kafka(large: HubSettings) -> None:
+    values = _tempo(large)
+    assert hub_tempo.tempo_chart(large) == TEMPO_DISTRIBUTED
+    assert values["multitenancyEnabled"] is True
+    assert values["ingest"]["kafka"]["address"] == "mimir-kafka.observability.svc.cluster.local:9092"
+    assert values["backendScheduler"]["config"]["provider"]["compaction"]["compaction"]["block_retention"] == "336h"
+    assert values["traces"]["otlp"]["http"]["receiverConfig"]["tls"]["client_ca_file"] == "/etc/obsfleet/tls/ca.crt"
+
+
+def test_loki_has_auth_per_tenant_retention_and_the_deletion_api(hub: HubSettings, hub_ap: HubSettings) -> None:
+    loki = _loki(hub)["loki"]
+    assert loki["auth_enabled"] is True
+    assert loki["compactor"] == {"retention_enabled": True, "delete_request_store": "s3"}
+    assert loki["limits_config"]["deletion_mode"] == "filter-and-delete"
+    assert loki["limits_config"]["retention_period"] == "720h"
+    assert loki["runtimeConfig"]["overrides"] == {
+        "edge-eu": {"retention_period": "720h"},
+        "edge-eu-north": {"retention_period": "720h"},
+    }
+    assert loki["commonConfig"]["replication_factor"] == _loki(hub)["singleBinary"]["replicas"] == 1
+    assert _loki(hub_ap)["loki"]["compactor"]["delete_request_store"] == "gcs"
+    assert _loki(hub_ap)["loki"]["limits_config"]["retention_period"] == "336h"
+
+
+def test_grafana_has_a_datasource_per_tenant_and_a_fleet_view(hub: HubSettings) -> None:
+    sources = {s["name"]: s for s in _grafana(hub)["datasources"]["datasources.yaml"]["datasources"]}
+    for edge in ("edge-eu", "edge-eu-north"):
+        for signal in ("traces", "logs"):
+            source = sources[f"{edge} {signal}"]
+            assert source["jsonData"]["httpHeaderName1"] == "X-Scope-OrgID"
+            assert source["secureJsonData"] == {"httpHeaderValue1": edge}
+    assert sources["Fleet traces"]["secureJsonData"] == {"httpHeaderValue1": "edge-eu|edge-eu-north"}
+    assert sources["Fleet logs"]["secureJsonData"] == {"httpHeaderValue1": "edge-eu|edge-eu-north"}
+    # Prometheus tier: one metrics datasource, over mTLS with the mounted reader certificate.
+    assert [n for n in sources if n.endswith("metrics")] == ["Fleet metrics"]
+    metrics = sources["Fleet metrics"]
+    assert metrics["isDefault"] is True and metrics["jsonData"]["tlsAuth"] is True
+    assert metrics["secureJsonData"]["tlsClientKey"] == "$__file{/etc/obsfleet/reader/tls.key}"
+    assert len({s["uid"] for s in sources.values()}) == len(sources)
+
+
+def test_grafana_in_the_mimir_tier_has_metrics_per_tenant(large: HubSettings) -> None:
+    values = _grafana(large)
+    sources = values["datasources"]["datasources.yaml"]["datasources"]
+    metrics = [s for s in sources if s["type"] == "prometheus"]
+    assert len(metrics) == len(large.edges) + 1
+    assert all(len(s["uid"]) <= hub_grafana.UID_MAX for s in sources)
+    assert "extraSecretMounts" not in values
+
+
+def test_grafana_admin_password_comes_from_a_secret(hub: HubSettings) -> None:
+    assert _grafana(hub)["admin"] == {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}
+
+
+def test_datasource_uids_stay_within_grafanas_limit() -> None:
+    long = "e" * 63
+    assert len(hub_grafana.uid("metrics", long)) == hub_grafana.UID_MAX
+    assert hub_grafana.uid("metrics", long) != hub_grafana.uid("metrics", long[:-1] + "f")
+    assert hub_grafana.uid("logs", "edge-eu") == "logs-edge-eu"
+
+
+def test_external_dns_syncs_the_hubs_domain(hub: HubSettings, hub_ap: HubSettings) -> None:
+    aws = _external_dns(hub)
+    assert (aws["policy"], aws["domainFilters"], aws["provider"], aws["txtOwnerId"]) == (
+        "sync", ["obs.eu.example.com"], {"name": "aws"}, "hub-eu"
+    )
+    assert aws["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
+    google = external_dns_values(hub_ap, "dns@acme-obs-ap.iam.gserviceaccount.com")
+    assert google["provider"] == {"name": "google"}
+    assert google["extraArgs"] == ["--google-project=acme-obs-ap"]

@@ -1,0 +1,142 @@
+"""Real Prometheus processes for lab tests: the Debian binary, free loopback ports, bounded waits.
+
+Without the binaries these tests are skipped with the reason; with OBSFLEET_REQUIRE_LAB=1 (CI)
+their absence fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Callable, Optional, TypeVar
+
+import pytest
+
+PROMETHEUS = Path("/usr/bin/prometheus")
+PROMTOOL = Path("/usr/bin/promtool")
+LOG_TAIL_LINES = 60
+
+T = TypeVar("T")
+
+
+def require_binary(path: Path, package: str = "prometheus") -> str:
+    """`path` if installed; else skip with the reason, or fail when OBSFLEET_REQUIRE_LAB=1 (CI)."""
+    if path.is_file():
+        return str(path)
+    reason = f"{path} is absent (Debian package `{package}`): the test needs the real binary"
+    if os.environ.get("OBSFLEET_REQUIRE_LAB") == "1":
+        pytest.fail(f"{reason}; OBSFLEET_REQUIRE_LAB=1 makes it mandatory", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_prometheus() -> None:
+    require_binary(PROMETHEUS)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interval: float = 0.25) -> T:
+    """Poll `probe` until it returns something other than None; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Optional[BaseException] = None
+    while time.monotonic() < deadline:
+        try:
+            result = probe()
+        except OSError as err:  # not listening yet, handshake refused, ...
+            last_error, result = err, None
+        if result is not None:
+            return result
+        time.sleep(interval)
+    detail = f" (last error: {last_error})" if last_error else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}", pytrace=False)
+
+
+class Prometheus:
+    """One running `prometheus` process, its log in its work directory."""
+
+    def __init__(self, name: str, args: list[str], workdir: Path):
+        self.name = name
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.log_path = workdir / f"{name}.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(PROMETHEUS), *args, f"--web.listen-address={self.address}"],
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def metrics(self) -> str:
+        """Its own /metrics (plain HTTP: only the hub's listener is TLS)."""
+        with urllib.request.urlopen(f"http://{self.address}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    def wait_ready_http(self, timeout: float = 20) -> None:
+        def ready() -> Optional[bool]:
+            self.assert_running()
+            with urllib.request.urlopen(f"http://{self.address}/-/ready", timeout=2) as response:
+                return True if response.status == 200 else None
+
+        wait_for(f"{self.name} to be ready", ready, timeout)
+
+    def assert_running(self) -> None:
+        if self.process.poll() is not None:
+            pytest.fail(f"{self.name} exited with {self.process.returncode}:\n{self.log()[-4000:]}", pytrace=False)
+
+    def stop(self, grace: float = 3) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds (a rejected agent would keep flushing for a minute)."""
+        self.terminate()
+        self.reap(time.monotonic() + grace)
+
+    def terminate(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def reap(self, deadline: float) -> None:
+        """Wait for the exit until `deadline` (monotonic), then kill."""
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+class Launcher:
+    """Starts Prometheus processes and stops every one of them when its fixture ends."""
+
+    launched: list[Prometheus] = []
+    """Every process of the session, for the logs attached to a failing test."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.mine: list[Prometheus] = []
+
+    def start(self, name: str, *args: str) -> Prometheus:
+        process = Prometheus(name, list(args), self.workdir)
+        self.mine.append(process)
+        Launcher.launched.append(process)
+        return process
+
+    def stop_all(self, grace: float = 3) -> None:
+        """Stop them all at once: one grace period, not one each."""
+        for process in self.mine:
+            process.terminate()
+        deadline = time.monotonic() + grace
+        for process in self.mine:
+            process.reap(deadline)

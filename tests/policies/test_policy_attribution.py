@@ -1,0 +1,198 @@
+"""policies/_attribution.py: where a resource keeps data, and which boundary applies to it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pytest
+
+from components.regions import Regime
+from policies._attribution import (
+    Boundary,
+    Located,
+    NoBoundary,
+    Subject,
+    Unlocated,
+    all_subjects,
+    boundary,
+    place,
+    stack_regime,
+)
+from review.analyzer import UNKNOWN
+from tests.policies.builders import (
+    BUCKET,
+    GCS_BUCKET,
+    aws_provider,
+    default_aws_provider,
+    gcp_provider,
+    resource,
+    resource_args,
+    stack_resources,
+)
+
+
+def subject(entry: dict, *others: dict) -> Subject:
+    """The subject a resource policy sees (inputs, provider inputs)."""
+    return Subject(resource_args(entry, [entry, *others]))
+
+
+def where(entry: dict, *others: dict) -> Any:
+    placement = place(subject(entry, *others))
+    return placement.location.name if isinstance(placement, Located) else placement
+
+
+@pytest.mark.parametrize(
+    "inputs, provider, expected",
+    [
+        ({}, aws_provider(region="eu-central-1"), "eu-central-1"),
+        ({"region": "eu-west-1"}, aws_provider(region="eu-central-1"), "eu-west-1"),  # own region wins
+        ({"region": ""}, aws_provider(region="eu-north-1"), "eu-north-1"),  # empty: unset
+        ({}, default_aws_provider("us-west-2"), "us-west-2"),  # engine default provider, from aws:region
+    ],
+)
+def test_aws_region_is_its_own_else_its_providers(inputs: dict, provider: dict, expected: str) -> None:
+    assert where(resource(BUCKET, "b", inputs, provider=provider), provider) == expected
+
+
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        ({"location": "EUR4"}, "EUR4"),  # predefined dual-region, uppercase as GCS reports it
+        ({"location": "us"}, "US"),  # multi-region
+        ({"location": "asia-southeast1-b"}, "asia-southeast1"),  # a zone: its region
+        ({"region": "asia-east1"}, "asia-east1"),
+        ({"zone": "asia-northeast1-a"}, "asia-northeast1"),
+        ({"location": "ASIA", "customPlacementConfig": {"dataLocations": ["ASIA-EAST1", "asia-southeast1"]}},
+         "asia-east1+asia-southeast1"),
+        ({}, "asia-southeast1"),  # the provider's region
+    ],
+)
+def test_gcp_location_then_region_then_zone_then_provider(inputs: dict, expected: str) -> None:
+    provider = gcp_provider(region="asia-southeast1")
+    assert where(resource(GCS_BUCKET, "b", inputs, provider=provider), provider) == expected
+
+
+def test_unknown_region_cannot_be_verified() -> None:
+    provider = aws_provider()
+    placement = where(resource(BUCKET, "b", {"region": UNKNOWN}, provider=provider), provider)
+    assert isinstance(placement, Unlocated) and not placement.certain and "not known yet" in placement.reason
+
+
+def test_secret_region_cannot_be_verified() -> None:
+    provider = aws_provider(region=None)
+    provider["inputs"]["region"] = "[secret]"
+    placement = where(resource(BUCKET, "b", {}, provider=provider), provider)
+    assert isinstance(placement, Unlocated) and not placement.certain
+
+
+def test_no_region_anywhere_cannot_be_verified() -> None:
+    provider = aws_provider(region=None)
+    placement = where(resource(BUCKET, "b", {}, provider=provider), provider)
+    assert isinstance(placement, Unlocated) and not placement.certain and "boundary-aws" in placement.reason
+
+
+@pytest.mark.parametrize("region", ["mars-north-1", 42, {"not": "a region"}, ["eu-west-1"]])
+def test_a_name_outside_the_catalog_fails_closed(region: object) -> None:
+    provider = aws_provider()
+    placement = where(resource(BUCKET, "b", {"region": region}, provider=provider), provider)
+    assert isinstance(placement, Unlocated) and placement.certain
+
+
+def test_resources_of_other_packages_and_providers_have_no_region() -> None:
+    assert place(subject(resource("kubernetes:core/v1:Secret", "s", {}))) is None
+    provider = aws_provider()
+    assert place(subject(provider)) is None
+
+
+def test_another_clouds_provider_is_not_this_resources_provider() -> None:
+    k8s = resource("pulumi:providers:kubernetes", "k8s", {"region": "eu-central-1"})
+    placement = where(resource(BUCKET, "b", {}, provider=k8s), k8s)
+    assert isinstance(placement, Unlocated) and "no provider" in placement.reason
+
+
+# --- boundary ------------------------------------------------------------------------------------
+
+
+def bounds(entry: dict, config: Optional[dict] = None, *others: dict) -> Any:
+    return boundary(config or {}, subject(entry, *others))
+
+
+def test_policy_config_regime_wins_over_tags() -> None:
+    provider = aws_provider(regime="ccpa")
+    found = bounds(resource(BUCKET, "b", provider=provider), {"regime": "gdpr"}, provider)
+    assert isinstance(found, Boundary) and found.regime is Regime.GDPR and "GB" not in found.countries
+
+
+def test_provider_default_tags_give_the_regime() -> None:
+    provider = aws_provider(regime="pdpa")
+    found = bounds(resource(BUCKET, "b", provider=provider), None, provider)
+    assert isinstance(found, Boundary) and found.regime is Regime.PDPA and "boundary-aws" in found.source
+
+
+def test_provider_tag_wins_over_the_resources_own() -> None:
+    provider = aws_provider(regime="gdpr")
+    entry = resource(BUCKET, "b", {"tags": {"data-residency": "ccpa"}}, provider=provider)
+    assert bounds(entry, None, provider).regime is Regime.GDPR
+
+
+def test_own_tags_or_labels_when_the_provider_has_none() -> None:
+    aws = aws_provider(regime=None)
+    assert bounds(resource(BUCKET, "b", {"tags": {"data-residency": "ccpa"}}, provider=aws), None, aws).regime is Regime.CCPA
+    gcp = gcp_provider(regime=None)
+    entry = resource(GCS_BUCKET, "g", {"labels": {"data-residency": "pdpa"}}, provider=gcp)
+    assert bounds(entry, None, gcp).regime is Regime.PDPA
+
+
+def test_gcp_default_labels_give_the_regime() -> None:
+    provider = gcp_provider(regime="pdpa")
+    assert bounds(resource(GCS_BUCKET, "g", provider=provider), None, provider).regime is Regime.PDPA
+
+
+def test_allowed_countries_replace_and_adequacy_extends() -> None:
+    provider = aws_provider(regime="gdpr")
+    entry = resource(BUCKET, "b", provider=provider)
+    assert bounds(entry, {"allowedCountries": ["DE", "AT"]}, provider).countries == {"DE", "AT"}
+    assert "GB" in bounds(entry, {"allowAdequacy": True}, provider).countries
+
+
+@pytest.mark.parametrize(
+    "provider_regime, config, reason",
+    [
+        (None, {}, "no `regime`"),
+        ("hipaa", {}, "unknown regime 'hipaa'"),
+        ("ccpa", {"allowAdequacy": True}, "adequacy applies to gdpr only"),
+        ("gdpr", {"allowedCountries": ["UK"]}, "ISO writes GB"),
+        ("gdpr", {"allowedCountries": "DE"}, "not a list"),
+    ],
+)
+def test_no_boundary_says_why(provider_regime: Optional[str], config: dict, reason: str) -> None:
+    provider = aws_provider(regime=provider_regime)
+    found = bounds(resource(BUCKET, "b", provider=provider), config, provider)
+    assert isinstance(found, NoBoundary) and reason in found.reason
+
+
+def test_unknown_tag_is_no_boundary() -> None:
+    provider = aws_provider(regime=None)
+    provider["inputs"]["defaultTags"] = UNKNOWN
+    found = bounds(resource(BUCKET, "b", provider=provider), None, provider)
+    assert isinstance(found, NoBoundary) and "not known yet" in found.reason
+
+
+def test_stack_regime_from_config_else_the_one_tag_resources_agree_on() -> None:
+    gdpr, ccpa = aws_provider("eu", regime="gdpr"), aws_provider("us", regime="ccpa")
+    one = [gdpr, resource(BUCKET, "a", provider=gdpr), resource(BUCKET, "b", provider=gdpr)]
+    assert stack_regime({}, all_subjects(stack_resources(one))) is Regime.GDPR
+    assert stack_regime({"regime": "ccpa"}, all_subjects(stack_resources(one))) is Regime.CCPA
+    mixed = one + [ccpa, resource(BUCKET, "c", provider=ccpa)]
+    found = stack_regime({}, all_subjects(stack_resources(mixed)))
+    assert isinstance(found, NoBoundary) and "ccpa, gdpr" in found.reason
+    assert isinstance(stack_regime({}, []), NoBoundary)
+
+
+def test_tags_are_read_from_json_or_objects() -> None:
+    provider = aws_provider(regime=None)
+    provider["inputs"]["defaultTags"] = {"tags": {"data-residency": "gdpr"}}  # as an object, not JSON
+    assert bounds(resource(BUCKET, "b", provider=provider), None, provider).regime is Regime.GDPR
+    provider["inputs"]["defaultTags"] = json.dumps({"tags": {}})
+    assert isinstance(bounds(resource(BUCKET, "b", provider=provider), None, provider), NoBoundary)

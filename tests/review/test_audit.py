@@ -1,0 +1,103 @@
+"""`python -m review audit`: the policy pack over a stack export, exit codes and output shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from review.cli import main
+from tests.policies.builders import BUCKET_POLICY, aws_provider, gcp_provider, gcs_bucket, hardened_s3, stack
+
+EU = aws_provider()
+
+
+def export(tmp_path: Path, resources: Any, version: Any = 3, name: str = "stack.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps({"version": version, "deployment": {"manifest": {}, "resources": resources}}))
+    return path
+
+
+def audit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["audit", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_export_exits_0_with_no_violations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = audit(capsys, str(export(tmp_path, [stack(), EU, *hardened_s3("traces", EU)])))
+    assert (code, json.loads(out)) == (0, {"violations": []})
+
+
+def test_mandatory_violation_exits_1_with_each_violation_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    resources = [stack(), EU, *hardened_s3("traces", EU, omit=[BUCKET_POLICY])]
+    code, out, _ = audit(capsys, str(export(tmp_path, resources)))
+    (violation,) = json.loads(out)["violations"]
+    assert code == 1
+    assert set(violation) == {"policy", "urn", "enforcement", "message"}
+    assert (violation["policy"], violation["enforcement"]) == ("storage-tls-only", "mandatory")
+    assert violation["urn"] == resources[2]["urn"] and "Remediation:" in violation["message"]
+
+
+def test_advisory_only_exits_0_and_text_format_lists_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ap = gcp_provider()
+    path = export(tmp_path, [stack(), ap, gcs_bucket("traces", ap, logging=None)])
+    code, out, _ = audit(capsys, str(path), "--format", "text")
+    assert code == 0
+    assert out.splitlines()[0] == f"[advisory] storage-access-logging  {gcs_bucket('traces', ap)['urn']}"
+    assert out.splitlines()[-1] == "1 violation(s), 0 mandatory"
+
+
+@pytest.mark.parametrize("suffix, text", [
+    ("yaml", "all: advisory\n"),
+    ("json", '{"storage-tls-only": {"enforcementLevel": "advisory"}}'),
+])
+def test_policy_config_file_changes_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str, text: str) -> None:
+    config = tmp_path / f"policy.{suffix}"
+    config.write_text(text)
+    path = export(tmp_path, [stack(), EU, *hardened_s3("traces", EU, omit=[BUCKET_POLICY])])
+    code, out, _ = audit(capsys, str(path), "--policy-config", str(config))
+    assert code == 0 and [v["enforcement"] for v in json.loads(out)["violations"]] == ["advisory"]
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (None, "No such file or directory"),
+        ("{not json", "not JSON (Expecting property name"),
+        ("[]", "not a `pulumi stack export` document"),
+        ('{"version": 3}', "not a `pulumi stack export` document"),
+        ('{"version": 1, "deployment": {}}', "stack export version 1 is not supported (expected 3)"),
+        ('{"version": 3, "deployment": {"resources": {}}}', "deployment.resources is not a list"),
+        ('{"version": 3, "deployment": {"resources": [{"type": "x"}]}}', "resources[0]: `urn` is not a non-empty string"),
+        ('{"version": 3, "deployment": {"resources": [{"urn": "u", "type": "t", "inputs": []}]}}', "`inputs` is not a dict"),
+        ('{"version": 3, "deployment": {"resources": [{"urn": "u", "type": "t", "propertyDependencies": {"a": "u"}}]}}',
+         "dependencies must be lists of URNs"),
+    ],
+)
+def test_not_a_stack_export_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  content: Any, reason: str) -> None:
+    path = tmp_path / "export.json"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = audit(capsys, str(path))
+    assert (code, out) == (2, "")
+    assert reason in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "config, reason",
+    [
+        ("- a list\n", "must be a mapping of policy name"),
+        ("key: [unclosed\n", "not JSON or YAML"),
+        ("storage-tls: mandatory\n", "no policy 'storage-tls'"),
+        ("data-residency-region:\n  regime: hipaa\n", "'hipaa' is not one of"),
+    ],
+)
+def test_bad_policy_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, reason: str) -> None:
+    (tmp_path / "policy.yaml").write_text(config)
+    path = export(tmp_path, [stack()])
+    code, _, err = audit(capsys, str(path), "--policy-config", str(tmp_path / "policy.yaml"))
+    assert code == 2 and reason in err and err.count("\n") == 1

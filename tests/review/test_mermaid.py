@@ -1,0 +1,191 @@
+"""review/mermaid.py: the residency map from previewed stacks, its Mermaid text, and the checker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from review import mermaid
+from review.mermaid import MapFlow, MapNode, MermaidError, ResidencyMap, node_id, parse, render
+from review.report import StackOutcome
+from review.stacks import load
+
+BUCKET = "aws:s3/bucket:Bucket"
+GCS = "gcp:storage/bucket:Bucket"
+
+
+# --- writer and checker ---------------------------------------------------------------------------
+
+
+def small_map() -> ResidencyMap:
+    return ResidencyMap(
+        nodes=[
+            MapNode("hub", "hub", 'hub\n"quoted" & <b> #1', "gdpr", "hub"),
+            MapNode("edge-eu", "edge", "edge-eu", "gdpr", "edge-eu", failed=True),
+            MapNode("urn:b", "bucket", "b", mermaid.OUTSIDE, "hub"),
+        ],
+        flows=[
+            MapFlow("edge-eu", "hub", "metrics, traces, logs", False),
+            MapFlow("hub", "urn:b", "stores", True, "outside"),
+        ],
+    )
+
+
+def test_render_parses_back_with_nodes_in_their_subgraphs() -> None:
+    chart = parse(render(small_map()))
+    assert chart.direction == "LR"
+    hub = chart.nodes[node_id("hub", "hub")]
+    assert chart.subgraphs[hub.subgraph].label == "gdpr"
+    assert hub.shape == "hexagon"
+    assert hub.label == "hub<br/>#quot;quoted#quot; #amp; #lt;b#gt; #35;1"
+    bucket = chart.nodes[node_id("bucket", "urn:b")]
+    assert bucket.shape == "cylinder"
+    assert chart.subgraphs[bucket.subgraph].label == "outside every regime"
+    assert "failed" in chart.nodes[node_id("edge", "edge-eu")].classes
+
+
+def test_only_crossing_flows_are_red() -> None:
+    chart = parse(render(small_map()))
+    assert [link.red for link in chart.links] == [False, True]
+    assert chart.links[1].label == "stores"
+
+
+def test_node_ids_are_mermaid_safe_and_distinct() -> None:
+    ids = {node_id("edge", key) for key in ("edge-eu", "edge_eu", "edge.eu", "urn:pulumi:a::b$c::d")}
+    assert len(ids) == 4
+    assert all(i.replace("_", "").isalnum() and i[0].isalpha() for i in ids)
+    assert node_id("edge", "end") != "end"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty diagram"),
+        ("graph LR\n", "expected 'flowchart"),
+        ("flowchart XY\n", "expected 'flowchart"),
+        ('flowchart LR\n  end["x"]\n', "'end' is a Mermaid keyword"),
+        ('flowchart LR\n  a["x"]\n  a -->|"l"| b\n', "link to undeclared node 'b'"),
+        ('flowchart LR\n  a["x"]\n  a["y"]\n', "declared twice"),
+        ('flowchart LR\n  subgraph s["S"]\n  a["x"]\n', "never closed"),
+        ("flowchart LR\n  end\n", "'end' without an open subgraph"),
+        ('flowchart LR\n  a["x"]\n  b["y"]\n  a --> b\n  linkStyle 1 stroke:red\n', "linkStyle 1 but there are 1 links"),
+        ('flowchart LR\n  a["x"]\n  class a nope\n', "class 'nope' is not defined"),
+        ('flowchart LR\n  a["say "hi""]\n', "not in the checked Mermaid subset"),
+        ('flowchart LR\n  a["1 < 2"]\n', "bare '#', '<' or '>'"),
+        ('flowchart LR\n  a["x"] --> b["y"]\n', "not in the checked Mermaid subset"),
+        ('flowchart LR\n  a["x"]\n  style b fill:red\n', "style on undeclared node 'b'"),
+    ],
+)
+def test_checker_rejects_what_mermaid_would_break_on(text: str, message: str) -> None:
+    with pytest.raises(MermaidError, match=message):
+        parse(text)
+
+
+def test_checker_accepts_comments_and_the_other_shapes() -> None:
+    chart = parse('flowchart TB\n%% a comment\n  a(["x"])\n  b["y<br/>z"]\n  a -.->|"l"| b\n  style a fill:#eee\n')
+    assert chart.nodes["a"].shape == "stadium" and chart.styles == {"a": "fill:#eee"}
+
+
+# --- the map from stacks --------------------------------------------------------------------------
+
+
+def _bucket(stack: str, name: str, *, cloud: str = "aws", provider: str = "", **inputs: object) -> dict:
+    kind = BUCKET if cloud == "aws" else GCS
+    record = {
+        "urn": f"urn:pulumi:{stack}::obsfleet::obsfleet:index:TempoS3Backend${kind}::{name}",
+        "custom": True,
+        "type": kind,
+        "inputs": dict(inputs),
+        "outputs": {"bucket": f"{name}-abc", "arn": f"arn:aws:s3:::{name}-abc"},
+    }
+    if provider:
+        record["provider"] = f"{provider}::id-1"
+    return record
+
+
+def _provider(stack: str, name: str, region: str) -> dict:
+    return {
+        "urn": f"urn:pulumi:{stack}::obsfleet::obsfleet:index:ResidencyBoundary$pulumi:providers:aws::{name}",
+        "custom": True,
+        "type": "pulumi:providers:aws",
+        "inputs": {"region": region},
+    }
+
+
+def _replication(stack: str, source: dict, destination: dict, *, by_dependency: bool) -> dict:
+    record = {
+        "urn": f"urn:pulumi:{stack}::obsfleet::aws:s3/bucketReplicationConfig:BucketReplicationConfig::r",
+        "custom": True,
+        "type": "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "inputs": {"bucket": source["outputs"]["bucket"],
+                   "rules": [{"destination": {"bucket": destination["outputs"]["arn"]}}]},
+    }
+    if by_dependency:
+        record["propertyDependencies"] = {"bucket": [source["urn"]], "rules": [destination["urn"]]}
+    return record
+
+
+def _flows(residency: ResidencyMap) -> dict[tuple[str, str], MapFlow]:
+    return {(f.source, f.target): f for f in residency.flows}
+
+
+@pytest.mark.parametrize("by_dependency", [True, False])
+def test_buckets_and_replicas_sit_where_their_data_is(by_dependency: bool) -> None:
+    primary_provider = _provider("hub", "boundary-aws", "eu-central-1")
+    replica_provider = _provider("hub", "boundary-aws-replica", "eu-west-1")
+    primary = _bucket("hub", "traces", provider=primary_provider["urn"])
+    replica = _bucket("hub", "traces-replica", provider=replica_provider["urn"])
+    stray = _bucket("hub", "stray", region="us-east-1")
+    resources = [primary_provider, replica_provider, primary, replica, stray,
+                 _replication("hub", primary, replica, by_dependency=by_dependency)]
+    residency = mermaid.residency_map([StackOutcome(load("hub"), resources)])
+    nodes = {n.key: n for n in residency.nodes}
+    assert nodes[primary["urn"]].jurisdiction == "gdpr" and "aws eu-central-1" in nodes[primary["urn"]].label
+    assert nodes[replica["urn"]].jurisdiction == "gdpr" and "aws eu-west-1" in nodes[replica["urn"]].label
+    assert nodes[stray["urn"]].jurisdiction == "ccpa"  # where its data sits, not where it belongs
+    flows = _flows(residency)
+    assert not flows[("hub", primary["urn"])].crossing
+    assert flows[(primary["urn"], replica["urn"])].label == "replicates"
+    assert not flows[(primary["urn"], replica["urn"])].crossing
+    assert ("hub", replica["urn"]) not in flows  # a replica is fed by its source, not the hub
+    stray_flow = flows[("hub", stray["urn"])]
+    assert stray_flow.crossing and "us-east-1 (US), outside gdpr" in stray_flow.reason
+
+
+def test_replication_out_of_the_stack_and_unknown_locations_are_crossings() -> None:
+    primary = _bucket("hub", "logs", region="eu-central-1")
+    elsewhere = {"outputs": {"arn": "arn:aws:s3:::someone-elses-bucket"}, "urn": "urn:not-here"}
+    unplaced = _bucket("hub", "unplaced")  # no region and no provider
+    resources = [primary, unplaced, _replication("hub", primary, elsewhere, by_dependency=False)]
+    residency = mermaid.residency_map([StackOutcome(load("hub"), resources)])
+    flows = _flows(residency)
+    external = flows[(primary["urn"], "arn:aws:s3:::someone-elses-bucket")]
+    assert external.crossing and "location is unknown" in external.reason
+    assert flows[("hub", unplaced["urn"])].crossing
+    assert {n.key: n for n in residency.nodes}[unplaced["urn"]].jurisdiction == mermaid.OUTSIDE
+    parse(render(residency))
+
+
+def test_gcs_bucket_location_is_judged_by_the_catalog() -> None:
+    inside = _bucket("hub-ap", "traces", cloud="gcp", location="ASIA-SOUTHEAST1")
+    europe = _bucket("hub-ap", "eu", cloud="gcp", location="EU")
+    residency = mermaid.residency_map([StackOutcome(load("hub-ap"), [inside, europe])])
+    flows = _flows(residency)
+    assert not flows[("hub-ap", inside["urn"])].crossing
+    assert flows[("hub-ap", europe["urn"])].crossing
+    assert {n.key: n.jurisdiction for n in residency.nodes}[europe["urn"]] == "gdpr"
+
+
+def test_an_edge_on_another_regimes_hub_is_a_crossing_even_when_its_program_failed(stacks_dir: Path) -> None:
+    path = stacks_dir / "Pulumi.edge-eu.yaml"
+    path.write_text(path.read_text().replace("acme/obsfleet/hub\n", "acme/obsfleet/hub-us\n"))
+    outcomes = [StackOutcome(load("hub-us", stacks_dir)), StackOutcome(load("edge-eu", stacks_dir), error="refused")]
+    residency = mermaid.residency_map(outcomes)
+    (flow,) = residency.flows
+    assert (flow.source, flow.target, flow.crossing) == ("edge-eu", "hub-us", True)
+    assert flow.reason == "edge-eu (gdpr) ships to hub-us (ccpa)"
+    chart = parse(render(residency))
+    node = chart.node_by_label("edge-eu")
+    assert "FAILED" in node.label and "failed" in node.classes
+    assert chart.subgraphs[node.subgraph].label == "gdpr"

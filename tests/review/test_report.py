@@ -1,0 +1,274 @@
+"""The fleet review report (review/report.py) and `preview`'s exit codes, on the real example fleet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import pytest
+
+import components.fleet
+from review import engine, report
+from review.analyzer import Violation
+from review.cli import main
+from review.mermaid import Flowchart, parse
+from review.preview import review_fleet, write_outputs
+from review.stacks import FAKE_SECRET, load, stack_names
+
+PEM_MARKER = "PRIVATE KEY"
+FAKE_SECRET_PREFIX = FAKE_SECRET.split("{")[0]
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The example fleet previewed, judged by the pack and written out once for this module."""
+    out = tmp_path_factory.mktemp("out")
+    outcomes, results = review_fleet(stack_names())
+    document = report.build(outcomes)
+    write_outputs(results, document, out)
+    return {"outcomes": outcomes, "results": results, "document": document, "out": out}
+
+
+def chart_of(document: dict[str, Any]) -> Flowchart:
+    return parse(document["residency"]["mermaid"])
+
+
+def jurisdiction(chart: Flowchart, stack: str) -> str:
+    node = chart.node_by_label(stack)
+    return chart.subgraphs[node.subgraph].label
+
+
+def red_links(chart: Flowchart) -> list[tuple[str, str]]:
+    label = {n.id: n.label.split("<br/>")[0] for n in chart.nodes.values()}
+    return [(label[link.source], label[link.target]) for link in chart.links if link.red]
+
+
+# --- the example fleet --------------------------------------------------------------------------------
+
+
+def test_example_fleet_report_has_every_stack_and_is_clean(reviewed: dict[str, Any]) -> None:
+    document, out = reviewed["document"], reviewed["out"]
+    assert [s["name"] for s in document["stacks"]] == [o.name for o in reviewed["outcomes"]]
+    assert sorted(s["name"] for s in document["stacks"]) == stack_names()
+    assert all(s["status"] == "ok" and s["mandatory"] == 0 for s in document["stacks"])
+    assert document["summary"]["exitCode"] == 0
+    assert json.loads((out / "report.json").read_text()) == document
+    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{n}.json" for n in stack_names()] + ["report.json"])
+
+
+def test_every_hub_and_edge_sits_in_its_jurisdiction_with_no_red_arrow(reviewed: dict[str, Any]) -> None:
+    chart = chart_of(reviewed["document"])
+    for outcome in reviewed["outcomes"]:
+        assert jurisdiction(chart, outcome.name) == outcome.config.settings.regime.value, outcome.name
+    assert red_links(chart) == []
+    flows = {(s, t) for s, t in ((chart.nodes[l.source].label, chart.nodes[l.target].label) for l in chart.links)}
+    for outcome in reviewed["outcomes"]:
+        if outcome.config.hub:
+            assert any(s.startswith(outcome.name + "<br/>") and t.startswith(outcome.config.hub + "<br/>")
+                       for s, t in flows), outcome.name
+
+
+def test_markdown_shows_what_the_json_holds(reviewed: dict[str, Any]) -> None:
+    document = reviewed["document"]
+    markdown = (reviewed["out"] / "report.md").read_text()
+    assert markdown == report.markdown(document)
+    assert "```mermaid\n" + document["residency"]["mermaid"] + "```" in markdown
+    for stack in document["stacks"]:
+        assert f"### `{stack['name']}` ({stack['role']} · {stack['cloud']} {stack['region']}" in markdown
+        tree = stack["tree"]
+        assert f"- **{tree['name']}** `pulumi:pulumi:Stack`: {tree['resources']} resource" in markdown
+        for violation in stack["violations"]:
+            assert report._cell(violation["finding"]) in markdown
+    for hub in document["deletion"]:
+        assert f"`{hub['hub']}` ({hub['regime']}, {hub['tier']})" in markdown
+        for capability in hub["signals"]:
+            assert f"retention {capability['retention_days']} d" in markdown
+
+
+def test_component_tree_counts_every_resource_once(reviewed: dict[str, Any]) -> None:
+    for stack in reviewed["document"]["stacks"]:
+        outcome = next(o for o in reviewed["outcomes"] if o.name == stack["name"])
+        customs = [r for r in outcome.resources if r["custom"]]
+        assert stack["tree"]["resources"] == len(customs) == stack["resources"]
+
+        def walk(node: dict[str, Any]) -> int:
+            assert node["resources"] == sum(node["direct"].values()) + sum(c["resources"] for c in node["children"])
+            return 1 + sum(walk(child) for child in node["children"])
+
+        assert walk(stack["tree"]) == stack["components"] + 1
+
+
+def test_deletion_matrix_covers_every_hub_and_signal(reviewed: dict[str, Any]) -> None:
+    hubs = {h["hub"]: h for h in reviewed["document"]["deletion"]}
+    assert set(hubs) == {o.name for o in reviewed["outcomes"] if o.config.is_hub}
+    for name, hub in hubs.items():
+        retention = load(name).settings.retention
+        assert {c["signal"]: c["retention_days"] for c in hub["signals"]} == {
+            "metrics": retention.metrics, "logs": retention.logs, "traces": retention.traces}
+
+
+def test_no_secret_value_in_any_written_file(reviewed: dict[str, Any]) -> None:
+    written = {p.name: p.read_text() for p in reviewed["out"].iterdir()}
+    assert {"report.md", "report.json"} <= set(written)
+    for name, text in written.items():
+        assert PEM_MARKER not in text, name
+        assert FAKE_SECRET_PREFIX not in text, name
+
+
+def test_the_secret_grep_has_something_to_find(reviewed: dict[str, Any]) -> None:
+    """The grep above is only meaningful if the fleet really holds key material and fake secrets."""
+    secrets = [v for o in reviewed["outcomes"] for k, v in o.config.engine_config.items() if k in o.config.secret_keys]
+    assert secrets and all(v.startswith(FAKE_SECRET_PREFIX) for v in secrets)
+    assert any(PEM_MARKER in json.dumps(result.state) for result in reviewed["results"])
+
+
+def test_referenced_stacks_secret_outputs_stay_masked_in_the_export() -> None:
+    key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+    recording = engine.run_program(
+        lambda: pulumi.StackReference("edge-hub", stack_name="acme/obsfleet/hub"),
+        stack="edge-eu",
+        references={"hub": ({"regime": "gdpr", "edgeCredentials": {"edge-eu": {"key": key}}},
+                            frozenset({"edgeCredentials"}))},
+    )
+    (reference,) = [r for r in recording.resources if r["type"] == "pulumi:pulumi:StackReference"]
+    assert reference["outputs"]["outputs"] == {"regime": "gdpr", "edgeCredentials": engine.SECRET}
+    assert PEM_MARKER not in json.dumps(recording.resources)
+
+
+# --- pure pieces ----------------------------------------------------------------------------------------
+
+
+def test_violations_list_mandatory_first_with_their_remediation() -> None:
+    outcome = report.StackOutcome(load("hub"), violations=[
+        Violation("storage-access-logging", "urn:b", "advisory", "no logging. Remediation: add a BucketLogging"),
+        Violation("storage-tls-only", "urn:a", "mandatory", "no TLS deny | policy. Remediation: deny aws:SecureTransport=false"),
+    ])
+    stack = report.build([outcome])["stacks"][0]
+    assert [v["enforcement"] for v in stack["violations"]] == ["mandatory", "advisory"]
+    assert stack["violations"][0]["finding"] == "no TLS deny | policy."
+    assert stack["violations"][0]["remediation"] == "deny aws:SecureTransport=false"
+    markdown = report.markdown(report.build([outcome]))
+    assert "| mandatory | storage-tls-only | `urn:a` | no TLS deny \\| policy. | deny aws:SecureTransport=false |" in markdown
+
+
+@pytest.mark.parametrize(
+    ("mandatory", "failed", "skipped", "code"),
+    [(0, 0, 0, 0), (1, 0, 0, 1), (1, 1, 0, 1), (0, 1, 0, 2), (0, 0, 1, 2)],
+)
+def test_exit_code(mandatory: int, failed: int, skipped: int, code: int) -> None:
+    assert report.exit_code({"mandatory": mandatory, "failed": failed, "skipped": skipped}) == code
+
+
+def test_component_tree_nests_components_by_parent() -> None:
+    root = "urn:pulumi:s::obsfleet::pulumi:pulumi:Stack::obsfleet-s"
+    comp = "urn:pulumi:s::obsfleet::obsfleet:index:HubStack::hub"
+    sub = "urn:pulumi:s::obsfleet::obsfleet:index:HubStack$obsfleet:index:TempoS3Backend::traces"
+    records = [
+        {"urn": root, "type": "pulumi:pulumi:Stack", "custom": False},
+        {"urn": comp, "type": "obsfleet:index:HubStack", "custom": False, "parent": root},
+        {"urn": sub, "type": "obsfleet:index:TempoS3Backend", "custom": False, "parent": comp},
+        {"urn": sub + "$b1", "type": "aws:s3/bucket:Bucket", "custom": True, "parent": sub},
+        {"urn": sub + "$b2", "type": "aws:s3/bucket:Bucket", "custom": True, "parent": sub},
+        {"urn": comp + "$ns", "type": "kubernetes:core/v1:Namespace", "custom": True, "parent": comp},
+    ]
+    tree = report.component_tree(records)
+    assert tree["resources"] == 3
+    (hub,) = tree["children"]
+    assert (hub["name"], hub["resources"], hub["direct"]) == ("hub", 3, {"kubernetes:core/v1:Namespace": 1})
+    assert hub["children"][0]["direct"] == {"aws:s3/bucket:Bucket": 2}
+    assert "(direct: aws:s3/bucket:Bucket ×2)" in "\n".join(report._tree_lines(tree))
+
+
+# --- a mutated fleet, through the CLI --------------------------------------------------------------------
+
+
+def send_edge_eu_to_hub_us(stacks_dir: Path) -> None:
+    path = stacks_dir / "Pulumi.edge-eu.yaml"
+    path.write_text(path.read_text().replace("acme/obsfleet/hub\n", "acme/obsfleet/hub-us\n"))
+
+
+def refuse(stack_name: str, message: str) -> Callable:
+    """A `deploy` that declares everything, then refuses once the hub's outputs are read, as a
+    program that checks its hub does."""
+    real = components.fleet.deploy
+
+    def deploy(settings: Any, stack: str) -> dict[str, Any]:
+        outputs = real(settings, stack)
+        if stack == stack_name:
+            read_from_hub = outputs.get("remoteWriteUrl", outputs["regime"])
+
+            def fail(_: Any) -> None:
+                raise pulumi.RunError(message)
+
+            outputs["refused"] = pulumi.Output.from_input(read_from_hub).apply(fail)
+        return outputs
+
+    return deploy
+
+
+def preview(stacks_dir: Path, out: Path, *args: str) -> int:
+    return main(["preview", "--stacks-dir", str(stacks_dir), "--out", str(out), *args])
+
+
+def test_edge_sent_to_another_jurisdiction_is_a_red_arrow_and_exit_1(
+    stacks_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send_edge_eu_to_hub_us(stacks_dir)
+    assert preview(stacks_dir, tmp_path / "out", "--all", "--format", "json") == 1
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document == json.loads((tmp_path / "out" / "report.json").read_text())
+    assert "edge-eu:" in captured.err  # progress lines go to stderr with --format json
+    chart = chart_of(document)
+    assert red_links(chart) == [("edge-eu", "hub-us")]
+    assert jurisdiction(chart, "edge-eu") == "gdpr" and jurisdiction(chart, "hub-us") == "ccpa"
+    edge = next(s for s in document["stacks"] if s["name"] == "edge-eu")
+    flow = [v for v in edge["violations"] if v["policy"] == "data-residency-flow"]
+    assert [v["enforcement"] for v in flow] == ["mandatory"]
+    assert flow[0]["urn"].endswith("pulumi:pulumi:StackReference::edge-eu-hub")
+    assert "edge-eu (gdpr) ships to hub-us (ccpa)" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_program_that_refuses_is_still_reported_with_its_attempted_flow(
+    stacks_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send_edge_eu_to_hub_us(stacks_dir)
+    monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "edge-eu (gdpr) cannot ship to hub-us (ccpa)"))
+    assert preview(stacks_dir, tmp_path, "--stack", "edge-eu", "--quiet") == 1  # data-residency-flow fired
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "error: Pulumi.edge-eu.yaml: edge-eu (gdpr) cannot ship to hub-us (ccpa)\n"
+    document = json.loads((tmp_path / "report.json").read_text())
+    edge = next(s for s in document["stacks"] if s["name"] == "edge-eu")
+    assert edge["status"] == "failed" and "cannot ship to hub-us" in edge["error"]
+    assert any(v["policy"] == "data-residency-flow" and v["enforcement"] == "mandatory" for v in edge["violations"])
+    assert red_links(chart_of(document)) == [("edge-eu", "hub-us")]
+    assert "> **program failed:** Pulumi.edge-eu.yaml: edge-eu (gdpr)" in (tmp_path / "report.md").read_text()
+    assert not (tmp_path / "edge-eu.json").exists()  # no export of a stack that did not preview
+    assert (tmp_path / "hub-us.json").exists()
+
+
+def test_a_program_failure_no_policy_explains_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "hub has no certificate for cluster 'edge-eu'"))
+    assert main(["preview", "--stack", "edge-eu", "--out", str(tmp_path)]) == 2
+    assert "error: Pulumi.edge-eu.yaml: hub has no certificate" in capsys.readouterr().err
+    document = json.loads((tmp_path / "report.json").read_text())
+    assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "ok", "edge-eu": "failed"}
+    assert red_links(chart_of(document)) == []
+
+
+def test_edges_of_a_failed_hub_are_reported_not_previewed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(components.fleet, "deploy", refuse("hub", "the hub refuses"))
+    assert main(["preview", "--stack", "edge-eu", "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "edge-eu: not previewed: its hub stack 'hub' failed" in out
+    assert out.rstrip().splitlines()[-1].startswith("2 stacks (0 ok, 1 failed, 1 not previewed)")
+    document = json.loads((tmp_path / "report.json").read_text())
+    assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "failed", "edge-eu": "skipped"}
+    assert "NOT PREVIEWED" in chart_of(document).node_by_label("edge-eu").label
