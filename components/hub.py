@@ -24,26 +24,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from components import charts, hub_sizing
 from components.alerting import CONFIG_KEY, alertmanager_config, render
 from components.endpoints import IngestEndpoints, ingest_endpoints
 from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file
-from components.pki import (
-    CA_CERT,
-    CA_SECRET,
-    CLIENT_USES,
-    KEY_ALGORITHM,
-    KEY_CURVE,
-    ORGANIZATION,
-    SERVER_SECRET,
-    TLS_CERT,
-    TLS_KEY,
-    FleetPki,
-    FleetPkiArgs,
-    edge_uri,
-)
+from components.pki import CA_SECRET, SERVER_SECRET, FleetPki, FleetPkiArgs
 from components.regions import Cloud
 from components.residency import ResidencyBoundary
 from components.settings import HubSettings, Tier
@@ -125,6 +111,9 @@ class HubStack(pulumi.ComponentResource):
                 edges=[e.name for e in settings.edges],
                 settings=settings.pki,
                 namespace=namespace,
+                # The Prometheus tier's mTLS-only Prometheus needs a client identity for in-cluster
+                # readers (Grafana, its self-scrape, its probe bridge).
+                readers={} if mimir_tier else {f"{settings.cluster}-reader": READER_SECRET},
             ),
             opts=self._child(),
         )
@@ -137,21 +126,19 @@ class HubStack(pulumi.ComponentResource):
         prerequisites: list[pulumi.Resource] = [self.pki, alertmanager_secret]
         edges = [e.name for e in settings.edges]
         if mimir_tier:
-            sizing, clients = None, ()
+            sizing = None
             local_groups = []  # the fleet group runs in Mimir's ruler, over the edges' tenants
         else:
             sizing = hub_sizing.receiver(load, settings.retention.metrics)
-            reader_cert, reader_secret = self._reader_certificate(namespace)
             bridge = self._config_map(
                 "probe-bridge",
                 PROBE_BRIDGE_CONFIG,
                 namespace,
                 {hub_prometheus.PROBE_BRIDGE_KEY: hub_prometheus.probe_bridge_config(endpoints.metrics_host)},
             )
-            prerequisites += [reader_secret, bridge]
-            clients = ((f"{settings.cluster}-reader", reader_cert),)
+            prerequisites += [*self.pki.reader_secrets.values(), bridge]
             local_groups = [fleet_group(edges)]
-        groups = self._certificate_expiries(*clients).apply(
+        groups = self._certificate_expiries().apply(
             lambda certs: [
                 *local_groups,
                 *hub_groups(settings.tier),
@@ -235,10 +222,11 @@ class HubStack(pulumi.ComponentResource):
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
-    def _certificate_expiries(self, *clients: tuple[str, tls.LocallySignedCert]) -> pulumi.Output[list[Certificate]]:
+    def _certificate_expiries(self) -> pulumi.Output[list[Certificate]]:
         """notAfter of every certificate the hub issued (public values: no secret involved)."""
         issued: list[tuple[str, str, Any]] = [("ca", "ca", self.pki.ca), ("server", "server", self.pki.server_cert)]
-        issued += [(edge, "client", cert) for edge, cert in [*self.pki.edge_certs.items(), *clients]]
+        clients = [*self.pki.edge_certs.items(), *self.pki.reader_certs.items()]
+        issued += [(client, "client", cert) for client, cert in clients]
         ends = pulumi.Output.all(*[cert.validity_end_time for _, _, cert in issued])
         return ends.apply(
             lambda values: [Certificate(n, role, epoch_seconds(end)) for (n, role, _), end in zip(issued, values)]
@@ -287,46 +275,6 @@ class HubStack(pulumi.ComponentResource):
         values = pulumi.Output.all(*[config.require_secret(k) for k in keys])
         rendered = values.apply(lambda v: {CONFIG_KEY: render(alertmanager_config(receivers, dict(zip(keys, v))))})
         return self._secret("alertmanager-config", ALERTMANAGER_SECRET, namespace, rendered)
-
-    def _reader_certificate(self, namespace: pulumi.Input[str]) -> tuple[tls.LocallySignedCert, k8s.core.v1.Secret]:
-        """The hub's own client identity, for in-cluster readers of the mTLS-only Prometheus.
-
-        Issued by the fleet CA like an edge's (client-auth only), but never exported; its expiry
-        joins the others in the certificate rules.
-        """
-        settings = self._settings
-        cn = f"{settings.cluster}-reader"
-        key = tls.PrivateKey(
-            f"{self._name}-reader-key", algorithm=KEY_ALGORITHM, ecdsa_curve=KEY_CURVE, opts=self._child()
-        )
-        request = tls.CertRequest(
-            f"{self._name}-reader-csr",
-            private_key_pem=key.private_key_pem,
-            subject=tls.CertRequestSubjectArgs(
-                common_name=cn, organization=ORGANIZATION, organizational_unit=settings.regime.value
-            ),
-            uris=[edge_uri(settings.regime, cn)],
-            opts=self._child(),
-        )
-        cert = tls.LocallySignedCert(
-            f"{self._name}-reader-cert",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=self.pki.ca_key.private_key_pem,
-            ca_cert_pem=self.pki.ca.cert_pem,
-            allowed_uses=CLIENT_USES,
-            validity_period_hours=settings.pki.cert_validity_days * 24,
-            early_renewal_hours=settings.pki.early_renewal_days * 24,
-            opts=self._child(),
-        )
-        pems = pulumi.Output.all(cert.cert_pem, key.private_key_pem, self.pki.ca.cert_pem)
-        secret = self._secret(
-            "reader-secret",
-            READER_SECRET,
-            namespace,
-            pems.apply(lambda p: {TLS_CERT: p[0], TLS_KEY: p[1], CA_CERT: p[2]}),
-            "kubernetes.io/tls",
-        )
-        return cert, secret
 
     def _mimir(self, namespace: pulumi.Input[str], load: hub_sizing.IngestLoad, tls_secrets: HubTls) -> k8s.helm.v3.Release:
         settings = self._settings

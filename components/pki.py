@@ -11,7 +11,7 @@ its real expiry, which leaves the edges the whole window to run their own `pulum
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
@@ -59,6 +59,9 @@ class FleetPkiArgs:
     """Validity and early-renewal periods."""
     namespace: pulumi.Input[str]
     """Namespace of the hub's Secrets."""
+    readers: Mapping[str, str] = field(default_factory=dict)
+    """Hub-internal client identities (common name -> name of its kubernetes.io/tls Secret): issued
+    like an edge's, never exported."""
 
 
 def tls_secret_data(cert: pulumi.Input[str], key: pulumi.Input[str], ca: pulumi.Input[str]) -> pulumi.Output[dict[str, str]]:
@@ -115,14 +118,17 @@ class FleetPki(pulumi.ComponentResource):
         self.edge_keys: dict[str, tls.PrivateKey] = {}
         self.edge_certs: dict[str, tls.LocallySignedCert] = {}
         for edge in args.edges:
-            self.edge_keys[edge] = _key(f"{name}-edge-{edge}-key", self)
-            self.edge_certs[edge] = self._leaf(
-                f"{name}-edge-{edge}",
-                self.edge_keys[edge],
-                tls.CertRequestSubjectArgs(common_name=edge, organization=ORGANIZATION, organizational_unit=args.regime.value),
-                CLIENT_USES,
-                pki,
-                uris=[edge_uri(args.regime, edge)],
+            self.edge_keys[edge], self.edge_certs[edge] = self._client(f"{name}-edge-{edge}", edge, args)
+        self.reader_certs: dict[str, tls.LocallySignedCert] = {}
+        self.reader_secrets: dict[str, k8s.core.v1.Secret] = {}
+        for reader, secret_name in args.readers.items():
+            key, self.reader_certs[reader] = self._client(f"{name}-reader-{reader}", reader, args)
+            self.reader_secrets[reader] = k8s.core.v1.Secret(
+                f"{name}-reader-{reader}-secret",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=args.namespace),
+                type="kubernetes.io/tls",
+                string_data=tls_secret_data(self.reader_certs[reader].cert_pem, key.private_key_pem, self.ca.cert_pem),
+                opts=pulumi.ResourceOptions(parent=self),
             )
 
         self.server_secret = k8s.core.v1.Secret(
@@ -159,6 +165,19 @@ class FleetPki(pulumi.ComponentResource):
                 "caSecretName": self.ca_secret_name,
             }
         )
+
+    def _client(self, prefix: str, common_name: str, args: FleetPkiArgs) -> tuple[tls.PrivateKey, tls.LocallySignedCert]:
+        """A client identity of this jurisdiction: CN = cluster, URI SAN obsfleet://<regime>/<cluster>."""
+        key = _key(f"{prefix}-key", self)
+        cert = self._leaf(
+            prefix,
+            key,
+            tls.CertRequestSubjectArgs(common_name=common_name, organization=ORGANIZATION, organizational_unit=args.regime.value),
+            CLIENT_USES,
+            args.settings,
+            uris=[edge_uri(args.regime, common_name)],
+        )
+        return key, cert
 
     def _leaf(
         self,
