@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from review.analyzer import PACK_DIR, PackProcess  # noqa: E402
 STACK = "bench"
 PREFIX = f"urn:pulumi:{STACK}::obsfleet::"
 
+
 def noop_main(floor: bool) -> str:
     """A no-op pack: the obsfleet policies with empty validations, or (floor) one empty resource
     policy, which measures the SDK's Analyzer server alone."""
@@ -39,13 +39,15 @@ import policies
 def noop(args, report):
     return None
 
-found = [ResourceValidationPolicy(name="noop", description="nothing", validate=noop)] if {floor} else []
-for module in pkgutil.iter_modules(policies.__path__) if not found else []:
-    if not module.name.startswith("_"):
-        real = importlib.import_module(f"policies.{{module.name}}").POLICY
-        found.append(type(real)(name=real.name, description=real.description, validate=noop,
-                                enforcement_level=real.enforcement_level, config_schema=real.config_schema))
-PolicyPack("noop", policies=found)
+def mirrored():
+    for module in pkgutil.iter_modules(policies.__path__):
+        if not module.name.startswith("_"):
+            real = importlib.import_module("policies." + module.name).POLICY
+            yield type(real)(name=real.name, description=real.description, validate=noop,
+                             enforcement_level=real.enforcement_level, config_schema=real.config_schema)
+
+floor = [ResourceValidationPolicy(name="noop", description="nothing", validate=noop)]
+PolicyPack("noop", policies=floor if {floor} else list(mirrored()))
 """
 
 
@@ -59,7 +61,7 @@ def _resource(kind: str, name: str, inputs: dict, outputs: dict | None = None, p
 
 
 def _bucket_group(index: int, aws: str, k8s: str) -> list[dict]:
-    """Ten resources: a hardened bucket with its six config resources, a key, a role, a workload."""
+    """Ten resources: a hardened bucket with its five config resources, a key, a role, a workload."""
     name = f"traces-{index}"
     bucket = _resource("aws:s3/bucket:Bucket", name, {"tags": {"team": "obs"}},
                        {"bucket": f"{name}-abc", "arn": f"arn:aws:s3:::{name}-abc", "region": "eu-central-1"}, aws)
@@ -95,6 +97,7 @@ def _bucket_group(index: int, aws: str, k8s: str) -> list[dict]:
 
 
 def synthetic_export(count: int) -> list[dict]:
+    """The stack, its providers, a bare log bucket (the violations an audit reports), then bucket groups."""
     aws = _resource("pulumi:providers:aws", "hub-aws", {"region": "eu-central-1", "defaultTags": json.dumps(
         {"tags": {"data-residency": "gdpr", "obsfleet-stack": STACK}})})
     k8s = _resource("pulumi:providers:kubernetes", "hub-k8s", {"context": "hub"})

@@ -33,6 +33,8 @@ from policies._values import UNKNOWN, dig, json_object, plain, text, unwrap
 RESIDENCY_TAG = "data-residency"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
+_PROVIDER_PREFIX = "pulumi:providers:"
+_DEFAULTS = {Cloud.AWS: "defaultTags", Cloud.GCP: "defaultLabels"}  # provider inputs carrying default tags/labels
 # Where each cloud keeps a resource's own tags/labels (inputs first, then merged outputs).
 _OWN_TAGS = {Cloud.AWS: ("tags", "tagsAll"), Cloud.GCP: ("labels", "effectiveLabels", "pulumiLabels")}
 
@@ -49,11 +51,12 @@ class Subject:
         self.name: str = resource.name
         self.cloud: Optional[Cloud] = cloud_of(self.type)
         provider = getattr(resource, "provider", None)
-        own = provider is not None and self.cloud is not None and provider.resource_type == f"pulumi:providers:{self.cloud.value}"
-        self.provider_name: str = provider.name if own else ""
-        self.has_provider = own
+        if provider is not None and (self.cloud is None or provider.resource_type != _PROVIDER_PREFIX + self.cloud.value):
+            provider = None  # another package's provider says nothing about where this resource is
+        self.has_provider = provider is not None
+        self.provider_name: str = provider.name if provider is not None else ""
         self._props = unwrap(resource.props)
-        self._provider_props = unwrap(provider.props) if own else {}
+        self._provider_props = unwrap(provider.props) if provider is not None else {}
         self._deps: Mapping[str, Any] = getattr(resource, "property_dependencies", None) or {}
 
     def get(self, key: str) -> Any:
@@ -206,8 +209,7 @@ def residency_tag(subject: Subject) -> tuple[Any, str]:
     if cloud is None:
         return None, ""
     if subject.has_provider:
-        defaults = json_object(subject.provider_get("defaultTags" if cloud is Cloud.AWS else "defaultLabels"))
-        value = dig(defaults, "tags", RESIDENCY_TAG) if cloud is Cloud.AWS else dig(defaults, RESIDENCY_TAG)
+        value = _default_tag(cloud, subject.provider_get(_DEFAULTS[cloud]))
         if value is not None:
             return text(value), f"provider '{subject.provider_name}' default {_tag_word(cloud)}s"
     for key in _OWN_TAGS[cloud]:
@@ -217,29 +219,46 @@ def residency_tag(subject: Subject) -> tuple[Any, str]:
     return None, ""
 
 
+def _default_tag(cloud: Cloud, defaults: Any) -> Any:
+    """The data-residency value in a provider's `defaultTags` ({"tags": {...}}) / `defaultLabels`."""
+    found = json_object(defaults)
+    return dig(found, "tags", RESIDENCY_TAG) if cloud is Cloud.AWS else dig(found, RESIDENCY_TAG)
+
+
 def _tag_word(cloud: Cloud) -> str:
     return "tag" if cloud is Cloud.AWS else "label"
 
 
-def stack_regime(config: Mapping[str, Any], subjects: Iterable[Subject]) -> Union[Regime, NoBoundary]:
-    """The whole stack's regime: the policy config's, else the one data-residency tag its
-    resources agree on."""
+def stack_regime(config: Mapping[str, Any], resources: Iterable[Any]) -> Union[Regime, NoBoundary]:
+    """The whole stack's regime: the policy config's, else the one regime its resources declare."""
     configured = config.get("regime")
     if configured:
         try:
             return Regime(configured)
         except ValueError:
             return NoBoundary(f"the policy config's regime {configured!r} is not a regime")
-    found = {value for value, _ in map(residency_tag, subjects) if isinstance(value, str)}
+    found = {value for value in map(_declared_regime, resources) if isinstance(value, str)}
     if len(found) == 1:
         (only,) = found
         try:
             return Regime(only)
         except ValueError:
-            return NoBoundary(f"the resources' data-residency tag {only!r} is not a regime")
+            return NoBoundary(f"the stack declares regime {only!r}, which is not a regime")
     if found:
-        return NoBoundary(f"its resources carry several data-residency tags ({', '.join(sorted(found))})")
-    return NoBoundary("no `regime` in the policy config and no data-residency tag/label on its resources")
+        return NoBoundary(f"its resources declare several regimes ({', '.join(sorted(found))})")
+    return NoBoundary("no `regime` in the policy config, no data-residency tag/label and no `regime` output")
+
+
+def _declared_regime(resource: Any) -> Any:
+    """The regime a resource declares: a provider's default tags/labels, a cloud resource's
+    data-residency tag/label, the Stack's `regime` output (DESIGN.md: hubs and edges export it)."""
+    kind = resource.resource_type
+    if kind == STACK_TYPE:
+        return plain(unwrap(resource.props).get("regime"))
+    if kind.startswith(_PROVIDER_PREFIX):
+        cloud = _CLOUDS.get(kind.removeprefix(_PROVIDER_PREFIX))
+        return _default_tag(cloud, plain(unwrap(resource.props).get(_DEFAULTS[cloud]))) if cloud else None
+    return residency_tag(Subject(resource))[0] if cloud_of(kind) else None
 
 
 def stack_urn(resources: Iterable[Any]) -> str:

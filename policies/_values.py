@@ -18,15 +18,15 @@ from pulumi_policy import proxy
 from pulumi_policy.proxy import _DictProxy, _ListProxy  # private, but the SDK is pinned (1.21.0)
 
 
-class _Unknown:
+class Unknown:
     __slots__ = ()
 
     def __repr__(self) -> str:
         return "UNKNOWN"
 
 
-UNKNOWN: Final = _Unknown()
-Tri = Union[bool, _Unknown]
+UNKNOWN: Final = Unknown()
+Tri = Union[bool, Unknown]
 
 _SENTINELS = frozenset(
     {
@@ -71,14 +71,14 @@ def dig(value: Any, *path: str) -> Any:
     return value
 
 
-def items(value: Any) -> Union[list, _Unknown]:
+def items(value: Any) -> Union[list, Unknown]:
     """A list's elements (one object counts as a list of one); [] when absent or mistyped."""
     if value is UNKNOWN or isinstance(value, list):
         return value
     return [value] if isinstance(value, dict) else []
 
 
-def text(value: Any) -> Union[str, None, _Unknown]:
+def text(value: Any) -> Union[str, None, Unknown]:
     """A non-empty string, UNKNOWN, or None."""
     if value is UNKNOWN or (isinstance(value, str) and value):
         return value
@@ -112,7 +112,7 @@ def positive(value: Any) -> Tri:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
-def json_object(value: Any) -> Union[dict, None, _Unknown]:
+def json_object(value: Any) -> Union[dict, None, Unknown]:
     """An object, or a string holding a JSON object (provider object inputs, policy documents)."""
     if value is UNKNOWN or isinstance(value, dict):
         return value
@@ -151,4 +151,4 @@ def all_of(values: Iterable[Tri]) -> Tri:
 def any_item(value: Any, judge: Callable[[Any], Tri]) -> Tri:
     """`any_of` over a list's elements; UNKNOWN when the list itself is."""
     found = items(value)
-    return UNKNOWN if found is UNKNOWN else any_of(judge(item) for item in found)
+    return UNKNOWN if isinstance(found, Unknown) else any_of(judge(item) for item in found)

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 from pulumi_policy import EnforcementLevel
 
 from components.regions import Regime
-from policies._attribution import NoBoundary, Subject, all_subjects, stack_regime
+from policies._attribution import NoBoundary, Subject, stack_regime
 from policies._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
 from policies._values import UNKNOWN, dig, text
 
@@ -23,7 +23,7 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Findi
     references = [Subject(r) for r in resources if r.resource_type == STACK_REFERENCE]
     if not references:
         return
-    ours = stack_regime(config, all_subjects(resources))
+    ours = stack_regime(config, resources)
     for reference in references:
         name = text(reference.get("name"))
         verdict = _judge(ours, name if isinstance(name, str) else reference.name, text(dig(reference.get("outputs"), "regime")))

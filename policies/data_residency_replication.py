@@ -10,7 +10,7 @@ from components.regions import inside
 from policies._attribution import Located, NoBoundary, Subject, boundary, describe, place
 from policies._buckets import AWS_BUCKET, REPLICATION, Bucket, Buckets
 from policies._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
-from policies._values import UNKNOWN, dig, items, text
+from policies._values import Unknown, dig, items, text
 
 NAME = "data-residency-replication"
 ARN_PREFIX = "arn:aws:s3:::"
@@ -40,7 +40,7 @@ def _judge(
     if isinstance(bounds, NoBoundary):
         return  # data-residency-unverifiable reports unchecked resources
     listed = items(rules)
-    if listed is UNKNOWN:
+    if isinstance(listed, Unknown):
         yield finding(subject, "cannot verify where it replicates to: its rules are not known yet", REMEDIATION, certain=False)
         return
     for rule in listed:

@@ -27,6 +27,7 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 import grpc
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from review.errors import BadInput
@@ -42,13 +44,14 @@ from review.errors import BadInput
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 ENGINE_ADDRESS = "127.0.0.1:0"  # placeholder: see the module docstring
 MASKED_SECRET = "[secret]"  # how review.engine's offline previews write secret values
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine marshals every unknown as this string
+UNKNOWN = rpc.UNKNOWN  # the engine marshals every unknown value as this string
 
-_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-_OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
-_ASSET_SIGS = frozenset({"c44067f5952c0a294b673a41bacd8c17", "0def7320c3a5731c473e5ecbe6d01bc7"})
+# Signatures of the engine's special values (sdk/go/common/resource/properties.go).
+_SIG = rpc._special_sig_key
+_SECRET_SIG = rpc._special_secret_sig
+_RESOURCE_SIG = rpc._special_resource_sig
+_OUTPUT_SIG = rpc._special_output_value_sig
+_ASSET_SIGS = frozenset({rpc._special_asset_sig, rpc._special_archive_sig})
 
 _LEVELS = {"advisory", "mandatory", "remediate", "disabled"}
 _MESSAGE_LIMIT = 400 * 1024 * 1024  # the SDK's own server limit
@@ -74,7 +77,7 @@ def run_pack(
     *,
     project: str,
     stack: str,
-    policy_config: Optional[dict] = None,
+    policy_config: Optional[Mapping[str, Any]] = None,
     dry_run: bool = True,
     pack_dir: Path = PACK_DIR,
 ) -> list[Violation]:
@@ -96,6 +99,7 @@ class PackProcess:
             cwd=pack_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
         )
         self._channel: Optional[grpc.Channel] = None
+        self._drainer: Optional[threading.Thread] = None
         try:
             port = self._read_port(startup_timeout)
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
@@ -124,6 +128,8 @@ class PackProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._drainer is not None:
+            self._drainer.join()  # it reads the pipe's fd: only close that once the reader is done
         if self._process.stdout:
             self._process.stdout.close()
         self._stderr.close()
@@ -167,14 +173,18 @@ class PackProcess:
         deadline = time.monotonic() + timeout
         stdout = self._process.stdout
         assert stdout is not None
-        line = b""
-        while not line.endswith(b"\n"):
+        printed = b""
+        while b"\n" not in printed:
             remaining = deadline - time.monotonic()
-            ready = select.select([stdout], [], [], max(remaining, 0))[0] if remaining > 0 else []
+            ready = select.select([stdout], [], [], remaining)[0] if remaining > 0 else []
             chunk = os.read(stdout.fileno(), 64) if ready else b""
             if not chunk:
                 raise PackError(f"policy pack did not print its port within {timeout:.0f}s{self._stderr_tail()}")
-            line += chunk
+            printed += chunk
+        # Whatever the pack prints later must not fill the pipe and block it.
+        self._drainer = threading.Thread(target=_drain, args=(stdout.fileno(),), daemon=True)
+        self._drainer.start()
+        line = printed.split(b"\n", 1)[0]
         try:
             return int(line)
         except ValueError:
@@ -184,6 +194,11 @@ class PackProcess:
         self._stderr.seek(0)
         lines = self._stderr.read().decode(errors="replace").strip().splitlines()
         return f"; stderr: {' | '.join(lines[-5:])}" if lines else ""
+
+
+def _drain(fd: int) -> None:
+    while os.read(fd, 65536):  # b"" once the pack has exited
+        pass
 
 
 def _python(pack_dir: Path) -> str:
@@ -260,10 +275,10 @@ def _apply(result: PolicyConfig, schemas: Mapping[str, Any], layer: Mapping[str,
     for policy, (level, properties) in result.items():
         shared = {k: v for k, v in everyone_properties.items() if k in schemas[policy]}
         result[policy] = (everyone_level or level, {**properties, **shared})
-    for policy, (level, properties) in layer.items():
+    for policy, (given_level, given) in layer.items():
         if policy != "all":
             current_level, current = result[policy]
-            result[policy] = (level or current_level, {**current, **properties})
+            result[policy] = (given_level or current_level, {**current, **given})
     unused = set(everyone_properties) - {k for schema in schemas.values() for k in schema}
     if unused:
         raise BadInput(f"policy config: all: no policy takes {', '.join(sorted(unused))}")
@@ -281,16 +296,23 @@ def _validate(path: str, value: Any, schema: Optional[Mapping[str, Any]]) -> Non
         raise BadInput(f"policy config: {path}: no such setting")
     expected = schema.get("type")
     if expected is not None:
+        if expected not in _JSON_TYPES:
+            raise PackError(f"policy config schema of {path}: type {expected!r} is not supported here")
         valid = isinstance(value, _JSON_TYPES[expected]) and not (isinstance(value, bool) and expected in ("number", "integer"))
         if expected == "integer" and valid:
             valid = float(value).is_integer()
         if not valid:
             raise BadInput(f"policy config: {path}: {value!r} is not of type {expected}")
     if "enum" in schema and value not in schema["enum"]:
-        raise BadInput(f"policy config: {path}: {value!r} is not one of {', '.join(map(str, schema['enum']))}")
+        raise BadInput(f"policy config: {path}: {value!r} is not one of {_choices(schema['enum'])}")
     if "items" in schema and isinstance(value, list):
         for index, item in enumerate(value):
             _validate(f"{path}[{index}]", item, schema["items"])
+
+
+def _choices(values: list) -> str:
+    shown = ", ".join(map(str, values[:12]))
+    return shown if len(values) <= 12 else f"{shown}, ... ({len(values)} values)"
 
 
 # --- marshalling -----------------------------------------------------------------------------

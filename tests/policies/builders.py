@@ -106,7 +106,7 @@ def s3_bucket(name: str, provider: dict, *, region: Optional[str] = None, log_bu
                       provider=provider)
     sse = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:eu-central-1:123456789012:key/1"} if log_bucket \
         else {"sseAlgorithm": "AES256"}
-    controls = {
+    controls: dict[str, dict[str, Any]] = {
         SSE: {"rules": [{"applyServerSideEncryptionByDefault": sse, "bucketKeyEnabled": bool(log_bucket)}]},
         PAB: {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
         BUCKET_POLICY: {"policy": deny_insecure_transport(f"{name}-0abc")},
@@ -120,7 +120,7 @@ def s3_bucket(name: str, provider: dict, *, region: Optional[str] = None, log_bu
         if type_ in omit:
             continue
         deps = {"bucket": [bucket]}
-        if type_ == LOGGING:
+        if type_ == LOGGING and log_bucket:
             deps["targetBucket"] = [log_bucket]
         made.append(resource(type_, f"{name}-{type_.rsplit(':', 1)[1].lower()}",
                              {"bucket": bucket["outputs"]["bucket"], **own, **settings}, provider=provider, deps=deps))

@@ -14,7 +14,6 @@ from policies._attribution import (
     NoBoundary,
     Subject,
     Unlocated,
-    all_subjects,
     boundary,
     place,
     stack_regime,
@@ -28,6 +27,7 @@ from tests.policies.builders import (
     gcp_provider,
     resource,
     resource_args,
+    stack,
     stack_resources,
 )
 
@@ -179,15 +179,24 @@ def test_unknown_tag_is_no_boundary() -> None:
     assert isinstance(found, NoBoundary) and "not known yet" in found.reason
 
 
-def test_stack_regime_from_config_else_the_one_tag_resources_agree_on() -> None:
+def test_stack_regime_from_config_else_the_one_regime_the_stack_declares() -> None:
     gdpr, ccpa = aws_provider("eu", regime="gdpr"), aws_provider("us", regime="ccpa")
     one = [gdpr, resource(BUCKET, "a", provider=gdpr), resource(BUCKET, "b", provider=gdpr)]
-    assert stack_regime({}, all_subjects(stack_resources(one))) is Regime.GDPR
-    assert stack_regime({"regime": "ccpa"}, all_subjects(stack_resources(one))) is Regime.CCPA
+    assert stack_regime({}, stack_resources(one)) is Regime.GDPR
+    assert stack_regime({"regime": "ccpa"}, stack_resources(one)) is Regime.CCPA
     mixed = one + [ccpa, resource(BUCKET, "c", provider=ccpa)]
-    found = stack_regime({}, all_subjects(stack_resources(mixed)))
+    found = stack_regime({}, stack_resources(mixed))
     assert isinstance(found, NoBoundary) and "ccpa, gdpr" in found.reason
     assert isinstance(stack_regime({}, []), NoBoundary)
+
+
+def test_an_unused_provider_or_the_stack_output_declares_the_regime() -> None:
+    """An edge on EKS has only Kubernetes resources: its boundary's AWS provider and its outputs tell."""
+    edge = [stack(), resource("kubernetes:apps/v1:Deployment", "agent")]
+    assert isinstance(stack_regime({}, stack_resources(edge)), NoBoundary)
+    assert stack_regime({}, stack_resources(edge + [gcp_provider(regime="pdpa")])) is Regime.PDPA
+    edge[0]["outputs"] = {"regime": "ccpa", "cluster": "edge-us-west"}
+    assert stack_regime({}, stack_resources(edge)) is Regime.CCPA
 
 
 def test_tags_are_read_from_json_or_objects() -> None:

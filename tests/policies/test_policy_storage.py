@@ -233,6 +233,8 @@ def test_log_buckets_are_not_asked_to_log_themselves() -> None:
 
 
 def test_a_bucket_logging_into_itself_is_still_judged_as_a_data_bucket() -> None:
-    bucket = resource(BUCKET, "self", outputs={"bucket": "self-0abc", "logging": {"targetBucket": "self-0abc"}}, provider=AWS)
+    sse_s3 = {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}}
+    bucket = resource(BUCKET, "self", outputs={"bucket": "self-0abc", "logging": {"targetBucket": "self-0abc"},
+                                               "serverSideEncryptionConfiguration": sse_s3}, provider=AWS)
     assert judged(storage_access_logging.check, [AWS, bucket]) == []  # it is logged, though into itself
-    assert judged(storage_encryption_at_rest.check, [AWS, bucket]) == [("self", True)]  # not a log-bucket exemption
+    assert judged(storage_encryption_at_rest.check, [AWS, bucket]) == [("self", True)]  # SSE-S3 is for log buckets only
