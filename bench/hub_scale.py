@@ -3,7 +3,7 @@
 The hub is the example `hub` stack (Pulumi.hub.yaml) with its `edges` replaced by N synthetic
 edges in its boundary; it runs through review.engine exactly like `python -m review preview`
 (the real __main__.py under the SDK mocks, real PEMs for every certificate). Prints wall time,
-resources (custom and component), the metrics tier and the sizing it chose.
+resources (custom and component) and the metrics tier it chose.
 
     venv/bin/python bench/hub_scale.py [--edges 500]
 """

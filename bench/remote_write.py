@@ -71,14 +71,14 @@ class Snapshot:
     at: float
     agent: Metrics
     receiver: Metrics
-    agent_cpu: float
-    receiver_cpu: float
+    cpu: dict[str, float]
+    """CPU seconds of the agent, the receiver and the exporter."""
     box: tuple[float, float]
 
     @classmethod
-    def take(cls, agent: Proc, receiver: Proc) -> "Snapshot":
-        return cls(time.monotonic(), agent.metrics(), receiver.metrics(), agent.cpu_seconds(),
-                   receiver.cpu_seconds(), _lab.box_cpu())
+    def take(cls, agent: Proc, receiver: Proc, exporter: Proc) -> "Snapshot":
+        cpu = {p.name: p.cpu_seconds() for p in (agent, receiver, exporter)}
+        return cls(time.monotonic(), agent.metrics(), receiver.metrics(), cpu, _lab.box_cpu())
 
 
 @dataclass
@@ -105,6 +105,7 @@ class Result:
     dropped: float
     agent_cpu: float
     receiver_cpu: float
+    exporter_cpu: float
     box_busy: float
     agent_rss_mib: float
     agent_rss_max_mib: float
@@ -114,16 +115,25 @@ class Result:
     def agent_us_per_sample(self) -> float:
         return self.agent_cpu / self.sent * 1e6 if self.sent else float("nan")
 
+    @property
+    def receiver_us_per_sample(self) -> float:
+        return self.receiver_cpu / self.appended * 1e6 if self.appended else float("nan")
 
-def measure(lab: Lab, ports: Sequence[int], load: Load, name: str, queue: Optional[dict],
+    @property
+    def other_cpu(self) -> float:
+        """Cores the box spent on anything but this bench's processes during the window."""
+        return max(0.0, self.box_busy - self.agent_cpu - self.receiver_cpu - self.exporter_cpu)
+
+
+def measure(lab: Lab, exporter: Proc, ports: Sequence[int], load: Load, name: str, queue: Optional[dict],
             args: argparse.Namespace, round_: int) -> Result:
     busy_before = _lab.wait_for_quiet(args.quiet_wait)
     agent, receiver = start_pair(lab, ports[: load.targets], load.interval, queue)
     try:
         _lab.sample_memory([agent, receiver], args.warmup, args.sample_every)
-        before = Snapshot.take(agent, receiver)
+        before = Snapshot.take(agent, receiver, exporter)
         agent_mem, receiver_mem = _lab.sample_memory([agent, receiver], args.seconds, args.sample_every)
-        after = Snapshot.take(agent, receiver)
+        after = Snapshot.take(agent, receiver, exporter)
     finally:
         lab.stop(agent)
         lab.stop(receiver)
@@ -131,6 +141,9 @@ def measure(lab: Lab, ports: Sequence[int], load: Load, name: str, queue: Option
 
     def rate(side: str, metric: str, **match: str) -> float:
         return (getattr(after, side).sum(metric, **match) - getattr(before, side).sum(metric, **match)) / elapsed
+
+    def cores(proc: Proc) -> float:
+        return (after.cpu[proc.name] - before.cpu[proc.name]) / elapsed
 
     def queue_rate(what: str) -> float:
         return rate("agent", f"prometheus_remote_storage_{what}", remote_name=REMOTE)
@@ -156,8 +169,9 @@ def measure(lab: Lab, ports: Sequence[int], load: Load, name: str, queue: Option
         failed=queue_total(after.agent, "samples_failed_total"),
         retried=queue_total(after.agent, "samples_retried_total"),
         dropped=queue_total(after.agent, "samples_dropped_total"),
-        agent_cpu=(after.agent_cpu - before.agent_cpu) / elapsed,
-        receiver_cpu=(after.receiver_cpu - before.receiver_cpu) / elapsed,
+        agent_cpu=cores(agent),
+        receiver_cpu=cores(receiver),
+        exporter_cpu=cores(exporter),
         box_busy=_lab.busy_cores(before.box, after.box),
         agent_rss_mib=agent_mem.steady_mib(),
         agent_rss_max_mib=agent_mem.max_mib(),
@@ -166,19 +180,25 @@ def measure(lab: Lab, ports: Sequence[int], load: Load, name: str, queue: Option
 
 
 def print_throughput(results: Sequence[Result]) -> None:
-    headers = ["load", "queue_config", "round", "busy before", "capacity/max_shards/per_send", "offered/s", "sent/s", "receiver appended/s",
-               "shards (desired)", "batches/s", "batch ms", "B/sample", "lag start→end s", "failed/retried/dropped",
-               "agent CPU", "agent µs/sample", "receiver CPU", "box busy (of 2)", "agent RSS MiB (max)",
-               "receiver RSS max MiB"]
-    rows = [
-        [r.load, r.queue, r.round, f"{r.busy_before:.2f}", r.effective, r.offered, r.sent, r.appended, f"{r.shards:.0f} ({r.desired:.2f})",
-         r.batches, f"{r.batch_ms:.1f}", f"{r.bytes_per_sample:.1f}", f"{r.lag_start:.0f} → {r.lag_end:.0f}",
-         f"{r.failed:.0f}/{r.retried:.0f}/{r.dropped:.0f}", f"{r.agent_cpu:.2f}", f"{r.agent_us_per_sample:.1f}",
-         f"{r.receiver_cpu:.2f}", f"{r.box_busy:.2f}", f"{r.agent_rss_mib:.0f} ({r.agent_rss_max_mib:.0f})",
-         f"{r.receiver_rss_max_mib:.0f}"]
-        for r in results
-    ]
-    print(_lab.table(headers, rows))
+    def key(r: Result) -> list[object]:
+        return [r.load, r.queue, r.round]
+
+    print(_lab.table(
+        ["load", "queue_config", "round", "capacity/max_shards/per_send", "offered/s", "sent/s", "receiver appended/s",
+         "shards (desired)", "batches/s", "batch ms", "B/sample", "lag start→end s", "failed/retried/dropped"],
+        [key(r) + [r.effective, r.offered, r.sent, r.appended, f"{r.shards:.0f} ({r.desired:.2f})", r.batches,
+                   f"{r.batch_ms:.1f}", f"{r.bytes_per_sample:.1f}", f"{r.lag_start:.0f} → {r.lag_end:.0f}",
+                   f"{r.failed:.0f}/{r.retried:.0f}/{r.dropped:.0f}"]
+         for r in results]))
+    print()
+    print(_lab.table(
+        ["load", "queue_config", "round", "agent CPU", "agent µs/sample", "receiver CPU", "receiver µs/sample",
+         "exporter CPU", "other work CPU (before)", "box busy (of 2)", "agent RSS MiB (max)", "receiver RSS max MiB"],
+        [key(r) + [f"{r.agent_cpu:.2f}", f"{r.agent_us_per_sample:.1f}", f"{r.receiver_cpu:.2f}",
+                   f"{r.receiver_us_per_sample:.1f}", f"{r.exporter_cpu:.2f}",
+                   f"{r.other_cpu:.2f} ({r.busy_before:.2f})", f"{r.box_busy:.2f}",
+                   f"{r.agent_rss_mib:.0f} ({r.agent_rss_max_mib:.0f})", f"{r.receiver_rss_max_mib:.0f}"]
+         for r in results]))
     print("\nAgent RSS: median of the last third of the window's samples. Ratios vs Prometheus' default "
           "queue_config, same load, same round (median over rounds, range in brackets):")
     baseline = {(r.load, r.round): r for r in results if r.queue == BASELINE}
@@ -204,7 +224,7 @@ def throughput(args: argparse.Namespace) -> None:
     ports = _lab.free_ports(max(load.targets for load in loads))
     results = []
     with Lab() as lab:
-        lab.exporter(ports, args.metrics, args.labels)
+        exporter = lab.exporter(ports, args.metrics, args.labels)
         # Rounds interleave the configs, so drift in the box's other load hits them alike.
         for round_, load in itertools.product(range(1, args.rounds + 1), loads):
             series = load.series(args.metrics, args.labels)
@@ -212,7 +232,7 @@ def throughput(args: argparse.Namespace) -> None:
                 queue = source(series, load.interval)
                 log(f"round {round_} {load.name}: {load.targets} x {series // load.targets:,} series at "
                     f"{load.interval:g} s, queue {name} {json.dumps(queue) if queue else '(Prometheus defaults)'}")
-                results.append(measure(lab, ports, load, name, queue, args, round_))
+                results.append(measure(lab, exporter, ports, load, name, queue, args, round_))
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=2))
     print_throughput(results)

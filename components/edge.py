@@ -25,7 +25,9 @@ from components.values.edge_prometheus import kube_prometheus_stack_values
 
 TYPE = "obsfleet:index:EdgeAgent"
 MESH_NAMESPACE = "kube-system"
-"""Cilium runs where the cluster's CNI runs."""
+"""Cilium runs where the cluster's CNI runs. The mesh release is the whole Cilium chart: it makes
+Cilium the cluster's CNI (components/values/edge_cilium.py), it does not add a mesh to a CNI
+installed by something else."""
 REQUIRED_HUB_OUTPUTS = ("regime", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", "edgeCredentials")
 """What an edge reads from its hub (DESIGN.md "Stack outputs")."""
 
@@ -114,6 +116,11 @@ class EdgeAgent(pulumi.ComponentResource):
         tls_secret = self.credentials.secret_name
         sizing = self.sizing
 
+        self.mesh: Optional[k8s.helm.v3.Release] = None
+        if mesh_values is not None:
+            self.mesh = release(f"{name}-mesh", CILIUM, gated(MESH_NAMESPACE), mesh_values, parent=self)
+        # With the mesh, Cilium is the cluster's CNI: the agent's pods get no network before it runs.
+        network = [self.mesh] if self.mesh is not None else []
         self.metrics = release(
             f"{name}-metrics",
             KUBE_PROMETHEUS_STACK,
@@ -122,7 +129,7 @@ class EdgeAgent(pulumi.ComponentResource):
                 lambda v: kube_prometheus_stack_values(settings, sizing, v[0], v[1])
             ),
             parent=self,
-            depends_on=[self.credentials],
+            depends_on=[self.credentials, *network],
         )
         self.collector = release(
             f"{name}-collector",
@@ -132,11 +139,10 @@ class EdgeAgent(pulumi.ComponentResource):
                 lambda v: collector_values(settings, v[0], v[1], v[2])
             ),
             parent=self,
-            depends_on=[self.credentials],
+            # The collector chart's PodMonitor is a monitoring.coreos.com/v1 resource: its CRD comes
+            # with the metrics release, so installing both at once fails on a fresh cluster.
+            depends_on=[self.credentials, self.metrics],
         )
-        self.mesh: Optional[k8s.helm.v3.Release] = None
-        if mesh_values is not None:
-            self.mesh = release(f"{name}-mesh", CILIUM, gated(MESH_NAMESPACE), mesh_values, parent=self)
 
         self.cluster = pulumi.Output.from_input(settings.cluster)
         self.regime = verified

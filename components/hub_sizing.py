@@ -28,10 +28,15 @@ Prometheus tier, one receiver:
   blocks: NOT measured here) + WAL and head (3 h x samples x 9 B: the measured TSDB growth of a
   receiver over its first 10 min, 18 MB for 2.0M samples [2]) + the OOO write-behind log of a
   full edge replay (buffer x samples x 9 B), x 1.2. `retentionSize` caps the TSDB at 85% of it.
-- Out-of-order window = the edges' WAL buffer (bufferHours, default 4 h): the receiver's head
+- Out-of-order window = the edges' default WAL buffer (bufferHours, 4 h): the receiver's head
   accepts in-order samples only down to ~1 h behind its max time [4], which other edges keep
   advancing, so an edge replaying a longer outage would see the older part rejected as
-  out-of-bound without it.
+  out-of-bound without it. The hub cannot read an edge's own `bufferHours` (it lives in the
+  edge's stack): an edge configured above 4 h loses the part of a longer outage's replay more
+  than 4 h behind the hub's newest sample, which `ObsfleetHubSamplesRejected` and
+  `ObsfleetEdgeRemoteWriteFailing` report.
+  The window (hours) stays far below the retention (>= 1 day): retention never deletes a range
+  the window still accepts.
 
 Mimir tier: ingesters are the same TSDB head fed by remote write, so the per-series and
 per-sample costs above carry over (an assumption to benchmark, not a measurement). The chart

@@ -27,8 +27,11 @@ EDGE_TYPE = "obsfleet:index:EdgeCredentials"
 ORGANIZATION = "obsfleet"
 KEY_ALGORITHM = "ECDSA"
 KEY_CURVE = "P256"
-CA_USES = ["cert_signing", "crl_signing"]
-SERVER_USES = ["server_auth", "digital_signature", "key_encipherment"]
+# The CA signs certificates and nothing else: the fleet publishes no CRLs (a leaf is retired by
+# re-issuing it), so cRLSign would be a capability nobody uses.
+CA_USES = ["cert_signing"]
+# ECDSA keys only sign (the TLS handshake): keyEncipherment is for RSA key transport (RFC 5480 §3).
+SERVER_USES = ["server_auth", "digital_signature"]
 CLIENT_USES = ["client_auth", "digital_signature"]
 
 # Keys of the kubernetes.io/tls Secrets (the type fixes tls.crt/tls.key; ca.crt is the usual extra).

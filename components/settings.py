@@ -293,7 +293,8 @@ def parse(values: Mapping[str, Any], *, secret_keys: frozenset[str] = frozenset(
     elif role == Role.EDGE.value:
         model = EdgeSettings
     else:
-        raise ConfigError(f"{NAMESPACE}:role: {_shown(role)} is not allowed (allowed: edge, hub)")
+        problem = "required key is missing" if role is None else f"{role!r} is not allowed"
+        raise ConfigError(f"{NAMESPACE}:role: {problem} (allowed: edge, hub)")
     data = {k: _enum_value(k, v) for k, v in data.items()}
     try:
         return model.model_validate(data)
@@ -315,10 +316,6 @@ def _enum_value(key: str, value: Any) -> Any:
     return value
 
 
-def _shown(value: Any) -> str:
-    return "missing" if value is None else repr(value)
-
-
 def _describe(err: ValidationError) -> str:
     lines = []
     for e in err.errors():
@@ -328,6 +325,8 @@ def _describe(err: ValidationError) -> str:
             message = "unknown key"
         elif e["type"] == "missing":
             message = "required key is missing"
+        elif e["type"] == "model_type":  # pydantic names the Python class; the user wrote YAML
+            message = f"{e['input']!r}: should be a mapping of keys"
         elif e["type"] == "is_instance_of" and e.get("ctx", {}).get("class") in _ENUMS:
             allowed = ", ".join(sorted(m.value for m in _ENUMS[e["ctx"]["class"]]))
             message = f"{e['input']!r} is not allowed (allowed: {allowed})"

@@ -289,8 +289,9 @@ def _signed_outputs(inputs: Mapping[str, Any], spec: CertificateSpec, public_key
         "validityStartTime": _rfc3339(start),
         "validityEndTime": _rfc3339(end),
         "earlyRenewalHours": early,
-        # The provider flags renewal once `now` is inside the early-renewal window before expiry.
-        "readyForRenewal": _now() >= end - dt.timedelta(hours=early),
+        # Created false whatever the window: the provider flags renewal only when a later refresh or
+        # plan finds `now` inside the early-renewal window, and then replaces the certificate.
+        "readyForRenewal": False,
         "isCaCertificate": spec.is_ca,
         "setSubjectKeyId": spec.set_subject_key_id,
     }

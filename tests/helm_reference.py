@@ -22,9 +22,11 @@ def reference_values(chart: Chart) -> dict[str, Any]:
 def unknown_keys(chart: Chart, values: dict[str, Any], free_form: Iterable[str] = ()) -> list[str]:
     """Key paths set in `values` that the chart's values.yaml does not have.
 
-    A path in `free_form` (dotted, e.g. "prometheus.prometheusSpec.additionalArgs") is a map or
-    list the chart passes through as-is: nothing under it is checked. Lists of objects are
-    checked element-wise against the reference list's first element when it has one.
+    Every map is checked key by key at every depth, including maps the reference documents only
+    as `{}` or null (`prometheusSpec.storageSpec: {}`): their sub-keys are reported unless the
+    path is in `free_form` (dotted, e.g. "prometheus.prometheusSpec.storageSpec"), the maps and
+    lists the chart passes through as-is. Lists are not looked into: values.yaml rarely shows an
+    element to compare with.
     """
     free = set(free_form)
     missing: list[str] = []
@@ -32,18 +34,12 @@ def unknown_keys(chart: Chart, values: dict[str, Any], free_form: Iterable[str] 
     def walk(ours: Any, theirs: Any, path: str) -> None:
         if path in free or not isinstance(ours, dict):
             return
-        if not isinstance(theirs, dict):
-            # The chart documents this key as a scalar/null/empty map: sub-keys are the chart's business
-            # only if the reference shows an (empty) map we may fill.
-            if theirs in ({}, None) and path:
-                return
-            missing.append(path)
-            return
         for key, value in ours.items():
             sub = f"{path}.{key}" if path else str(key)
-            if key not in theirs:
-                if sub not in free:
-                    missing.append(sub)
+            if sub in free:
+                continue
+            if not isinstance(theirs, dict) or key not in theirs:
+                missing.append(sub)
                 continue
             walk(value, theirs[key], sub)
 

@@ -1,4 +1,11 @@
-"""Cilium values for an edge that joins a cluster mesh (`obsfleet:clusterMesh`)."""
+"""Cilium values for an edge that joins a cluster mesh (`obsfleet:clusterMesh`).
+
+These values go to a release of the whole Cilium chart in kube-system: setting `clusterMesh`
+makes this stack install, and from then on own, the cluster's CNI. Use it on a cluster created
+without a CNI (or whose CNI you mean to replace). On a cluster already running Cilium installed
+some other way, the release collides with the existing objects; on EKS (aws-node) or GKE's own
+dataplane, Cilium's default IPAM fights the provider's CNI unless the cluster is prepared for it.
+"""
 
 from __future__ import annotations
 

@@ -19,6 +19,10 @@ QUEUE_DIR = "/var/lib/otelcol"
 exporters' persistent queues both survive a collector restart on the node."""
 BATCH_TIMEOUT_SECONDS = 5
 """Fewer, larger requests over the WAN (the same reasoning as the agent's batch_send_deadline)."""
+CERT_RELOAD_SECONDS = 3600
+"""The collector reads its client certificate once unless told to reload it: after a rotation
+(components/pki.py) the kubelet updates the mounted Secret, and the exporters pick the new
+certificate up within this period, long before the old one expires (the early-renewal window)."""
 PIPELINE_PROCESSORS = ["memory_limiter", "k8sattributes", "resource", "batch"]
 
 # Components the enabled presets add to the config (opentelemetry-collector templates/_config.tpl):
@@ -46,6 +50,7 @@ def _exporter(settings: EdgeSettings, endpoint: str) -> dict[str, Any]:
             "cert_file": f"{TLS_DIR}/{TLS_CERT}",
             "key_file": f"{TLS_DIR}/{TLS_KEY}",
             "min_version": "1.2",
+            "reload_interval": duration(CERT_RELOAD_SECONDS),
         },
         "headers": tenant_headers(settings),
         "sending_queue": {

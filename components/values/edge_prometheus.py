@@ -52,6 +52,10 @@ def kube_prometheus_stack_values(
                 "replicas": 1,
                 "scrapeInterval": duration(settings.scrape_interval_seconds),
                 "externalLabels": external_labels(settings),
+                # Otherwise the operator adds `prometheus` (namespace/name) and `prometheus_replica`
+                # (pod name) to every series sent: the edge's identity is exactly the labels above.
+                "prometheusExternalLabelNameClear": True,
+                "replicaExternalLabelNameClear": True,
                 "remoteWrite": [remote_write(settings, sizing, remote_write_url, tls_secret)],
                 # Unsent samples survive a hub outage of bufferHours; older ones are dropped at truncation.
                 "additionalArgs": [{"name": "storage.agent.retention.max-time", "value": sizing.wal_retention}],

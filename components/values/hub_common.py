@@ -91,12 +91,14 @@ def tenant_list(tenants: Sequence[str]) -> str:
     return "|".join(tenants)
 
 
-def front_door(paths: Sequence[str], upstream_port: int) -> str:
+def front_door(paths: Sequence[str], upstream_port: int, max_body: str) -> str:
     """An nginx `server` block (for the chart gateway's http snippet) terminating mTLS for `paths`.
 
     The client certificate must chain to the fleet CA; its CN (the edge's cluster name, see
     components/pki.py) becomes the tenant, replacing whatever header the client sent. Only the
     push paths are forwarded, to the gateway's own plain listener, so routing stays the chart's.
+    `max_body` is that listener's `client_max_body_size`: without it this server would use
+    nginx's 1m default and refuse (413) the large batches an edge sends when catching up.
     """
     locations = "\n".join(
         f"    location = {path} {{\n"
@@ -117,6 +119,7 @@ def front_door(paths: Sequence[str], upstream_port: int) -> str:
         f"    ssl_client_certificate {INGEST_TLS_DIR}/{CA_CERT};\n"
         "    ssl_verify_client on;\n"
         "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+        f"    client_max_body_size {max_body};\n"
         "    if ($obsfleet_tenant = \"\") {\n"
         "      return 403;\n"
         "    }\n"

@@ -19,7 +19,10 @@ from components.values.hub_common import LOKI, front_door, front_door_mounts, ho
 
 GATEWAY_PORT = 8080
 PUSH_PATHS = ("/otlp/v1/logs", "/loki/api/v1/push")
+MAX_PUSH_BODY = "4M"
+"""The gateway's body limit (the chart's default, set explicitly so the front door matches it)."""
 SCHEMA_FROM = "2024-04-01"
+SCALABLE_TARGETS = ("read", "write", "backend")
 REPLICAS = {Tier.PROMETHEUS: 1, Tier.MIMIR: 3}
 """Monolithic Loki, replicated (RF = replicas) in the scale tier. Not sized from measurements:
 we have none for logs; see the closing note."""
@@ -64,10 +67,16 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret
             "querier": {"multi_tenant_queries_enabled": True},
         },
         "singleBinary": {"replicas": replicas},
+        # The simple-scalable targets default to 3 replicas whatever the deployment mode, and the
+        # chart's validate.yaml refuses monolithic and simple-scalable replicas together.
+        **{target: {"replicas": 0} for target in SCALABLE_TARGETS},
         "gateway": {
             "podLabels": ingest_labels("logs"),
             **front_door_mounts(server_secret),
-            "nginxConfig": {"httpSnippet": front_door(PUSH_PATHS, GATEWAY_PORT)},
+            "nginxConfig": {
+                "clientMaxBodySize": MAX_PUSH_BODY,
+                "httpSnippet": front_door(PUSH_PATHS, GATEWAY_PORT, MAX_PUSH_BODY),
+            },
         },
         "monitoring": {"serviceMonitor": {"enabled": True}},
         # The canary (and the chart test that needs it) would write a tenant of its own; ingestion

@@ -21,6 +21,8 @@ from components.values.hub_common import MIMIR, front_door, front_door_mounts, h
 HTTP_PORT = 8080
 """Mimir's HTTP port, also the gateway's plain listener."""
 PUSH_PATHS = ("/api/v1/push", "/otlp/v1/metrics")
+MAX_PUSH_BODY = "540M"
+"""The gateway's body limit (the chart's default, set explicitly so the front door matches it)."""
 RULES_DIR = "/etc/obsfleet/rules"
 RULES_TENANT = "obsfleet-meta"
 """The ruler tenant owning the federated fleet group (its recorded results live there)."""
@@ -99,7 +101,12 @@ def mimir_values(
         "gateway": {
             "podLabels": ingest_labels("metrics"),
             **front_door_mounts(server_secret),
-            "nginx": {"config": {"httpSnippet": front_door(PUSH_PATHS, HTTP_PORT)}},
+            "nginx": {
+                "config": {
+                    "clientMaxBodySize": MAX_PUSH_BODY,
+                    "httpSnippet": front_door(PUSH_PATHS, HTTP_PORT, MAX_PUSH_BODY),
+                }
+            },
         },
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }

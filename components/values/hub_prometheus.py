@@ -6,7 +6,13 @@ certificate itself. prometheus-operator points the kubelet probes at the web por
 so: the operator reloads by signal, and a small nginx "probe bridge" in the pod answers the
 kubelet on a plain port by asking Prometheus `/-/ready` and `/-/healthy` over mTLS with the hub's
 reader certificate; it forwards nothing else. Probes stay truthful; the web port has no
-unauthenticated path.
+unauthenticated path. The config-reloader serves its metrics with this same web config (the
+operator passes it `--web-config-file`); the chart's ServiceMonitor scrapes both endpoints with
+the scheme and reader TLS set below.
+Open point: after each SIGHUP the reloader confirms the reload at
+`https://localhost:9090/api/v1/status/runtimeinfo` without a client certificate (the operator
+gives it none), which this listener refuses: the reload happens, but expect the chart's
+`ConfigReloaderSidecarErrors` until the operator can hand the reloader a client identity.
 
 Mimir tier: this Prometheus only watches the hub (Mimir, Tempo, Loki) and evaluates the hub
 rules; the fleet's data and rules live in Mimir.

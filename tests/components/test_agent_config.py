@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -20,7 +19,7 @@ from components.edge_sizing import EdgeSizing, for_settings
 from components.prometheus_tls import TlsFiles
 from components.settings import EdgeSettings, parse
 from components.values.edge_prometheus import kube_prometheus_stack_values
-from tests.lab.processes import Launcher, free_port, require_prometheus, wait_for
+from tests.lab.processes import PROMTOOL, Launcher, free_port, launching, require_binary, wait_for
 
 EDGE: dict[str, Any] = {
     "role": "edge",
@@ -34,7 +33,6 @@ EDGE: dict[str, Any] = {
 }
 URL = "https://metrics.obs.us.example.com/api/v1/write"
 NAMESPACE, SECRET = "observability", "obsfleet-hub-client-tls"
-PROMTOOL = Path("/usr/bin/promtool")
 
 
 @pytest.fixture(scope="module")
@@ -51,23 +49,11 @@ def sizing(settings: EdgeSettings) -> EdgeSizing:
 
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
-    require_prometheus()
-    launcher = Launcher(tmp_path)
-    yield launcher
-    launcher.stop_all()
-
-
-def _promtool() -> str:
-    if PROMTOOL.is_file():
-        return str(PROMTOOL)
-    reason = f"{PROMTOOL} is absent (Debian package `prometheus`)"
-    if os.environ.get("OBSFLEET_REQUIRE_LAB") == "1":
-        pytest.fail(f"{reason}; OBSFLEET_REQUIRE_LAB=1 makes it mandatory", pytrace=False)
-    pytest.skip(reason)
+    yield from launching(tmp_path)
 
 
 def _check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([_promtool(), "check", "config", str(path)], capture_output=True, text=True, timeout=60)
+    return subprocess.run([require_binary(PROMTOOL), "check", "config", str(path)], capture_output=True, text=True, timeout=60)
 
 
 def test_rendered_config_passes_promtool(tmp_path: Path, settings: EdgeSettings, sizing: EdgeSizing) -> None:
@@ -83,7 +69,8 @@ def test_rendered_config_passes_promtool(tmp_path: Path, settings: EdgeSettings,
 
 def test_remote_write_is_what_the_chart_values_ask_for(settings: EdgeSettings, sizing: EdgeSizing) -> None:
     config = agent_config(settings, sizing, URL, operator_tls_files(NAMESPACE, SECRET))
-    [spec] = kube_prometheus_stack_values(settings, sizing, URL, SECRET)["prometheus"]["prometheusSpec"]["remoteWrite"]
+    prometheus_spec = kube_prometheus_stack_values(settings, sizing, URL, SECRET)["prometheus"]["prometheusSpec"]
+    [spec] = prometheus_spec["remoteWrite"]
     [entry] = config["remote_write"]
     assert (entry["name"], entry["url"], entry["headers"]) == (spec["name"], spec["url"], spec["headers"])
     camel = {re.sub(r"_(\w)", lambda m: m.group(1).upper(), key): value for key, value in entry["queue_config"].items()}
@@ -97,6 +84,9 @@ def test_remote_write_is_what_the_chart_values_ask_for(settings: EdgeSettings, s
         "scrape_interval": "15s",
         "external_labels": {"cluster": "edge-us-west", "region": "us-west-2", "regime": "ccpa"},
     }
+    # Only because the values stop the operator adding its `prometheus`/`prometheus_replica` labels.
+    assert config["global"]["external_labels"] == prometheus_spec["externalLabels"]
+    assert prometheus_spec["prometheusExternalLabelNameClear"] and prometheus_spec["replicaExternalLabelNameClear"]
     assert config["scrape_configs"][0]["static_configs"] == [{"targets": ["localhost:9090"]}]
 
 

@@ -81,6 +81,19 @@ def test_releases_pin_their_charts(fleet: dict[str, engine.PreviewResult], edge:
 
 
 @pytest.mark.parametrize("edge", sorted(EDGES))
+def test_releases_wait_for_what_their_pods_and_objects_need(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
+    resources = _by_name(fleet[edge])
+
+    def waits_for(name: str, other: str) -> bool:
+        return other in resources and resources[other]["urn"] in resources[name].get("dependencies", [])
+
+    # The collector's PodMonitor needs the monitoring.coreos.com CRDs that the metrics release installs.
+    assert waits_for(f"{edge}-collector", f"{edge}-metrics")
+    # A mesh member's CNI is the mesh release: the agent's pods get no network before it runs.
+    assert waits_for(f"{edge}-metrics", f"{edge}-mesh") == (edge in MESH_MEMBERS)
+
+
+@pytest.mark.parametrize("edge", sorted(EDGES))
 def test_credentials_are_a_secret_in_a_tls_secret_only(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
     result = fleet[edge]
     [secret] = [r for r in result.resources if r["type"] == SECRET]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bench.hub_scale import scaled_hub
-from components import charts, hub_sizing
+from components import charts
 from components.hub import ALERTMANAGER_SECRET, FLEET_RULES_CONFIG, GRAFANA_ADMIN_SECRET, READER_SECRET, TYPE, epoch_seconds
 from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP
 from components.pki import CA_SECRET, SERVER_SECRET
@@ -94,7 +94,7 @@ def test_receiver_release_has_mtls_ooo_and_the_fleet_rules(hub: engine.PreviewRe
     assert spec["enableRemoteWriteReceiver"] is True
     assert spec["web"]["tlsConfig"]["clientAuthType"] == "RequireAndVerifyClientCert"
     assert spec["web"]["tlsConfig"]["client_ca"]["secret"]["name"] == CA_SECRET
-    assert spec["tsdb"]["outOfOrderTimeWindow"] == hub_sizing.out_of_order_window()
+    assert spec["tsdb"]["outOfOrderTimeWindow"] == "240m", "the edges' default 4 h buffer"
     assert spec["retention"] == "30d"
     groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
     silent = [r["expr"] for r in groups[FLEET_GROUP]["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
@@ -187,13 +187,19 @@ def test_large_fleet_switches_to_mimir(large: engine.PreviewResult) -> None:
 
 
 def test_mimir_release_is_sized_and_multi_tenant(large: engine.PreviewResult) -> None:
-    settings = _settings(large)
+    # 150 edges x 50K series = 7.5M series at 15 s = 500K samples/s (hub_sizing's model, by hand):
+    # ingesters: ceil(7.5M / 1.5M) = 5 per zone x 3 zones, each 100K samples/s x 10 us x 3 = 3 cores;
+    # distributors: 500K x 10 us x 3 = 15 cores, at most 2 each -> 8, 1875m each;
+    # tenants: 50K x 1.5 = 75K series, 50K / 15 s x 3 = 10K samples/s.
     values = _releases(large)["mimir-distributed"]["values"]
-    sizing = hub_sizing.mimir(hub_sizing.IngestLoad.of(settings.edges))
-    assert values["ingester"]["replicas"] == sizing.ingesters
-    assert values["distributor"]["resources"] == sizing.distributor.helm()
+    assert values["ingester"]["replicas"] == 15
+    assert values["ingester"]["resources"]["requests"]["cpu"] == "3000m"
+    assert values["distributor"]["replicas"] == 8
+    assert values["distributor"]["resources"]["requests"]["cpu"] == "1875m"
     assert values["mimir"]["structuredConfig"]["multitenancy_enabled"] is True
-    assert len(values["runtimeConfig"]["overrides"]) == 150
+    overrides = values["runtimeConfig"]["overrides"]
+    assert set(overrides) == {e.name for e in _settings(large).edges} and len(overrides) == 150
+    assert overrides["edge-0001"] == {"max_global_series_per_user": 75_000, "ingestion_rate": 10_000}
     bucket = values["mimir"]["structuredConfig"]["common"]["storage"]["s3"]["bucket_name"]
     purposes = {r["inputs"].get("description", "") for r in large.resources if r["type"] == "aws:kms/key:Key"}
     assert any("metrics" in p for p in purposes), "Mimir's bucket is a hardened backend of its own"

@@ -119,7 +119,7 @@ def test_ca_is_p256_and_may_only_sign(hub: Recording) -> None:
     assert ca.public_key().curve.name == "secp256r1"
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert (usage.key_cert_sign, usage.crl_sign, usage.digital_signature, usage.key_encipherment) == (True, True, False, False)
+    assert (usage.key_cert_sign, usage.crl_sign, usage.digital_signature, usage.key_encipherment) == (True, False, False, False)
     with pytest.raises(x509.ExtensionNotFound):
         ca.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "hub-eu fleet CA"
@@ -187,6 +187,8 @@ def test_server_secret_holds_a_cert_for_every_ingest_hostname(hub: Recording, tm
     hosts = ingest_endpoints(_hub("hub")).hosts
     assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == hosts
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and not (usage.key_encipherment or usage.key_cert_sign), "an ECDSA key only signs"
     for host in hosts:
         done = _openssl_verify(tmp_path, data["ca.crt"], data["tls.crt"], "-purpose", "sslserver", "-verify_hostname", host)
         assert done.returncode == 0, done.stdout + done.stderr

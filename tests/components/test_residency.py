@@ -58,19 +58,16 @@ def test_gcp_provider_has_project_region_and_labels() -> None:
     ],
 )
 def test_outside_the_boundary_declares_nothing(overrides: dict, message: str) -> None:
-    declared: list[str] = []
+    declared: list[dict] = []
 
     def program() -> None:
-        try:
-            ResidencyBoundary("boundary", ResidencyBoundaryArgs(
-                **{**dict(regime=Regime.GDPR, cloud=Cloud.AWS, region="eu-central-1", stack="s", cluster="c"), **overrides}
-            ))
-        finally:
-            declared.append("ran")
+        ResidencyBoundary("boundary", ResidencyBoundaryArgs(
+            **{**dict(regime=Regime.GDPR, cloud=Cloud.AWS, region="eu-central-1", stack="s", cluster="c"), **overrides}
+        ))
 
     with pytest.raises(ResidencyError, match=message):
-        run_program(program, stack="s")
-    assert declared == ["ran"]
+        run_program(program, stack="s", declared=declared)
+    assert [r["type"] for r in declared if not r["type"].startswith("pulumi:pulumi:")] == []
 
 
 def test_adequacy_and_country_overrides() -> None:

@@ -112,6 +112,13 @@ def test_adequacy_opt_in_admits_london() -> None:
         ({"alerting": {"receivers": [{"name": "a", "type": "email", "secret": "x"}]}},
          r"^obsfleet:alerting\.receivers\[0\]\.type: 'email' is not allowed \(allowed: pagerduty, slack, webhook\)$"),
         ({"scale": {"tier": "thanos"}}, r"^obsfleet:scale\.tier: 'thanos' is not allowed \(allowed: mimir, prometheus\)$"),
+        ({"cloud": 5}, r"^obsfleet:cloud: 5 is not allowed \(allowed: aws, gcp\)$"),
+        ({"retention": 30}, r"^obsfleet:retention: 30: should be a mapping of keys$"),
+        ({"edges": ["edge-eu"]}, r"^obsfleet:edges\[0\]: 'edge-eu': should be a mapping of keys$"),
+        ({"alerting": {"receivers": [{"name": "a", "type": "webhook", "secret": "x"},
+                                     {"name": "a", "type": "webhook", "secret": "y"}]}},
+         r"^obsfleet:alerting\.receivers\[1\]\.name: duplicate 'a'$"),
+        ({"oidcProvider": None}, r"^obsfleet:oidcProvider: required on aws"),
     ],
 )
 def test_bad_hub_config(change: dict[str, Any], message: str) -> None:
@@ -135,6 +142,11 @@ def test_bad_hub_config(change: dict[str, Any], message: str) -> None:
 def test_bad_edge_config(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse({**EDGE, **change})
+
+
+def test_missing_role_is_named_with_the_allowed_values() -> None:
+    with pytest.raises(ConfigError, match=r"^obsfleet:role: required key is missing \(allowed: edge, hub\)$"):
+        parse({k: v for k, v in HUB.items() if k != "role"})
 
 
 def test_missing_required_keys_are_each_named() -> None:

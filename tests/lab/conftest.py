@@ -8,25 +8,19 @@ from typing import Iterator
 
 import pytest
 
-from tests.lab.processes import LOG_TAIL_LINES, Launcher, require_prometheus
+from tests.lab.processes import LOG_TAIL_LINES, Launcher, launching
 
 
 @pytest.fixture(scope="module")
 def module_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
     """For processes shared by a module's tests (e.g. the hub)."""
-    require_prometheus()
-    launcher = Launcher(tmp_path_factory.mktemp("lab"))
-    yield launcher
-    launcher.stop_all()
+    yield from launching(tmp_path_factory.mktemp("lab"))
 
 
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
     """For processes of one test (e.g. an agent)."""
-    require_prometheus()
-    launcher = Launcher(tmp_path)
-    yield launcher
-    launcher.stop_all()
+    yield from launching(tmp_path)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Iterator, Optional, TypeVar
 
 import pytest
 
@@ -140,3 +140,11 @@ class Launcher:
         deadline = time.monotonic() + grace
         for process in self.mine:
             process.reap(deadline)
+
+
+def launching(workdir: Path) -> Iterator[Launcher]:
+    """A fixture's body: a Launcher in `workdir` whose processes all stop when the fixture ends."""
+    require_prometheus()
+    launcher = Launcher(workdir)
+    yield launcher
+    launcher.stop_all()

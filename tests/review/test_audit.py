@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
+from review import engine
 from review.cli import main
 from tests.policies.builders import BUCKET_POLICY, aws_provider, gcp_provider, gcs_bucket, hardened_s3, stack
 
@@ -101,3 +103,60 @@ def test_bad_policy_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
     path = export(tmp_path, [stack()])
     code, _, err = audit(capsys, str(path), "--policy-config", str(tmp_path / "policy.yaml"))
     assert code == 2 and reason in err and err.count("\n") == 1
+
+
+# --- acceptance: mistakes in the example fleet's own state ------------------------------------------
+# The program refuses these mistakes before declaring anything (an out-of-boundary
+# obsfleet:replicaRegion fails settings validation; an edge refuses a hub of another regime), so no
+# config can make it emit them. State can still hold them (hand-edited stacks, another program,
+# drift), which is what `audit` is for: each scenario edits a real preview's export the way such
+# state looks, and exactly the policy for that mistake fires, on that resource.
+
+
+def _named(resources: list[dict], name: str) -> dict:
+    return next(r for r in resources if r["urn"].rsplit("::", 1)[1] == name)
+
+
+def _replica_in_us_east_1(fleet: dict[str, engine.PreviewResult], resources: list[dict]) -> set[tuple[str, str]]:
+    replica = _named(resources, "hub-eu-traces-replica-bucket")
+    replica["inputs"]["region"] = replica["outputs"]["region"] = "us-east-1"
+    return {("data-residency-region", replica["urn"]),
+            ("data-residency-replication", _named(resources, "hub-eu-traces-replication")["urn"])}
+
+
+def _bucket_without_lifecycle(fleet: dict[str, engine.PreviewResult], resources: list[dict]) -> set[tuple[str, str]]:
+    resources.remove(_named(resources, "hub-eu-traces-bucket-lifecycle"))
+    return {("storage-retention-lifecycle", _named(resources, "hub-eu-traces-bucket")["urn"])}
+
+
+def _edge_reads_hub_us(fleet: dict[str, engine.PreviewResult], resources: list[dict]) -> set[tuple[str, str]]:
+    reference = _named(resources, "edge-eu-hub")
+    reference["inputs"]["name"] = reference["outputs"]["name"] = "acme/obsfleet/hub-us"
+    reference["outputs"]["outputs"] = copy.deepcopy(fleet["hub-us"].masked_outputs)
+    return {("data-residency-flow", reference["urn"])}
+
+
+STATE_MISTAKES: dict[str, tuple[str, Callable[..., set[tuple[str, str]]]]] = {
+    "replica in us-east-1 for gdpr": ("hub", _replica_in_us_east_1),
+    "bucket without lifecycle": ("hub", _bucket_without_lifecycle),
+    "edge pointed at a ccpa hub": ("edge-eu", _edge_reads_hub_us),
+}
+
+
+@pytest.mark.parametrize("scenario", STATE_MISTAKES)
+def test_each_mistake_in_an_example_stack_fires_exactly_its_policy(
+    fleet: dict[str, engine.PreviewResult], tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: str
+) -> None:
+    stack_name, mistake = STATE_MISTAKES[scenario]
+    resources = copy.deepcopy(fleet[stack_name].resources)
+    expected = mistake(fleet, resources)
+    code, out, _ = audit(capsys, str(export(tmp_path, resources)))
+    mandatory = {(v["policy"], v["urn"]) for v in json.loads(out)["violations"] if v["enforcement"] == "mandatory"}
+    assert (code, mandatory) == (1, expected)
+
+
+def test_the_example_stacks_audit_clean(fleet: dict[str, engine.PreviewResult], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("hub", "edge-eu"):
+        code, out, _ = audit(capsys, str(export(tmp_path, fleet[name].resources, name=f"{name}.json")))
+        assert (code, json.loads(out)) == (0, {"violations": []}), name

@@ -283,9 +283,10 @@ def test_unknown_uses_are_ignored_like_the_provider() -> None:
             extensions.get_extension_for_class(kind)
 
 
-def test_ready_for_renewal_inside_the_early_renewal_window() -> None:
+def test_a_new_certificate_is_not_ready_for_renewal_even_inside_the_window() -> None:
+    # The provider's create leaves the plan's default (false); only a later run's refresh flags it.
     _, states = _ca_and_leaf(["client_auth"], validity_period_hours=10, early_renewal_hours=10)
-    assert states["leaf"]["readyForRenewal"] is True
+    assert states["leaf"]["readyForRenewal"] is False and states["leaf"]["earlyRenewalHours"] == 10
 
 
 def test_self_signed_leaf_without_subject_gets_a_critical_san() -> None:

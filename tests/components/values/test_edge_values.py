@@ -97,6 +97,7 @@ def test_agent_mode_ships_everything_to_the_hub(settings: EdgeSettings, metrics:
     assert metrics["kubeStateMetrics"]["enabled"] and metrics["nodeExporter"]["enabled"]
     spec = metrics["prometheus"]["prometheusSpec"]
     assert spec["externalLabels"] == {"cluster": "edge-eu", "region": "eu-west-1", "regime": "gdpr"}
+    assert spec["prometheusExternalLabelNameClear"] and spec["replicaExternalLabelNameClear"], "no operator labels"
     assert spec["scrapeInterval"] == "30s"
     sizing = for_settings(settings)
     assert spec["additionalArgs"] == [{"name": "storage.agent.retention.max-time", "value": "4h"}]
@@ -147,6 +148,8 @@ def test_collector_exports_over_mtls_with_tenant_and_a_persistent_queue(collecto
     for exporter in exporters.values():
         assert exporter["tls"]["cert_file"] == f"{TLS_DIR}/tls.crt" and exporter["tls"]["key_file"] == f"{TLS_DIR}/tls.key"
         assert exporter["tls"]["ca_file"] == f"{TLS_DIR}/ca.crt"
+        # A rotated certificate is picked up without a restart, well inside the shortest early-renewal window (1 day).
+        assert exporter["tls"]["reload_interval"] == "1h"
         assert exporter["headers"] == {"X-Scope-OrgID": "edge-eu"}
         queue = exporter["sending_queue"]
         assert queue["enabled"] and queue["block_on_overflow"] and queue["storage"] in config["extensions"]

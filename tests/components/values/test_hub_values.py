@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 
 import jsonschema
@@ -273,7 +274,7 @@ def test_mimir_rules_load_into_the_ruler_and_alert_at_the_hub(large: HubSettings
 
 
 def test_front_door_binds_the_tenant_to_the_client_certificate() -> None:
-    snippet = front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT)
+    snippet = front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT, "8M")
     assert f"listen {FRONT_DOOR_PORT} ssl;" in snippet
     assert "ssl_verify_client on;" in snippet
     assert "ssl_client_certificate /etc/obsfleet/tls/ca.crt;" in snippet
@@ -282,13 +283,23 @@ def test_front_door_binds_the_tenant_to_the_client_certificate() -> None:
     assert snippet.count("proxy_pass") == len(hub_mimir.PUSH_PATHS), "only the push paths are forwarded"
 
 
+def _body_limit(snippet: str) -> str:
+    [limit] = re.findall(r"client_max_body_size (\S+);", snippet)
+    return limit
+
+
 def test_gateways_carry_the_front_door(large: HubSettings, hub: HubSettings) -> None:
     mimir_gateway = _mimir(large)["gateway"]
     assert mimir_gateway["podLabels"] == {"obsfleet.io/ingest": "metrics"}
-    assert mimir_gateway["nginx"]["config"]["httpSnippet"] == front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT)
+    mimir_nginx = mimir_gateway["nginx"]["config"]
+    assert mimir_nginx["httpSnippet"] == front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT, "540M")
     loki_gateway = _loki(hub)["gateway"]
     assert loki_gateway["podLabels"] == {"obsfleet.io/ingest": "logs"}
-    assert loki_gateway["nginxConfig"]["httpSnippet"] == front_door(hub_loki.PUSH_PATHS, hub_loki.GATEWAY_PORT)
+    loki_nginx = loki_gateway["nginxConfig"]
+    assert loki_nginx["httpSnippet"] == front_door(hub_loki.PUSH_PATHS, hub_loki.GATEWAY_PORT, "4M")
+    # The front door takes what the listener behind it takes, not nginx's 1m default.
+    assert _body_limit(mimir_nginx["httpSnippet"]) == mimir_nginx["clientMaxBodySize"]
+    assert _body_limit(loki_nginx["httpSnippet"]) == loki_nginx["clientMaxBodySize"]
     assert loki_gateway["extraVolumes"] == [{"name": "ingest-tls", "secret": {"secretName": TLS.server_secret, "defaultMode": 0o440}}]
 
 
@@ -327,6 +338,15 @@ def test_loki_has_auth_per_tenant_retention_and_the_deletion_api(hub: HubSetting
     assert loki["commonConfig"]["replication_factor"] == _loki(hub)["singleBinary"]["replicas"] == 1
     assert _loki(hub_ap)["loki"]["compactor"]["delete_request_store"] == "gcs"
     assert _loki(hub_ap)["loki"]["limits_config"]["retention_period"] == "336h"
+
+
+@pytest.mark.parametrize("stack", ["hub", "large"])
+def test_loki_runs_only_the_monolithic_target(request: pytest.FixtureRequest, stack: str) -> None:
+    # The rule of the chart's templates/validate.yaml, over the values Helm coalesces: monolithic
+    # replicas and simple-scalable replicas together fail the render (their defaults are 3).
+    values = merge(reference_values(LOKI), _loki(request.getfixturevalue(stack)))
+    assert values["deploymentMode"] == "Monolithic" and values["singleBinary"]["replicas"] > 0
+    assert [values[target]["replicas"] for target in ("read", "write", "backend")] == [0, 0, 0]
 
 
 def test_grafana_has_a_datasource_per_tenant_and_a_fleet_view(hub: HubSettings) -> None:
