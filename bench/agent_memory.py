@@ -142,8 +142,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", type=int, default=100, help="label sets per metric name (default 100)")
     p.add_argument("--queue", action="append", type=_lab.parse_queue, default=[], metavar="NAME=JSON",
                    help='extra queue_config, e.g. single=\'{"max_shards": 1}\' (repeatable)')
-    p.add_argument("--quiet-wait", type=float, default=60,
-                   help="wait up to this long (s) for other work on the box to stop first (default 60)")
+    p.add_argument("--quiet-wait", type=float, default=30,
+                   help="wait up to this long (s) for other work on the box to stop first (default 30)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     return p
 
@@ -154,6 +154,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         rows, series = run(args)
     except _lab.LabError as err:
         raise SystemExit(f"error: {err}")
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: every process stopped, temp dir removed")
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=2))
     report(rows, series, args)

@@ -333,8 +333,8 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--quiet-wait", type=float, default=60,
-                       help="wait up to this long (s) for other work on the box to stop before each run (default 60)")
+        p.add_argument("--quiet-wait", type=float, default=30,
+                       help="wait up to this long (s) for other work on the box to stop before each run (default 30)")
         p.add_argument("--metrics", type=int, default=500, help="metric names per target (default 500)")
         p.add_argument("--labels", type=int, default=100, help="label sets per metric name (default 100)")
         p.add_argument("--queue", action="append", type=_lab.parse_queue, default=[], metavar="NAME=JSON",
@@ -371,6 +371,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         args.run(args)
     except _lab.LabError as err:
         raise SystemExit(f"error: {err}")
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: every process stopped, temp dir removed")
 
 
 if __name__ == "__main__":

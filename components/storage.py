@@ -47,6 +47,8 @@ _DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 
 S3_WORKLOAD_BUCKET_ACTIONS = ["s3:ListBucket"]
 S3_WORKLOAD_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+# Tempo's minimal S3 policy (Tempo docs, configuration/hosted-storage/s3) also tags objects.
+S3_TEMPO_OBJECT_ACTIONS = ["s3:GetObjectTagging", "s3:PutObjectTagging"]
 KMS_WORKLOAD_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
 
 SA_ANNOTATION = {
@@ -455,6 +457,7 @@ class TempoS3Backend(pulumi.ComponentResource):
                 }
             ],
         }
+        objects = S3_WORKLOAD_OBJECT_ACTIONS + (S3_TEMPO_OBJECT_ACTIONS if args.purpose is Purpose.TRACES else [])
         role = aws.iam.Role(
             f"{name}-role",
             description=f"{args.purpose.value} storage for {args.namespace}/{args.service_account} (IRSA)",
@@ -466,7 +469,7 @@ class TempoS3Backend(pulumi.ComponentResource):
             role=role.id,
             policy=_policy(
                 _allow(S3_WORKLOAD_BUCKET_ACTIONS, main.bucket.arn),
-                _allow(S3_WORKLOAD_OBJECT_ACTIONS, pulumi.Output.concat(main.bucket.arn, "/*")),
+                _allow(objects, pulumi.Output.concat(main.bucket.arn, "/*")),
                 _allow(KMS_WORKLOAD_ACTIONS, main.key.arn),
             ),
             opts=site.opts(self),

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pulumi_policy import PolicyPack  # noqa: E402
 
 from policies import (  # noqa: E402
+    _gc,
     data_residency_flow,
     data_residency_region,
     data_residency_replication,
@@ -23,6 +24,7 @@ from policies import (  # noqa: E402
     storage_unverifiable,
 )
 
+_gc.collect_rarely()
 PolicyPack(
     "obsfleet-residency",
     policies=[

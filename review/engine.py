@@ -37,24 +37,24 @@ SECRET_SIG = rpc._special_secret_sig
 
 
 @dataclass
-class PreviewResult:
-    stack: str
+class Recording:
+    """What one run of a program declared."""
+
     resources: list[dict[str, Any]]
     """Export-shaped resources, secrets masked."""
     outputs: dict[str, Any]
     """Stack outputs with real values (secrets included): what a StackReference sees."""
     secret_outputs: frozenset[str]
-    seconds: float
-    config: StackConfig = field(repr=False)
     state: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    """Provider state per URN with secrets revealed (`stack export --show-secrets`); never written out."""
+    """Provider state per URN with secrets revealed (`stack export --show-secrets`), for tests that
+    need real key material; never written out."""
 
     def export(self) -> dict[str, Any]:
         """The run as a `pulumi stack export` document (secret values replaced by "[secret]")."""
         return {
             "version": 3,
             "deployment": {
-                "manifest": {"time": "", "magic": "", "version": f"pulumi-python-sdk offline review"},
+                "manifest": {"time": "", "magic": "", "version": "pulumi-python-sdk offline review"},
                 "resources": self.resources,
             },
         }
@@ -62,6 +62,15 @@ class PreviewResult:
     @property
     def masked_outputs(self) -> dict[str, Any]:
         return {k: SECRET if k in self.secret_outputs else v for k, v in self.outputs.items()}
+
+
+@dataclass(kw_only=True)
+class PreviewResult(Recording):
+    """One example stack's run of `__main__.py`."""
+
+    stack: str
+    seconds: float
+    config: StackConfig = field(repr=False)
 
 
 def mask(value: Any) -> Any:
@@ -80,9 +89,9 @@ def mask(value: Any) -> Any:
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping each registration's request in declaration order."""
 
-    def __init__(self, mocks: sdk_mocks.Mocks, records: list[dict[str, Any]] | None = None):
+    def __init__(self, mocks: sdk_mocks.Mocks, records: list[dict[str, Any]]):
         super().__init__(mocks)
-        self.records: list[dict[str, Any]] = [] if records is None else records
+        self.records = records
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -159,13 +168,10 @@ def root_urn(stack: str) -> str:
     return f"urn:pulumi:{stack}::{PROJECT}::{ROOT_TYPE}::{PROJECT}-{stack}"
 
 
-@dataclass
-class Recording:
-    resources: list[dict[str, Any]]
-    outputs: dict[str, Any]
-    secret_outputs: frozenset[str]
-    state: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Provider state per URN with secrets revealed, for tests that need real key material."""
+def _with_root(stack: str, outputs: dict[str, Any], records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Export order: the Stack first (with its masked outputs), then the registrations."""
+    root = {"urn": root_urn(stack), "custom": False, "type": ROOT_TYPE, "outputs": outputs}
+    return [root] + [r for r in records if r["type"] != ROOT_TYPE]
 
 
 def run_program(
@@ -182,8 +188,9 @@ def run_program(
     Tests use this to exercise one component without the whole stack program. `declared`, if
     given, receives each record as it is registered: what a failing program declared is kept.
     """
+    records = [] if declared is None else declared
     return contextvars.Context().run(
-        _record_run, program, stack, dict(config or {}), sorted(secret_keys), references or {}, declared
+        _record_run, program, stack, dict(config or {}), sorted(secret_keys), references or {}, records
     )
 
 
@@ -199,8 +206,8 @@ def _quiet_program_errors() -> None:
     loop.set_exception_handler(handle)
 
 
-def _record_run(program, stack, config, secret_keys, references, declared=None) -> Recording:
-    monitor = RecordingMonitor(FleetMocks(references), declared)
+def _record_run(program, stack, config, secret_keys, references, records) -> Recording:
+    monitor = RecordingMonitor(FleetMocks(references), records)
     pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     # The SDK's set of pending outputs outlives a run in one process: a failed run's leftovers would
@@ -214,13 +221,8 @@ def _record_run(program, stack, config, secret_keys, references, declared=None) 
         outputs[name], is_secret = _resolve(value)
         if is_secret:
             secret.add(name)
-    root_record = {
-        "urn": root_urn(stack),
-        "custom": False,
-        "type": ROOT_TYPE,
-        "outputs": {k: SECRET if k in secret else _plain(v) for k, v in outputs.items()},
-    }
-    resources = [root_record] + [r for r in monitor.records if r["type"] != ROOT_TYPE]
+    masked = {k: SECRET if k in secret else _plain(v) for k, v in outputs.items()}
+    resources = _with_root(stack, masked, records)
     state = {urn: _plain(_reveal(r.state)) for urn, r in monitor.resources.items()}
     return Recording(resources, outputs, frozenset(secret), state)
 
@@ -257,18 +259,15 @@ def preview(
     except (pulumi.RunError, ValueError) as err:
         # Errors the program raises on purpose (residency, hub mismatch) are bad input, not crashes.
         message = "; ".join(str(err).splitlines())
-        root = {"urn": root_urn(stack.name), "custom": False, "type": ROOT_TYPE, "outputs": {}}
         raise ProgramError(
-            f"Pulumi.{stack.name}.yaml: {message}",
-            [root] + [r for r in declared if r["type"] != ROOT_TYPE],
-            time.perf_counter() - started,
+            f"Pulumi.{stack.name}.yaml: {message}", _with_root(stack.name, {}, declared), time.perf_counter() - started
         ) from None
     return PreviewResult(
-        stack.name,
         recording.resources,
         recording.outputs,
         recording.secret_outputs,
-        time.perf_counter() - started,
-        stack,
         recording.state,
+        stack=stack.name,
+        seconds=time.perf_counter() - started,
+        config=stack,
     )

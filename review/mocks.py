@@ -13,6 +13,9 @@ from typing import Any, Callable, Mapping, Optional
 import pulumi
 
 ACCOUNT = "123456789012"
+# The AWS provider's own default when neither it nor the resource names a region (under mocks
+# there is no environment to read one from; the program's providers always name theirs).
+DEFAULT_AWS_REGION = "us-east-1"
 
 Computed = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
 COMPUTED: dict[str, Computed] = {}
@@ -33,7 +36,8 @@ def physical_name(name: str, length: int = 7) -> str:
 
 
 def _region(args: pulumi.runtime.MockResourceArgs) -> str:
-    return str(args.inputs.get("region") or "eu-central-1")
+    # FleetMocks fills in the provider's region when the resource names none (pulumi-aws 7).
+    return str(args.inputs["region"])
 
 
 @computes("aws:s3/bucket:Bucket")
@@ -81,21 +85,32 @@ def _gcp_service_account(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any
     return {"email": email, "name": f"projects/{project}/serviceAccounts/{email}", "member": f"serviceAccount:{email}"}
 
 
+def _with_inputs(args: pulumi.runtime.MockResourceArgs, inputs: dict[str, Any]) -> pulumi.runtime.MockResourceArgs:
+    return pulumi.runtime.MockResourceArgs(args.typ, args.name, inputs, args.provider, args.resource_id, args.custom)
+
+
 class FleetMocks(pulumi.runtime.Mocks):
     """Mocks for one stack's preview; `stack_outputs` answers its StackReferences."""
 
     def __init__(self, stack_outputs: Mapping[str, tuple[dict[str, Any], frozenset[str]]]):
         self.stack_outputs = stack_outputs
+        self._aws_regions: dict[str, str] = {}
+        """AWS provider id -> its region."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         if args.typ == "pulumi:pulumi:StackReference":
             return args.name, self._stack_reference(args.inputs.get("name") or args.name)
         state = dict(args.inputs)
+        if args.typ.startswith("aws:") and not state.get("region"):
+            # pulumi-aws 7: a resource without its own `region` is in its provider's, and says so.
+            state["region"] = self._aws_regions.get(str(args.provider).rsplit("::", 1)[-1], DEFAULT_AWS_REGION)
         compute = COMPUTED.get(args.typ)
         if compute:
-            state.update(compute(args))
-        resource_id = args.resource_id or state.get("bucket") or state.get("name") or physical_name(args.name)
-        return str(resource_id) if not isinstance(resource_id, str) else resource_id, state
+            state.update(compute(_with_inputs(args, state)))
+        resource_id = str(args.resource_id or state.get("bucket") or state.get("name") or physical_name(args.name))
+        if args.typ == "pulumi:providers:aws":
+            self._aws_regions[resource_id] = str(state.get("region") or DEFAULT_AWS_REGION)
+        return resource_id, state
 
     def _stack_reference(self, fully_qualified: str) -> dict[str, Any]:
         short = fully_qualified.split("/")[-1]

@@ -44,7 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text: a progress line per stack and a summary line; json: the report "
                         "(report.json's content) on stdout, progress lines on stderr (default: text)")
-    parser.add_argument("--quiet", action="store_true", help="no progress or summary lines, only errors")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress or summary lines; why the review fails (a program's error, "
+                        "mandatory violations) still goes to stderr")
 
 
 Run = Union[engine.PreviewResult, engine.ProgramError, None]
@@ -153,6 +155,20 @@ def write_outputs(results: list[engine.PreviewResult], document: dict[str, Any],
         raise BadInput(f"--out {out}: {err.strerror}") from None
 
 
+def error_lines(document: dict[str, Any]) -> Iterator[str]:
+    """Why the review fails, printed even under --quiet (a CI log must say why it stopped): a failed
+    program's error (it explains its stack), else each of the stack's mandatory violations."""
+    for stack in document["stacks"]:
+        if stack["status"] == "failed":
+            yield stack["error"]
+            continue
+        for violation in stack["violations"]:
+            if violation["enforcement"] == "mandatory":
+                # A finding is the policy's description, then the line naming the resource and its problem.
+                detail = violation["finding"].strip().splitlines()[-1]
+                yield f"{stack['name']}: {violation['policy']}: {detail}"
+
+
 def run(args: argparse.Namespace) -> int:
     names = stacks.stack_names(args.stacks_dir) if args.all else args.stack
     if not names:
@@ -163,9 +179,8 @@ def run(args: argparse.Namespace) -> int:
     outcomes, results = review_fleet(names, progress=say, stacks_dir=args.stacks_dir)
     document = report.build(outcomes)
     write_outputs(results, document, args.out)
-    for outcome in outcomes:
-        if outcome.status == "failed":
-            print(f"error: {outcome.error}", file=sys.stderr)
+    for line in error_lines(document):
+        print(f"error: {line}", file=sys.stderr)
     if not text:
         print(json.dumps(document, indent=2, sort_keys=True))
     if say:

@@ -318,7 +318,8 @@ def test_aws_workload_policy_is_this_bucket_and_this_key_only(aws: Built) -> Non
     assert attached["propertyDependencies"]["role"] == [aws["hub-eu-traces-role"]["urn"]]
     assert policy(attached)["Statement"] == [
         {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": f"{bucket}/*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging",
+                                       "s3:PutObjectTagging"], "Resource": f"{bucket}/*"},  # Tempo tags its objects
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], "Resource": key},
     ]
 
@@ -480,7 +481,7 @@ def test_replica_outside_the_boundary_declares_nothing(cloud: Cloud, replica: st
         (Cloud.AWS, {}, {"service_account": "Tempo_SA"}, "service_account 'Tempo_SA' is not a Kubernetes name"),
         (Cloud.GCP, {}, {"namespace": "obs.system"}, "namespace 'obs.system' is not a DNS label"),
         (Cloud.GCP, {}, {"retention_days": 0}, "retention_days must be positive, not 0"),
-        (Cloud.AWS, {}, {"purpose": "metrics"}, "purpose 'metrics' is not one of traces, logs"),
+        (Cloud.AWS, {}, {"purpose": "spans"}, "purpose 'spans' is not one of traces, logs, metrics"),
     ],
 )
 def test_bad_arguments_declare_nothing(cloud: Cloud, boundary: dict, backend: dict, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pkgutil
 import random
@@ -288,10 +289,44 @@ def _fuzzed_stack(seed: int) -> list[dict]:
     return made
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_fuzzed_values_never_crash_the_analyzer(pack: PackProcess, seed: int) -> None:
+def _mutated(rng: random.Random, value: Any, top: bool = False) -> Any:
+    """`value` with one part, at a random depth, replaced by a random value. JSON documents (policy
+    documents, provider defaultTags) are mutated inside, so the checks reach their nested fields."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.dumps(_mutated(rng, json.loads(value)))
+        except ValueError:
+            pass
+    if isinstance(value, dict) and value and (top or rng.random() < 0.8):
+        key = rng.choice(sorted(value))
+        return {**value, key: _mutated(rng, value[key])}
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        index = rng.randrange(len(value))
+        return [*value[:index], _mutated(rng, value[index]), *value[index + 1:]]
+    return _value(rng, 1)
+
+
+def _mutated_stack(seed: int) -> list[dict]:
+    """The compliant stacks with a few values broken: random values reach deep into the checks,
+    where a stack of random resources rarely gets (its buckets seldom have linked controls)."""
+    rng = random.Random(seed)
+    made = eu_hub() + ap_hub()[1:]
+    for entry in made[1:]:
+        for _ in range(rng.randint(0, 2)):
+            field = rng.choice(["inputs", "outputs"])
+            entry[field] = _mutated(rng, entry.get(field) or {"region": None}, top=True)
+    return made
+
+
+FUZZED = {**{f"random-{seed}": (_fuzzed_stack, seed) for seed in range(8)},
+          **{f"mutated-{seed}": (_mutated_stack, seed) for seed in range(24)}}
+
+
+@pytest.mark.parametrize("case", FUZZED)
+def test_fuzzed_values_never_crash_the_analyzer(pack: PackProcess, case: str) -> None:
+    build, seed = FUZZED[case]
     config: Optional[dict] = {"all": {"regime": "gdpr"}} if seed % 2 else None
-    violations = pack.run(_fuzzed_stack(seed), config)  # a policy exception would surface as PackError
+    violations = pack.run(build(seed), config)  # a policy exception would surface as PackError
     assert all(v.policy in MANDATORY | ADVISORY and v.enforcement in ("mandatory", "advisory") for v in violations)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,13 @@ def test_unknown_stack_and_bad_flags_are_exit_2_without_traceback() -> None:
         done = subprocess.run([sys.executable, "-m", "review", *args], cwd=project_root(), capture_output=True, text=True)
         assert done.returncode == 2, args
         assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["hub", "hub-us"])
+def test_provider_computed_arns_name_the_providers_region(fleet: dict[str, engine.PreviewResult], name: str) -> None:
+    """A resource without its own `region` is in its provider's: the mocks' ARNs and endpoints say
+    so (an EU key ARN in a CCPA stack's export would mislead its auditor)."""
+    settings = fleet[name].config.settings
+    text = json.dumps(fleet[name].export())
+    regions = set(re.findall(r"arn:aws:kms:([a-z0-9-]+):", text)) | set(re.findall(r"\.s3\.([a-z0-9-]+)\.amazonaws", text))
+    assert regions == {settings.region, settings.replica_region}

@@ -14,7 +14,7 @@ from review import engine, report
 from review.analyzer import Violation
 from review.cli import main
 from review.mermaid import Flowchart, parse
-from review.preview import review_fleet, write_outputs
+from review.preview import error_lines, review_fleet, write_outputs
 from review.stacks import FAKE_SECRET, load, stack_names
 
 PEM_MARKER = "PRIVATE KEY"
@@ -124,6 +124,22 @@ def test_the_secret_grep_has_something_to_find(reviewed: dict[str, Any]) -> None
     assert any(PEM_MARKER in json.dumps(result.state) for result in reviewed["results"])
 
 
+def test_a_secure_kubeconfig_reaches_the_provider_masked(stacks_dir: Path) -> None:
+    """`secure:` values in a stack file (here the kubeconfig the Kubernetes provider reads) stay
+    secret through provider inputs, exports and the report."""
+    out = stacks_dir / "out"
+    for stack in ("hub", "edge-eu"):
+        path = stacks_dir / f"Pulumi.{stack}.yaml"
+        path.write_text(path.read_text() + "  obsfleet:kubeconfig:\n    secure: v1:AAAAciphertext\n")
+    assert preview(stacks_dir, out, "--stack", "edge-eu", "--quiet") == 0
+    for stack in ("hub", "edge-eu"):
+        providers = [r for r in json.loads((out / f"{stack}.json").read_text())["deployment"]["resources"]
+                     if r["type"] == "pulumi:providers:kubernetes"]
+        assert providers and all(p["inputs"]["kubeconfig"] == engine.SECRET for p in providers), stack
+    for path in out.iterdir():
+        assert FAKE_SECRET_PREFIX not in path.read_text() and "AAAAciphertext" not in path.read_text(), path.name
+
+
 def test_referenced_stacks_secret_outputs_stay_masked_in_the_export() -> None:
     key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
     recording = engine.run_program(
@@ -151,6 +167,22 @@ def test_violations_list_mandatory_first_with_their_remediation() -> None:
     assert stack["violations"][0]["remediation"] == "deny aws:SecureTransport=false"
     markdown = report.markdown(report.build([outcome]))
     assert "| mandatory | storage-tls-only | `urn:a` | no TLS deny \\| policy. | deny aws:SecureTransport=false |" in markdown
+
+
+def test_error_lines_say_why_the_review_fails() -> None:
+    """What `preview` prints on stderr even with --quiet: a failed program's error stands for its
+    stack; a stack that previewed lists its mandatory violations, one line each."""
+    message = "Every bucket is encrypted.\naws:s3/bucket:Bucket 'logs': no SSE-KMS. Remediation: add a key"
+    clean = report.StackOutcome(load("hub"), violations=[
+        Violation("storage-encryption-at-rest", "urn:pulumi:hub::obsfleet::aws:s3/bucket:Bucket::logs", "mandatory", message),
+        Violation("storage-access-logging", "urn:b", "advisory", "no logging."),
+    ])
+    failed = report.StackOutcome(load("edge-eu"), error="Pulumi.edge-eu.yaml: refused", violations=[
+        Violation("data-residency-flow", "urn:c", "mandatory", "crosses.")])
+    assert list(error_lines(report.build([clean, failed]))) == [
+        "hub: storage-encryption-at-rest: aws:s3/bucket:Bucket 'logs': no SSE-KMS.",
+        "Pulumi.edge-eu.yaml: refused",
+    ]
 
 
 @pytest.mark.parametrize(
