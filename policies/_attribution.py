@@ -28,7 +28,7 @@ from components.regions import (
     locate_zone,
     regime_countries,
 )
-from policies._values import UNKNOWN, dig, json_object, plain, text, unwrap
+from policies._values import UNKNOWN, dig, json_object, mapping, plain, text
 
 RESIDENCY_TAG = "data-residency"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -55,8 +55,8 @@ class Subject:
             provider = None  # another package's provider says nothing about where this resource is
         self.has_provider = provider is not None
         self.provider_name: str = provider.name if provider is not None else ""
-        self._props = unwrap(resource.props)
-        self._provider_props = unwrap(provider.props) if provider is not None else {}
+        self._props = mapping(resource.props)
+        self._provider_props = mapping(provider.props) if provider is not None else {}
         self._deps: Mapping[str, Any] = getattr(resource, "property_dependencies", None) or {}
 
     def get(self, key: str) -> Any:
@@ -254,10 +254,10 @@ def _declared_regime(resource: Any) -> Any:
     data-residency tag/label, the Stack's `regime` output (DESIGN.md: hubs and edges export it)."""
     kind = resource.resource_type
     if kind == STACK_TYPE:
-        return plain(unwrap(resource.props).get("regime"))
+        return plain(mapping(resource.props).get("regime"))
     if kind.startswith(_PROVIDER_PREFIX):
         cloud = _CLOUDS.get(kind.removeprefix(_PROVIDER_PREFIX))
-        return _default_tag(cloud, plain(unwrap(resource.props).get(_DEFAULTS[cloud]))) if cloud else None
+        return _default_tag(cloud, plain(mapping(resource.props).get(_DEFAULTS[cloud]))) if cloud else None
     return residency_tag(Subject(resource))[0] if cloud_of(kind) else None
 
 

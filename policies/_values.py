@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Callable, Final, Iterable, Union
+from typing import Any, Callable, Final, Iterable, Mapping, Union
 
 from pulumi_policy import proxy
 from pulumi_policy.proxy import _DictProxy, _ListProxy  # private, but the SDK is pinned (1.21.0)
@@ -45,6 +45,13 @@ def unwrap(value: Any) -> Any:
     """The container inside an SDK proxy (indexing the proxy raises on unknowns); others as they are."""
     kind = type(value)
     return value["__target"] if kind is _DictProxy or kind is _ListProxy else value
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """A resource's properties as a mapping: {} when the engine sent none (a failed program's
+    Stack, a resource whose whole state is unknown)."""
+    value = unwrap(value)
+    return value if isinstance(value, Mapping) else {}
 
 
 def plain(value: Any) -> Any:

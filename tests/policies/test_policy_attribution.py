@@ -205,3 +205,15 @@ def test_tags_are_read_from_json_or_objects() -> None:
     assert bounds(resource(BUCKET, "b", provider=provider), None, provider).regime is Regime.GDPR
     provider["inputs"]["defaultTags"] = json.dumps({"tags": {}})
     assert isinstance(bounds(resource(BUCKET, "b", provider=provider), None, provider), NoBoundary)
+
+
+def test_resources_sent_without_properties_read_as_empty() -> None:
+    """A failed program's Stack, or a resource whose whole state is unknown, arrives with no properties."""
+    provider = aws_provider()
+    resources = stack_resources([stack(), provider, resource(BUCKET, "a", provider=provider)])
+    for entry in resources:
+        entry.props = None
+        if entry.provider is not None:
+            entry.provider.props = None
+    assert isinstance(stack_regime({}, resources), NoBoundary)
+    assert Subject(resources[2]).get("region") is None
