@@ -28,12 +28,12 @@ Prometheus tier, one receiver:
   blocks: NOT measured here) + WAL and head (3 h x samples x 9 B: the measured TSDB growth of a
   receiver over its first 10 min, 18 MB for 2.0M samples [2]) + the OOO write-behind log of a
   full edge replay (buffer x samples x 9 B), x 1.2. `retentionSize` caps the TSDB at 85% of it.
-- Out-of-order window = the edges' default WAL buffer (bufferHours, 4 h): the receiver's head
-  accepts in-order samples only down to ~1 h behind its max time [4], which other edges keep
-  advancing, so an edge replaying a longer outage would see the older part rejected as
-  out-of-bound without it. The hub cannot read an edge's own `bufferHours` (it lives in the
-  edge's stack): an edge configured above 4 h loses the part of a longer outage's replay more
-  than 4 h behind the hub's newest sample, which `ObsfleetHubSamplesRejected` and
+- Out-of-order window = the longest WAL buffer among the hub's edges (`obsfleet:edges[].bufferHours`,
+  default 4 h, to match each edge stack's own `bufferHours`): the receiver's head accepts
+  in-order samples only down to ~1 h behind its max time [4], which other edges keep advancing,
+  so an edge replaying a longer outage would see the older part rejected as out-of-bound without
+  it. Mimir gets it per tenant. An edge whose stack buffers longer than its hub lists loses the
+  part of a replay beyond the window, which `ObsfleetHubSamplesRejected` and
   `ObsfleetEdgeRemoteWriteFailing` report.
   The window (hours) stays far below the retention (>= 1 day): retention never deletes a range
   the window still accepts.
@@ -60,7 +60,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from components.settings import EdgeRef, EdgeSettings
+from components.settings import EdgeRef
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -101,8 +101,6 @@ DISTRIBUTOR_MEMORY = 1 * GIB
 MIN_DISTRIBUTORS = 2
 INGESTER_LOCAL_HOURS = 13
 """Mimir's default `blocks_storage.tsdb.retention_period`: blocks stay on the ingester's disk this long."""
-OUT_OF_ORDER_WINDOW_HOURS = EdgeSettings.model_fields["buffer_hours"].default
-"""The edges' default WAL buffer: an edge's replay of an outage that long must be accepted."""
 
 
 @dataclass(frozen=True)
@@ -111,11 +109,13 @@ class IngestLoad:
 
     series: int
     samples_per_second: float
+    replay_hours: float
+    """The longest outage an edge replays (its WAL buffer): the OOO window."""
 
     @classmethod
     def of(cls, edges: Sequence[EdgeRef]) -> "IngestLoad":
         series = sum(e.series_estimate for e in edges)
-        return cls(series, series / ASSUMED_SCRAPE_INTERVAL_S)
+        return cls(series, series / ASSUMED_SCRAPE_INTERVAL_S, max(e.buffer_hours for e in edges))
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,7 @@ class ReceiverSizing:
     resources: Resources
     disk_bytes: int
     retention_size_bytes: int
+    out_of_order_window: str
 
     @property
     def disk_gib(self) -> int:
@@ -150,6 +151,8 @@ class MimirSizing:
     ingester_disk_gib: int
     distributors: int
     distributor: Resources
+    out_of_order_window: str
+    """The default (longest edge replay); each tenant also gets its own edge's."""
 
     @property
     def ingesters(self) -> int:
@@ -170,12 +173,13 @@ def receiver(load: IngestLoad, retention_days: int) -> ReceiverSizing:
     """One Prometheus receiving every edge (the Prometheus tier)."""
     blocks = retention_days * 86_400 * load.samples_per_second * BLOCK_BYTES_PER_SAMPLE
     head = HEAD_HOURS * 3_600 * load.samples_per_second * TSDB_BYTES_PER_SAMPLE
-    replay = OUT_OF_ORDER_WINDOW_HOURS * 3_600 * load.samples_per_second * TSDB_BYTES_PER_SAMPLE
+    replay = load.replay_hours * 3_600 * load.samples_per_second * TSDB_BYTES_PER_SAMPLE
     disk = math.ceil((blocks + head + replay) * DISK_HEADROOM / GIB) * GIB
     return ReceiverSizing(
         Resources(_cpu(load.samples_per_second), _head_memory(load.series)),
         disk,
         int(disk * RETENTION_SIZE_FRACTION),
+        out_of_order_window(load.replay_hours),
     )
 
 
@@ -184,12 +188,14 @@ def mimir(load: IngestLoad) -> MimirSizing:
     per_zone = max(1, math.ceil(load.series / MAX_SERIES_PER_INGESTER))
     samples = load.samples_per_second / per_zone
     ingester = Resources(_cpu(samples), _head_memory(load.series / per_zone))
-    local_hours = INGESTER_LOCAL_HOURS + OUT_OF_ORDER_WINDOW_HOURS
+    local_hours = INGESTER_LOCAL_HOURS + load.replay_hours
     disk = math.ceil(local_hours * 3_600 * samples * TSDB_BYTES_PER_SAMPLE * DISK_HEADROOM / GIB)
     distributor_cores = load.samples_per_second * CPU_SECONDS_PER_SAMPLE * RECOVERY_HEADROOM
     distributors = max(MIN_DISTRIBUTORS, math.ceil(distributor_cores / MAX_DISTRIBUTOR_CORES))
     distributor = Resources(_cpu(load.samples_per_second / distributors), DISTRIBUTOR_MEMORY)
-    return MimirSizing(per_zone, ingester, max(1, disk), distributors, distributor)
+    return MimirSizing(
+        per_zone, ingester, max(1, disk), distributors, distributor, out_of_order_window(load.replay_hours)
+    )
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,6 @@ def tenant_limits(edge: EdgeRef) -> TenantLimits:
     )
 
 
-def out_of_order_window() -> str:
-    """Prometheus/Mimir duration of the OOO window."""
-    return f"{int(OUT_OF_ORDER_WINDOW_HOURS * 60)}m"
+def out_of_order_window(hours: float) -> str:
+    """Prometheus/Mimir duration of an OOO window accepting a WAL replay `hours` long."""
+    return f"{math.ceil(hours * 60)}m"

@@ -12,7 +12,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from components.regions import Cloud, Regime, UnknownLocation, inside, locate, regime_countries
 
@@ -28,6 +28,16 @@ PROMETHEUS_DURATION = r"^[0-9]+(ms|s|m|h)$"
 
 # Above this many edges one Prometheus is no longer a comfortable hub (DESIGN.md: Mimir tier).
 MAX_PROMETHEUS_EDGES = 100
+
+
+def _hours(value: Any) -> Any:
+    # `bufferHours: 4` is an int in YAML; a float field accepting it is not a loss of strictness.
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+BufferHours = Annotated[float, BeforeValidator(_hours), Field(gt=0, le=72)]
+"""Hours of hub outage an edge's WAL covers (and the hub's out-of-order window must accept)."""
+DEFAULT_BUFFER_HOURS = 4.0
 
 
 class Role(str, Enum):
@@ -89,6 +99,8 @@ class EdgeRef(_Model):
     name: Annotated[str, Field(pattern=DNS_LABEL)]
     region: str
     series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
+    buffer_hours: BufferHours = Field(DEFAULT_BUFFER_HOURS, alias="bufferHours")
+    """The edge's own `bufferHours`: the hub accepts out-of-order replays that old from it."""
 
 
 class Retention(_Model):
@@ -251,15 +263,9 @@ class EdgeSettings(_Common):
     hub_stack: Annotated[str, Field(pattern=STACK_NAME)] = Field(alias="hubStack")
     series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(30, alias="scrapeIntervalSeconds")
-    buffer_hours: Annotated[float, Field(gt=0, le=72)] = Field(4.0, alias="bufferHours")
+    buffer_hours: BufferHours = Field(DEFAULT_BUFFER_HOURS, alias="bufferHours")
     queue: QueueOverrides = QueueOverrides()
     cluster_mesh: Optional[ClusterMesh] = Field(None, alias="clusterMesh")
-
-    @field_validator("buffer_hours", mode="before")
-    @classmethod
-    def _int_hours(cls, value: Any) -> Any:
-        # `bufferHours: 4` is an int in YAML; a float field accepting it is not a loss of strictness.
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 Settings = Union[HubSettings, EdgeSettings]

@@ -55,6 +55,8 @@ def _tenant_overrides(edges: Sequence[EdgeRef]) -> dict[str, Any]:
         overrides[edge.name] = {
             "max_global_series_per_user": limits.max_global_series,
             "ingestion_rate": limits.ingestion_rate,
+            # Each tenant accepts the replay of its own edge's WAL buffer.
+            "out_of_order_time_window": out_of_order_window(edge.buffer_hours),
         }
     return {"overrides": overrides}
 
@@ -76,7 +78,7 @@ def mimir_values(
         "ruler_storage": {"backend": "local", "local": {"directory": RULES_DIR}},
         "ruler": {"alertmanager_url": alertmanager_url, "tenant_federation": {"enabled": True}},
         "limits": {
-            "out_of_order_time_window": out_of_order_window(),
+            "out_of_order_time_window": sizing.out_of_order_window,
             "compactor_blocks_retention_period": hours(settings.retention.metrics),
         },
     }

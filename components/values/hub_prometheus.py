@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from components.hub_sizing import GIB, ReceiverSizing, out_of_order_window
+from components.hub_sizing import GIB, ReceiverSizing
 from components.meta_rules import Group
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.settings import HubSettings, Tier
@@ -105,7 +105,7 @@ def _receiver_spec(sizing: ReceiverSizing, tls: HubTls, metrics_host: str, bridg
     return {
         "enableRemoteWriteReceiver": True,
         # Edges replaying a WAL backlog older than the head's ~1 h appendable window.
-        "tsdb": {"outOfOrderTimeWindow": out_of_order_window()},
+        "tsdb": {"outOfOrderTimeWindow": sizing.out_of_order_window},
         "retentionSize": f"{sizing.retention_size_bytes // GIB}GiB",
         "resources": sizing.resources.helm(),
         "web": {

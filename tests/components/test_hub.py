@@ -199,7 +199,11 @@ def test_mimir_release_is_sized_and_multi_tenant(large: engine.PreviewResult) ->
     assert values["mimir"]["structuredConfig"]["multitenancy_enabled"] is True
     overrides = values["runtimeConfig"]["overrides"]
     assert set(overrides) == {e.name for e in _settings(large).edges} and len(overrides) == 150
-    assert overrides["edge-0001"] == {"max_global_series_per_user": 75_000, "ingestion_rate": 10_000}
+    assert overrides["edge-0001"] == {
+        "max_global_series_per_user": 75_000,
+        "ingestion_rate": 10_000,
+        "out_of_order_time_window": "240m",
+    }
     bucket = values["mimir"]["structuredConfig"]["common"]["storage"]["s3"]["bucket_name"]
     purposes = {r["inputs"].get("description", "") for r in large.resources if r["type"] == "aws:kms/key:Key"}
     assert any("metrics" in p for p in purposes), "Mimir's bucket is a hardened backend of its own"

@@ -76,6 +76,16 @@ def test_tenant_limits_follow_the_edge() -> None:
     assert limits.ingestion_rate == 80_000
 
 
-def test_out_of_order_window_is_the_edges_default_buffer() -> None:
-    assert EdgeSettings.model_fields["buffer_hours"].default == 4
-    assert hub_sizing.out_of_order_window() == "240m"
+def test_out_of_order_window_is_the_longest_edge_buffer() -> None:
+    assert EdgeSettings.model_fields["buffer_hours"].default == EdgeRef.model_fields["buffer_hours"].default == 4
+    assert receiver(IngestLoad.of(_edges(2)), 30).out_of_order_window == "240m"
+    long = EdgeRef(name="edge-far", region="eu-north-1", buffer_hours=6.5)
+    load = IngestLoad.of([*_edges(2), long])
+    assert load.replay_hours == 6.5
+    assert receiver(load, 30).out_of_order_window == mimir(load).out_of_order_window == "390m"
+
+
+def test_a_longer_edge_buffer_buys_replay_disk() -> None:
+    short = receiver(IngestLoad.of(_edges(2)), 30)
+    longer = receiver(IngestLoad.of([*_edges(1), EdgeRef(name="x", region="eu-west-1", buffer_hours=24)]), 30)
+    assert longer.disk_bytes > short.disk_bytes

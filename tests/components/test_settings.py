@@ -94,6 +94,8 @@ def test_adequacy_opt_in_admits_london() -> None:
         ({"edges": [{"name": "edge-eu", "region": "eu-west-1"}, {"name": "edge-eu", "region": "eu-north-1"}]},
          r"^obsfleet:edges\[1\]\.name: duplicate 'edge-eu'$"),
         ({"edges": [{"name": "edge-eu", "region": "eu-west-1", "zone": "a"}]}, r"^obsfleet:edges\[0\]\.zone: unknown key$"),
+        ({"edges": [{"name": "edge-eu", "region": "eu-west-1", "bufferHours": 100}]},
+         r"^obsfleet:edges\[0\]\.bufferHours: 100: Input should be less than or equal to 72$"),
         ({"retention": {"metrics": -1}}, r"^obsfleet:retention\.metrics: -1: Input should be greater than 0$"),
         ({"retention": {"logs": "30"}}, r"^obsfleet:retention\.logs: '30': Input should be a valid integer$"),
         ({"domain": "not a domain"}, r"^obsfleet:domain: 'not a domain': String should match pattern"),
@@ -130,7 +132,7 @@ def test_bad_hub_config(change: dict[str, Any], message: str) -> None:
     ("change", "message"),
     [
         ({"hubStack": "hub"}, r"^obsfleet:hubStack: 'hub': String should match pattern"),
-        ({"bufferHours": 0}, r"^obsfleet:bufferHours: 0\.0: Input should be greater than 0$"),
+        ({"bufferHours": 0}, r"^obsfleet:bufferHours: 0: Input should be greater than 0$"),
         ({"seriesEstimate": 1.5}, r"^obsfleet:seriesEstimate: 1\.5: Input should be a valid integer"),
         ({"queue": {"maxShards": 0}}, r"^obsfleet:queue\.maxShards: 0: Input should be greater than 0$"),
         ({"queue": {"batchSendDeadline": "5 seconds"}}, r"^obsfleet:queue\.batchSendDeadline: '5 seconds': String should match"),

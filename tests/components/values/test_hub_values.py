@@ -263,6 +263,7 @@ def test_mimir_limits_and_replicas_come_from_the_sizing_model(large: HubSettings
     assert overrides[large.edges[0].name] == {
         "max_global_series_per_user": limits.max_global_series,
         "ingestion_rate": limits.ingestion_rate,
+        "out_of_order_time_window": "240m",
     }
 
 
