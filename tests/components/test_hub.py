@@ -94,7 +94,7 @@ def test_receiver_release_has_mtls_ooo_and_the_fleet_rules(hub: engine.PreviewRe
     assert spec["enableRemoteWriteReceiver"] is True
     assert spec["web"]["tlsConfig"]["clientAuthType"] == "RequireAndVerifyClientCert"
     assert spec["web"]["tlsConfig"]["client_ca"]["secret"]["name"] == CA_SECRET
-    assert spec["tsdb"]["outOfOrderTimeWindow"] == "240m", "the edges' default 4 h buffer"
+    assert spec["tsdb"]["outOfOrderTimeWindow"] == "360m", "edge-eu-north replays 6 h (its bufferHours)"
     assert spec["retention"] == "30d"
     groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
     silent = [r["expr"] for r in groups[FLEET_GROUP]["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]

@@ -190,7 +190,7 @@ def test_receiver_verifies_client_certificates_itself(hub: HubSettings) -> None:
 def test_receiver_accepts_replayed_backlogs_and_keeps_retention(hub: HubSettings) -> None:
     spec = _prometheus(hub)["prometheus"]["prometheusSpec"]
     sizing = hub_sizing.receiver(hub_sizing.IngestLoad.of(hub.edges), hub.retention.metrics)
-    assert spec["tsdb"] == {"outOfOrderTimeWindow": "240m"}
+    assert spec["tsdb"] == {"outOfOrderTimeWindow": "360m"}, "the longest edge buffer: edge-eu-north, 6 h"
     assert spec["retention"] == "30d"
     assert spec["retentionSize"] == f"{sizing.retention_size_bytes // hub_sizing.GIB}GiB"
     assert spec["resources"] == sizing.resources.helm()
