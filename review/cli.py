@@ -52,3 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BadInput as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # `python -m review ... | head`: the reader left; that is not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK

@@ -8,7 +8,7 @@ import json
 from components.regions import Cloud, Regime, UnknownRegime, catalog_rows, locate
 from review.errors import BadInput
 
-FORMATS = ("json", "table")
+FORMATS = ("json", "table", "text")  # text: the table, under the name every subcommand accepts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         default="json",
         help="json: an array of {cloud, region, country, regimes} (dual/multi-regions add kind "
-        "and countries); table: aligned columns for people (default: json)",
+        "and countries); table (or text): aligned columns for people (default: json)",
     )
 
 

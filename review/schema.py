@@ -66,10 +66,49 @@ def stack_file_schema() -> dict[str, Any]:
     }
 
 
+def key_lines(schema: dict[str, Any]) -> list[str]:
+    """One line per config key path (`obsfleet:edges[].name  string  required`), hub keys then edge keys."""
+    defs = schema["$defs"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = defs[node["$ref"].rsplit("/", 1)[1]]
+        options = [resolve(o) for o in node.get("anyOf", []) if o.get("type") != "null"]
+        return options[0] if len(options) == 1 else node
+
+    def walk(node: dict[str, Any], path: str, required: bool, lines: list[str]) -> None:
+        node = resolve(node)
+        if node.get("type") == "array" and resolve(node.get("items", {})).get("properties"):
+            walk(node["items"], f"{path}[]", required, lines)
+        elif node.get("properties"):
+            needed = set(node.get("required", []))
+            for key, child in node["properties"].items():
+                walk(child, f"{path}.{key}", key in needed, lines)
+        else:
+            kind = ("one of " + "|".join(map(str, node["enum"]))) if "enum" in node else node.get("type", "any")
+            if "const" in node:
+                kind = f"= {node['const']}"
+            lines.append(f"{path}  {kind}{'  required' if required else ''}")
+
+    lines: list[str] = []
+    for role in schema["properties"]["config"]["oneOf"]:
+        lines.append(f"# {role['properties'][NAMESPACE + ':role']['const']} stacks")
+        needed = set(role["required"])
+        for key, node in role["properties"].items():
+            walk(node, key, key in needed, lines)
+    return lines
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["json"], default="json", help="output format (default: json)")
+    parser.add_argument(
+        "--format",
+        choices=["json", "text"],
+        default="json",
+        help="json: the JSON Schema (for editors); text: one line per key path with its type (default: json)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print(json.dumps(stack_file_schema(), indent=2, sort_keys=True))
+    schema = stack_file_schema()
+    print(json.dumps(schema, indent=2, sort_keys=True) if args.format == "json" else "\n".join(key_lines(schema)))
     return 0

@@ -104,3 +104,12 @@ def test_schema_enums_are_the_settings_enums() -> None:
     defs = stack_file_schema()["$defs"]
     for enum in (Cloud, Regime, Tier):
         assert sorted(defs[enum.__name__]["enum"]) == sorted(m.value for m in enum)
+
+
+def test_text_format_lists_every_key_path_with_its_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "--format", "text"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "# hub stacks" and "# edge stacks" in lines
+    assert "obsfleet:edges[].name  string  required" in lines
+    assert "obsfleet:regime  one of gdpr|ccpa|pdpa  required" in lines
+    assert "obsfleet:queue.maxShards  integer" in lines
