@@ -14,18 +14,10 @@ from components.settings import ConfigError, EdgeSettings, parse
 from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import PRESET_COMPONENTS, TLS_DIR, collector_values
 from components.values.edge_prometheus import kube_prometheus_stack_values
+from tests.components.test_settings import EDGE as BASE_EDGE
 from tests.helm_reference import REFERENCE, reference_values, unknown_keys
 
-EDGE: dict[str, Any] = {
-    "role": "edge",
-    "cloud": "aws",
-    "region": "eu-west-1",
-    "regime": "gdpr",
-    "cluster": "edge-eu",
-    "hubStack": "acme/obsfleet/hub",
-    "seriesEstimate": 80_000,
-    "clusterMesh": {"id": 1},
-}
+EDGE: dict[str, Any] = {**BASE_EDGE, "seriesEstimate": 80_000, "clusterMesh": {"id": 1}}
 URL = "https://metrics.obs.eu.example.com/api/v1/write"
 OTLP = "https://otlp.obs.eu.example.com"
 LOKI = "https://logs.obs.eu.example.com/otlp"
