@@ -21,6 +21,8 @@ NAMESPACE = "obsfleet"
 # RFC 1123 label: cluster names become tenant ids, Kubernetes names and DNS labels.
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DNS_NAME = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# RFC 1123 subdomain (Kubernetes object names such as a StorageClass), at most 253 characters.
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 # org/project/stack as `pulumi stack ls --all` prints it; StackReference needs the full name.
 STACK_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 ISO_COUNTRY = r"^[A-Z]{2}$"
@@ -91,6 +93,13 @@ class KubernetesSettings(_Model):
 
     context: Optional[str] = None
     namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "observability"
+    storage_class: Optional[Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]] = Field(
+        None, alias="storageClass"
+    )
+    """StorageClass of every volume the stack's charts claim (WAL, TSDB, ingester and Kafka disks).
+    Set it when the cluster has no default StorageClass (EKS 1.30 and later create none; `gp3`
+    with the EBS CSI driver is the usual choice there), else every claim stays Pending; or to pick
+    a class other than the default. Unset, the claims name no class and the cluster default applies."""
 
 
 class EdgeRef(_Model):

@@ -8,6 +8,7 @@ from components.edge_sizing import EdgeSizing, duration
 from components.settings import EdgeSettings
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.values.edge_common import external_labels, tenant_headers
+from components.values.storage_class import claim_template
 
 REMOTE_WRITE_NAME = "hub"
 """Queue name in the agent's `prometheus_remote_storage_*{remote_name=...}` metrics."""
@@ -61,14 +62,7 @@ def kube_prometheus_stack_values(
                 "additionalArgs": [{"name": "storage.agent.retention.max-time", "value": sizing.wal_retention}],
                 "walCompression": True,
                 "resources": sizing.resources.kubernetes(),
-                "storageSpec": {
-                    "volumeClaimTemplate": {
-                        "spec": {
-                            "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": f"{sizing.wal_volume_gib}Gi"}},
-                        }
-                    }
-                },
+                "storageSpec": claim_template(sizing.wal_volume_gib, settings.kubernetes.storage_class),
                 # Pick up every monitor in the cluster (the collector's PodMonitor included), not
                 # only those labelled with this release's auto-generated name.
                 "serviceMonitorSelectorNilUsesHelmValues": False,

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from components.regions import Cloud
 from components.settings import HubSettings, Tier
 from components.values.hub_common import LOKI, front_door, front_door_mounts, hours, ingest_labels, merge
+from components.values.storage_class import storage_class_at
 
 GATEWAY_PORT = 8080
 PUSH_PATHS = ("/otlp/v1/logs", "/loki/api/v1/push")
@@ -26,6 +27,8 @@ SCALABLE_TARGETS = ("read", "write", "backend")
 REPLICAS = {Tier.PROMETHEUS: 1, Tier.MIMIR: 3}
 """Monolithic Loki, replicated (RF = replicas) in the scale tier. Not sized from measurements:
 we have none for logs; see the closing note."""
+STORAGE_CLASS_KEYS = ("singleBinary.persistence.storageClass",)
+"""Monolithic: the single binary is the only target that claims a volume (the caches keep to memory)."""
 
 
 def gateway_url(namespace: str) -> str:
@@ -84,4 +87,4 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret
         "lokiCanary": {"enabled": False},
         "test": {"enabled": False},
     }
-    return merge(own, storage)
+    return merge(own, storage_class_at(settings.kubernetes.storage_class, *STORAGE_CLASS_KEYS), storage)

@@ -17,6 +17,7 @@ from components.regions import Cloud
 from components.settings import EdgeRef, HubSettings
 from components.storage import ObjectStore, service_account_values
 from components.values.hub_common import MIMIR, front_door, front_door_mounts, hours, ingest_labels, merge
+from components.values.storage_class import storage_class_at
 
 HTTP_PORT = 8080
 """Mimir's HTTP port, also the gateway's plain listener."""
@@ -29,6 +30,14 @@ RULES_TENANT = "obsfleet-meta"
 RULES_VOLUME = "fleet-rules"
 GATEWAY_SERVICE = f"{MIMIR}-gateway"
 KAFKA_PORT = 9092
+STORAGE_CLASS_KEYS = (
+    "ingester.persistentVolume.storageClass",
+    "store_gateway.persistentVolume.storageClass",
+    "compactor.persistentVolume.storageClass",
+    "kafka.persistence.storageClassName",
+)
+"""Every component that claims a volume (zone-aware StatefulSets fall back to these; Mimir's own
+Alertmanager is off). The chart has no chart-wide class."""
 
 
 def kafka_address(namespace: str) -> str:
@@ -112,5 +121,6 @@ def mimir_values(
         },
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }
-    return merge(values, service_account_values(store))
+    claims = storage_class_at(settings.kubernetes.storage_class, *STORAGE_CLASS_KEYS)
+    return merge(values, claims, service_account_values(store))
 

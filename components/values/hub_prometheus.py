@@ -27,6 +27,7 @@ from components.meta_rules import Group
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.settings import HubSettings, Tier
 from components.values.hub_common import PROMETHEUS_STACK, HubTls, ingest_labels, secret_key, secret_volume, tls_mount
+from components.values.storage_class import claim_template
 
 WEB_PORT = 9090
 PROBE_PORT = 9095
@@ -149,14 +150,6 @@ def _receiver_spec(sizing: ReceiverSizing, tls: HubTls, metrics_host: str, bridg
     }
 
 
-def _storage(gib: int) -> dict[str, Any]:
-    return {
-        "volumeClaimTemplate": {
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{gib}Gi"}}}
-        }
-    }
-
-
 def prometheus_stack_values(
     settings: HubSettings,
     sizing: ReceiverSizing | None,
@@ -173,7 +166,9 @@ def prometheus_stack_values(
     spec: dict[str, Any] = {
         "externalLabels": hub_labels(settings),
         "retention": f"{settings.retention.metrics}d",
-        "storageSpec": _storage(sizing.disk_gib if receiver and sizing else META_MONITOR_DISK_GIB),
+        "storageSpec": claim_template(
+            sizing.disk_gib if receiver and sizing else META_MONITOR_DISK_GIB, settings.kubernetes.storage_class
+        ),
         # Select the ServiceMonitors and rules of the other hub releases too, not only this one's.
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "ruleSelectorNilUsesHelmValues": False,

@@ -25,9 +25,13 @@ from components.values.hub_common import (
     service_url,
     tls_mount,
 )
+from components.values.storage_class import storage_class_at
 
 OTLP_HTTP_PORT = 4318
 QUERY_PORT = 3200
+STORAGE_CLASS_KEY = {TEMPO_CHART: "persistence.storageClassName", TEMPO_DISTRIBUTED: "global.storageClass"}
+"""tempo: the WAL volume (commented out in values.yaml, read by the StatefulSet). tempo-distributed:
+the chart-wide class of every component that claims a volume."""
 
 
 def tempo_chart(settings: HubSettings) -> Chart:
@@ -89,4 +93,5 @@ def tempo_values(
         own = _distributed(settings, server_secret, kafka)
     else:
         own = _single(settings, server_secret)
-    return merge({"fullnameOverride": TEMPO}, own, storage)
+    claims = storage_class_at(settings.kubernetes.storage_class, STORAGE_CLASS_KEY[tempo_chart(settings)])
+    return merge({"fullnameOverride": TEMPO}, own, claims, storage)

@@ -48,6 +48,29 @@ def test_edge_defaults() -> None:
     assert required_secrets(edge) == []
 
 
+def test_storage_class_is_optional_and_named_like_a_kubernetes_object() -> None:
+    assert parse(EDGE).kubernetes.storage_class is None
+    assert parse({**EDGE, "kubernetes": {"storageClass": "gp3"}}).kubernetes.storage_class == "gp3"
+    raw = {f"obsfleet:{k}": v for k, v in EDGE.items()}
+    engine = from_engine({**raw, "obsfleet:kubernetes": json.dumps({"storageClass": "premium-rwo.example.io"})})
+    assert engine.kubernetes.storage_class == "premium-rwo.example.io"
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "message"),
+    [
+        ("GP3", r"'GP3': String should match pattern"),
+        ("gp3_encrypted", r"'gp3_encrypted': String should match pattern"),
+        ("-", r"'-': String should match pattern"),  # the charts' "no dynamic provisioning", not a class
+        ("", r"'': String should match pattern"),
+        ("a" * 254, r"String should have at most 253 characters"),
+    ],
+)
+def test_bad_storage_class_is_named(storage_class: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=r"^obsfleet:kubernetes\.storageClass: .*" + message):
+        parse({**HUB, "kubernetes": {"storageClass": storage_class}})
+
+
 def test_tier_follows_fleet_size() -> None:
     many = [{"name": f"edge-{i}", "region": "eu-west-1"} for i in range(101)]
     assert parse({**HUB, "edges": many}).tier is Tier.MIMIR

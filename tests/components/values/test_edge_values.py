@@ -97,6 +97,16 @@ def test_agent_mode_ships_everything_to_the_hub(settings: EdgeSettings, metrics:
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "1Gi"
 
 
+def test_wal_volume_names_the_configured_storage_class(metrics: dict) -> None:
+    gp3 = parse({**EDGE, "kubernetes": {"storageClass": "gp3"}})
+    values = kube_prometheus_stack_values(gp3, for_settings(gp3), URL, SECRET)
+    assert unknown_keys(KUBE_PROMETHEUS_STACK, values, FREE_FORM[KUBE_PROMETHEUS_STACK]) == []
+    claim = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim.pop("storageClassName") == "gp3"
+    # Unset, the claim names no class (the cluster default applies); nothing else differs.
+    assert values == metrics
+
+
 def test_remote_write_is_mtls_from_the_secret_with_tenant_and_sized_queue(settings: EdgeSettings, metrics: dict) -> None:
     [remote] = metrics["prometheus"]["prometheusSpec"]["remoteWrite"]
     assert set(remote) <= REMOTE_WRITE_FIELDS and set(remote["tlsConfig"]) <= TLS_FIELDS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Optional
 
 import jsonschema
 import pytest
@@ -50,6 +50,10 @@ FREE_FORM: dict[Chart, list[str]] = {
         "prometheus.prometheusSpec.podMetadata",
     ],
     MIMIR_DISTRIBUTED: [
+        # commented out in values.yaml (read by each StatefulSet's volumeClaimTemplates)
+        "ingester.persistentVolume.storageClass",
+        "store_gateway.persistentVolume.storageClass",
+        "compactor.persistentVolume.storageClass",
         "serviceAccount.annotations",
         "gateway.podLabels",
         "distributor.resources",
@@ -57,7 +61,13 @@ FREE_FORM: dict[Chart, list[str]] = {
         "mimir.structuredConfig",
         "runtimeConfig",
     ],
-    TEMPO: ["serviceAccount.annotations", "podLabels", "tempo.receivers", "tempo.storage.trace"],
+    TEMPO: [
+        "persistence.storageClassName",  # commented out in values.yaml
+        "serviceAccount.annotations",
+        "podLabels",
+        "tempo.receivers",
+        "tempo.storage.trace",
+    ],
     TEMPO_DISTRIBUTED: [
         "serviceAccount.annotations",
         "distributor.podLabels",
@@ -396,3 +406,101 @@ def test_external_dns_syncs_the_hubs_domain(hub: HubSettings, hub_ap: HubSetting
     google = external_dns_values(hub_ap, "dns@acme-obs-ap.iam.gserviceaccount.com")
     assert google["provider"] == {"name": "google"}
     assert google["extraArgs"] == ["--google-project=acme-obs-ap"]
+
+
+# --- StorageClass of the volume claims (`kubernetes.storageClass`) ---------------------------------
+
+STORAGE_CLASS = "gp3"
+CLASS_KEYS = {"storageClass", "storageClassName"}
+# The claims each chart renders with our values (coalesced with its defaults). tempo-distributed
+# 3.3.0 claims none by default; its chart-wide class covers any component that turns one on.
+CLAIMS: dict[Chart, set[str]] = {
+    KUBE_PROMETHEUS_STACK: {"prometheus.prometheusSpec.storageSpec"},
+    TEMPO: {"persistence"},
+    TEMPO_DISTRIBUTED: set(),
+    LOKI: {"singleBinary.persistence"},
+    MIMIR_DISTRIBUTED: {
+        "ingester.persistentVolume",
+        "store_gateway.persistentVolume",
+        "compactor.persistentVolume",
+        "kafka.persistence",
+    },
+    GRAFANA: set(),
+    EXTERNAL_DNS: set(),
+}
+RELEASES = {**BUILDERS, "mimir": (_mimir, lambda s: MIMIR_DISTRIBUTED)}
+CASES = [(r, "hub") for r in sorted(BUILDERS)] + [(r, "large") for r in sorted(RELEASES)]
+
+
+def _with_storage_class(settings: HubSettings, storage_class: Optional[str]) -> HubSettings:
+    kubernetes = settings.kubernetes.model_copy(update={"storage_class": storage_class})
+    return settings.model_copy(update={"kubernetes": kubernetes})
+
+
+def _claims(chart: Chart, values: dict[str, Any]) -> dict[str, Optional[str]]:
+    """Each volume claim the release renders -> the StorageClass it names (None: the cluster default).
+
+    Claims are the enabled `persistence` / `persistentVolume` blocks, at the top or in a component
+    that is not disabled, and prometheus-operator storage specs with a volumeClaimTemplate.
+    """
+    coalesced = merge(reference_values(chart), values)
+    chart_wide = (coalesced.get("global") or {}).get("storageClass")
+    claims: dict[str, Optional[str]] = {}
+    components = {"": coalesced, **{k: v for k, v in coalesced.items() if isinstance(v, dict)}}
+    for name, component in components.items():
+        if component.get("enabled") is False:
+            continue
+        for block in ("persistence", "persistentVolume"):
+            volume = component.get(block)
+            if isinstance(volume, dict) and volume.get("enabled"):
+                named = [volume[k] for k in CLASS_KEYS if volume.get(k)]
+                claims[f"{name}.{block}".lstrip(".")] = named[0] if named else chart_wide
+    if chart == KUBE_PROMETHEUS_STACK:
+        for name, spec, storage in (
+            ("prometheus", "prometheusSpec", "storageSpec"),
+            ("alertmanager", "alertmanagerSpec", "storage"),
+            ("thanosRuler", "thanosRulerSpec", "storage"),
+        ):
+            template = coalesced[name][spec][storage].get("volumeClaimTemplate")
+            if coalesced[name].get("enabled", True) and template:
+                claims[f"{name}.{spec}.{storage}"] = template["spec"].get("storageClassName")
+    return claims
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            yield key
+            yield from _keys(sub)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+@pytest.mark.parametrize(("release", "stack"), CASES)
+def test_every_volume_claim_names_the_configured_storage_class(
+    request: pytest.FixtureRequest, release: str, stack: str
+) -> None:
+    settings = _with_storage_class(request.getfixturevalue(stack), STORAGE_CLASS)
+    build, chart_of = RELEASES[release]
+    chart = chart_of(settings)
+    values = build(settings)
+    claims = _claims(chart, values)
+    assert set(claims) == CLAIMS[chart]
+    assert set(claims.values()) <= {STORAGE_CLASS}
+    assert unknown_keys(chart, values, FREE_FORM[chart]) == []
+
+
+@pytest.mark.parametrize(("release", "stack"), CASES)
+def test_unset_storage_class_leaves_the_cluster_default(request: pytest.FixtureRequest, release: str, stack: str) -> None:
+    settings: HubSettings = request.getfixturevalue(stack)
+    assert settings.kubernetes.storage_class is None
+    build, chart_of = RELEASES[release]
+    values = build(settings)
+    assert CLASS_KEYS.isdisjoint(_keys(values))
+    assert set(_claims(chart_of(settings), values).values()) <= {None}
+
+
+def test_distributed_tempo_names_the_class_chart_wide(large: HubSettings) -> None:
+    values = _tempo(_with_storage_class(large, STORAGE_CLASS))
+    assert values["global"] == {"storageClass": STORAGE_CLASS}
