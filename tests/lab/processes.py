@@ -6,14 +6,16 @@ their absence fails instead.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import pytest
 
@@ -64,9 +66,9 @@ def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interv
 class Prometheus:
     """One running `prometheus` process, its log in its work directory."""
 
-    def __init__(self, name: str, args: list[str], workdir: Path):
+    def __init__(self, name: str, args: list[str], workdir: Path, port: Optional[int] = None):
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         with self.log_path.open("wb") as log:
@@ -86,6 +88,22 @@ class Prometheus:
         """Its own /metrics (plain HTTP: only the hub's listener is TLS)."""
         with urllib.request.urlopen(f"http://{self.address}/metrics", timeout=5) as response:
             return response.read().decode()
+
+    def metric_total(self, name: str) -> float:
+        """Sum of `name` over all its label sets in its own /metrics (0 while it has none)."""
+        total = 0.0
+        for line in self.metrics().splitlines():
+            metric, _, value = line.rpartition(" ")
+            if metric == name or metric.startswith(name + "{"):
+                total += float(value)
+        return total
+
+    def query(self, expr: str, at: Optional[float] = None) -> list[dict[str, Any]]:
+        """An instant query over plain HTTP (at `at`, Unix seconds, else now): the result vector."""
+        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
+        url = f"http://{self.address}/api/v1/query?" + urllib.parse.urlencode(params)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.loads(response.read())["data"]["result"]
 
     def wait_ready_http(self, timeout: float = 20) -> None:
         def ready() -> Optional[bool]:
@@ -127,8 +145,9 @@ class Launcher:
         self.workdir = workdir
         self.mine: list[Prometheus] = []
 
-    def start(self, name: str, *args: str) -> Prometheus:
-        process = Prometheus(name, list(args), self.workdir)
+    def start(self, name: str, *args: str, port: Optional[int] = None) -> Prometheus:
+        """`port`: one taken with `free_port()` beforehand, when its config must name it (a self-scrape)."""
+        process = Prometheus(name, list(args), self.workdir, port)
         self.mine.append(process)
         Launcher.launched.append(process)
         return process
