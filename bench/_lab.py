@@ -63,7 +63,7 @@ def metric_name(index: int) -> str:
 def render_body(metrics: int, labels: int, rng: random.Random) -> bytes:
     """One /metrics body: `metrics` gauge names x `labels` label sets, random values.
 
-    Three labels per series so a body is ~3.7 MB at 500 x 100, the size of the reference runs'.
+    Three labels per series: a body is ~3.9 MiB at 500 x 100, close to the reference runs' 3.7 MB.
     """
     lines = []
     for m in range(metrics):
@@ -298,6 +298,57 @@ class LabError(RuntimeError):
     pass
 
 
+CGROUP = Path("/sys/fs/cgroup")
+CFS_PERIOD_US = 100_000
+
+
+@dataclass(frozen=True)
+class CpuCap:
+    """A CPU-bandwidth cgroup (v2 `cpu.max`, or v1 CFS quota): its processes get at most `cores`.
+
+    The benches cap the hub with it: a hub with a fixed CPU budget ingests a fixed rate on any box,
+    whatever else runs here, so the offered load is a known multiple of what the hub ingests.
+    """
+
+    path: Path
+    cores: float
+
+    @classmethod
+    def create(cls, name: str, cores: float) -> "CpuCap":
+        quota = max(1000, round(cores * CFS_PERIOD_US))
+        if "cpu" in _read(CGROUP / "cgroup.subtree_control").split():
+            path, limits = CGROUP / name, {"cpu.max": f"{quota} {CFS_PERIOD_US}"}
+        else:
+            path = CGROUP / "cpu" / name
+            limits = {"cpu.cfs_period_us": str(CFS_PERIOD_US), "cpu.cfs_quota_us": str(quota)}
+        path.mkdir()
+        try:
+            for file, value in limits.items():
+                (path / file).write_text(value)
+        except OSError:
+            path.rmdir()
+            raise
+        return cls(path, cores)
+
+    def join(self) -> None:
+        """Move the calling process into the cgroup (a Popen `preexec_fn`)."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self) -> None:
+        """Delete the cgroup once its processes have exited."""
+        try:
+            self.path.rmdir()
+        except OSError as err:
+            log(f"warning: could not remove cgroup {self.path}: {err}")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -308,6 +359,7 @@ class Lab:
 
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="obsfleet-bench-")))
     procs: list[Proc] = field(default_factory=list)
+    caps: list["CpuCap"] = field(default_factory=list)
     _counter: Iterator[int] = field(default_factory=itertools.count)
     _previous_sigterm: object = None
 
@@ -319,16 +371,21 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         for proc in reversed(self.procs):
             proc.stop()
+        for cap in self.caps:
+            cap.remove()
         shutil.rmtree(self.root, ignore_errors=True)
         signal.signal(signal.SIGTERM, self._previous_sigterm)
 
     def path(self, stem: str) -> Path:
         return self.root / f"{stem}-{next(self._counter)}"
 
-    def spawn(self, name: str, argv: Sequence[str], **attrs: object) -> Proc:
+    def spawn(self, name: str, argv: Sequence[str], *, cgroup: Optional["CpuCap"] = None, **attrs: object) -> Proc:
         log = self.path(name).with_suffix(".log")
+        # Joined before exec, so every thread the process ever starts is inside the cap.
+        join = cgroup.join if cgroup is not None else None
         with log.open("wb") as out:
-            popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True, preexec_fn=join)
         proc = Proc(name, popen, log, **attrs)
         self.procs.append(proc)
         return proc
@@ -347,11 +404,24 @@ class Lab:
         wait_until(lambda: _answers(f"http://{HOST}:{ports[-1]}/requests"), 60, proc, "exporter to listen")
         return proc
 
+    def cpu_cap(self, cores: float) -> Optional["CpuCap"]:
+        """A cgroup holding its processes to `cores` CPUs (removed on exit); None, logged, where
+        this process may not create one (not root, no cpu controller)."""
+        try:
+            cap = CpuCap.create(f"{self.root.name}-cap{next(self._counter)}", cores)
+        except OSError as err:
+            log(f"warning: cannot cap CPU at {cores:g} cores ({err}); running uncapped")
+            return None
+        self.caps.append(cap)
+        return cap
+
     def prometheus(self, name: str, config: Mapping, *, agent: bool = False, receiver: bool = False,
-                   port: Optional[int] = None, data_dir: Optional[Path] = None) -> Proc:
+                   port: Optional[int] = None, data_dir: Optional[Path] = None,
+                   cgroup: Optional["CpuCap"] = None) -> Proc:
         """Start /usr/bin/prometheus on loopback and wait until it is ready.
 
         `data_dir` reuses a stopped instance's TSDB/WAL (restart); otherwise a fresh one is made.
+        `cgroup` caps its CPU.
         """
         port = port or free_ports(1)[0]
         data_dir = data_dir or self.path(f"{name}-data")
@@ -365,7 +435,7 @@ class Lab:
             argv.append("--enable-feature=agent")
         if receiver:
             argv.append("--web.enable-remote-write-receiver")
-        proc = self.spawn(name, argv, url=f"http://{HOST}:{port}", data_dir=data_dir)
+        proc = self.spawn(name, argv, cgroup=cgroup, url=f"http://{HOST}:{port}", data_dir=data_dir)
         wait_until(lambda: _answers(f"{proc.url}/-/ready"), 60, proc, f"{name} to be ready")
         return proc
 

@@ -1,26 +1,36 @@
 """Edge sizing: the agent's remote-write queue, its resources and its WAL volume.
 
 Every constant below is either MEASURED (../shared/reference/measurements/prometheus-2.42-baseline.md:
-Prometheus 2.42 on 2 vCPU, loopback, 50,005 series per target) or an ASSUMPTION named as such.
-The seed research's figures are not used.
+Prometheus 2.42 on 2 vCPU, loopback, 50,005 series per target; re-measured with bench/, figures in
+bench/RESULTS.md), a Prometheus fact, or a POLICY/ASSUMPTION named as such. The seed research's
+figures are not used.
 
-The model, in the order it is computed:
+Inputs: active series, scrape interval, expected round trip to the hub (`obsfleet:hubRttMs`) and the
+outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
 
 1. Offered load: one sample per series per scrape, `r = series / interval` samples/s.
-2. Batch size (`max_samples_per_send`): over a WAN a shard has one request in flight, so it moves
-   `n / (RTT + n * t_recv)` samples/s (t_recv: receiver time per sample). Small batches spend the
-   shard's time waiting on the RTT; the batch is raised until the receiver's work is at least half
-   the RTT, which keeps a shard within 3x of its loopback ceiling.
-3. Catch-up: after a hub outage of `bufferHours` the WAL holds `r * buffer` samples. The queue must
-   drain that within CATCH_UP_HOURS while new samples keep arriving, so it needs
-   `r * (1 + buffer / CATCH_UP_HOURS)` samples/s; `max_shards` is that over one shard's throughput.
-   More shards than that buy nothing (measured: 200 shards moved no more than 1 against a
-   CPU-bound receiver, with 842 ms batches and +400 MiB RSS).
-4. `capacity`: a few batches per shard, so the next batch is ready when a request returns. A full
-   queue blocks the WAL reader (the WAL still holds the data), so capacity is not a loss bound;
-   it is a memory bound: `capacity * max_shards` pending samples.
-5. Memory: steady-state RSS per series plus the pending samples, with the measured GC swing.
-6. WAL volume: `bufferHours` plus one truncation period of samples at the measured bytes/sample.
+2. Batch size (`max_samples_per_send`), raised for RTT: a shard has one request in flight, so it
+   moves `n / (RTT + n * t_recv)` samples/s (t_recv: receiver time per sample). The batch grows
+   until the receiver's work on it is at least one RTT, so a shard waits on the network at most
+   half its time and runs at half its loopback ceiling or better; but never beyond what the
+   smallest shard count can hold within the memory budget (step 4), which caps it on small edges.
+3. Shards wanted: after an outage the hub ingests at most RECOVERY_HEADROOM x an edge's steady rate
+   (components/hub_sizing.py sizes the receiver for that, and the Mimir tier limits each tenant to
+   it, answering 429 above), so `r * RECOVERY_HEADROOM` over one shard's RTT-bound throughput.
+   More shards would only queue at the hub.
+4. Memory bound: under backlog every shard runs (the autoscaler goes to `max_shards`) and each holds
+   its `capacity` plus the batch in flight, at ~312 bytes per held sample. `capacity` is two batches
+   (one ready while one is sent; more only queues what the WAL holds anyway), and `max_shards` is
+   the smaller of the shards wanted and the shards the queue memory budget (QUEUE_MEMORY_SHARE of
+   the steady-state RSS) affords. When the budget binds, the buffer drains more slowly
+   (`catch_up_hours`), never with more memory; but never below the floor: the steady load plus one
+   spare shard (an agent that cannot carry its steady load never catches up, whatever it saves).
+   Measured why (bench/RESULTS.md): under backlog against a CPU-bound hub, Prometheus' default (200
+   shards of 500) and the seed's (10 x 100000 queued) grew the agent by 150-300 MiB over a single
+   shard, and 4 shards of 4,500 delivered more than 10 or 200: concurrency only queues at the hub.
+5. Recovery: short `max_backoff` (the agent idles up to it after the hub returns); retry on 429.
+6. Resources: steady-state RSS per series plus the bounded queue memory, with the GC swing.
+7. WAL volume: `bufferHours` plus one truncation period of samples at the measured bytes/sample.
 """
 
 from __future__ import annotations
@@ -29,9 +39,10 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
+from components.hub_sizing import RECOVERY_HEADROOM
 from components.settings import ConfigError, EdgeSettings, QueueOverrides
 
-# --- MEASURED (baseline, sections 2-4) ---------------------------------------------------------
+# --- MEASURED (baseline, sections 2-4; bench/RESULTS.md "Issue 12") -----------------------------
 BASE_RSS_MIB = 41.0
 """Every Prometheus process had 41 MiB RSS before its first scrape."""
 RSS_PER_SERIES_KIB = 4.2
@@ -39,8 +50,9 @@ RSS_PER_SERIES_KIB = 4.2
 GC_PEAK_RATIO = 246.3 / 222.5
 """Agent RSS max / median of the last third (GC swing), 50K series at 15 s."""
 RSS_PER_PENDING_SAMPLE_BYTES = (879 - 632) * 2**20 / 830_000
-"""Backlog memory: the capacity-100000 x 10-shard agent held ~830K samples pending at 879 MiB,
-the 1-shard agent (almost nothing pending) 632 MiB, same load: ~312 bytes per pending sample."""
+"""Backlog memory, 200K lagging series: the capacity-100000 x 10-shard agent held ~830K samples
+pending at 879 MiB, the 1-shard agent (almost nothing pending) 632 MiB: (879 - 632) MiB / 830K =
+312 bytes per held sample (queue entry, its share of request buffers, and the GC's headroom on both)."""
 AGENT_CPU_SECONDS_PER_SAMPLE = 5e-6
 """Agent CPU per sample (scrape + WAL + remote write): 0.24-0.26 cores at 50K samples/s."""
 AGENT_IDLE_CPU_CORES = 0.055 - 50_005 / 15 * AGENT_CPU_SECONDS_PER_SAMPLE
@@ -56,18 +68,24 @@ WAL_BYTES_PER_SAMPLE = 18 * 2**20 / (50_005 * 600 / 15)
 WAL_TRUNCATION_HOURS = 2.0
 """The agent truncates its WAL every 2 h, so up to 2 h of sent samples stay on disk."""
 
-# --- ASSUMPTIONS (not measured; revisit with bench/ results) -------------------------------------
-DEFAULT_RTT_SECONDS = 0.05
-"""Edge-to-hub round trip inside one jurisdiction."""
-CATCH_UP_HOURS = 1.0
-"""A full buffer should drain within an hour of the hub coming back."""
-MIN_MAX_SHARDS = 2
-"""With one shard a single request hanging until remote_timeout stalls everything; a second keeps data flowing."""
-BATCHES_PER_SHARD = 4
-"""Queue capacity in batches: one in flight, the next ones ready."""
+# --- POLICY and ASSUMPTIONS (not measured; bench/ checks their effect) ---------------------------
+DEFAULT_RTT_SECONDS = EdgeSettings.model_fields["hub_rtt_ms"].default / 1000
+"""`obsfleet:hubRttMs` unset: an edge-to-hub round trip inside one jurisdiction."""
+QUEUE_MEMORY_SHARE = 0.02
+"""Queue memory budget: a backlog may grow the agent by at most 2% of its steady-state RSS. Queues
+fill only when the hub or the network cannot keep up, and then more queued samples buy nothing
+(bench/RESULTS.md); 2% is below the RSS noise between identical agents."""
+SPARE_SHARDS = 1
+"""Shards above the steady load, whatever the budget: with one shard a request hanging until
+remote_timeout stalls everything, and a spare one is what drains a backlog at all."""
+QUEUED_BATCHES_PER_SHARD = 2
+"""`capacity` in batches: the next batch is ready when a request returns."""
+BATCH_RECEIVER_TIME_PER_RTT = 1.0
+"""The batch is raised until the receiver's time on it is at least this many RTTs."""
 BATCH_SIZE_STEP = 500
 MAX_SAMPLES_PER_SEND_BOUNDS = (500, 10_000)
-"""Prometheus' default batch (500) up to ~175 KB compressed requests (17.5 B/sample measured on the wire)."""
+"""Prometheus' default batch (500) up to ~175 KB compressed requests (17.5 B/sample measured on the
+wire), far below Mimir's default per-tenant burst (200,000 samples) that a request may not exceed."""
 MEMORY_LIMIT_MARGIN = 1.5
 """WAL replay after a restart and Go heap growth are unmeasured: the limit gets 50% above the model."""
 WAL_VOLUME_MARGIN = 1.25
@@ -91,6 +109,11 @@ class QueueConfig:
     min_backoff: str
     max_backoff: str
     retry_on_http_429: bool
+
+    @property
+    def held_samples_bound(self) -> int:
+        """Samples in memory when every shard runs with a full queue and a batch in flight."""
+        return self.max_shards * (self.capacity + self.max_samples_per_send)
 
     def prometheus(self) -> dict[str, Any]:
         """As `remote_write[].queue_config` in prometheus.yml."""
@@ -138,9 +161,13 @@ class Resources:
 class EdgeSizing:
     samples_per_second: float
     shard_samples_per_second: float
-    """What one shard moves at the assumed RTT."""
+    """What one shard moves at the expected RTT."""
     required_samples_per_second: float
-    """Steady load plus draining a full buffer within CATCH_UP_HOURS."""
+    """What the hub ingests from this edge at most while it catches up (RECOVERY_HEADROOM x the load)."""
+    buffer_hours: float
+    steady_memory_mib: float
+    """Agent RSS with no backlog: base plus per-series state."""
+    queue_memory_budget_mib: float
     queue: QueueConfig
     resources: Resources
     wal_retention: str
@@ -150,6 +177,18 @@ class EdgeSizing:
     @property
     def pending_samples_bound(self) -> int:
         return self.queue.capacity * self.queue.max_shards
+
+    @property
+    def queue_memory_mib(self) -> float:
+        """What the queues add to the agent under backlog (every shard full, a batch in flight each)."""
+        return self.queue.held_samples_bound * RSS_PER_PENDING_SAMPLE_BYTES / 2**20
+
+    @property
+    def catch_up_hours(self) -> float:
+        """How long a full buffer takes to drain while new samples keep arriving: at what
+        `max_shards` move, or what the hub takes from one edge, whichever is less."""
+        drain = min(self.queue.max_shards * self.shard_samples_per_second, self.required_samples_per_second)
+        return self.buffer_hours * self.samples_per_second / (drain - self.samples_per_second)
 
 
 def duration(seconds: float) -> str:
@@ -169,11 +208,24 @@ def shard_throughput(max_samples_per_send: int, rtt_seconds: float) -> float:
     return min(latency_bound, SHARD_CEILING_SAMPLES_PER_SECOND)
 
 
-def batch_size(rtt_seconds: float) -> int:
-    """Smallest batch whose receiver time is at least half the RTT, in steps of 500, bounded."""
-    wanted = rtt_seconds / (2 * RECEIVER_SECONDS_PER_SAMPLE)
+def _budget_samples(budget_mib: float) -> float:
+    return budget_mib * 2**20 / RSS_PER_PENDING_SAMPLE_BYTES
+
+
+def batch_size(rtt_seconds: float, budget_mib: float = math.inf) -> int:
+    """Smallest batch whose receiver time covers the RTT (BATCH_RECEIVER_TIME_PER_RTT), in steps of
+    500, bounded, and small enough that the smallest shard count (one carrying the load, one spare)
+    holding a full queue and a batch in flight each fits `budget_mib`."""
+    wanted = BATCH_RECEIVER_TIME_PER_RTT * rtt_seconds / RECEIVER_SECONDS_PER_SAMPLE
+    held_per_batch = (1 + SPARE_SHARDS) * (QUEUED_BATCHES_PER_SHARD + 1)
+    affordable = _budget_samples(budget_mib) / held_per_batch // BATCH_SIZE_STEP * BATCH_SIZE_STEP
     low, high = MAX_SAMPLES_PER_SEND_BOUNDS
-    return min(high, max(low, math.ceil(wanted / BATCH_SIZE_STEP) * BATCH_SIZE_STEP))
+    return int(max(low, min(high, affordable, math.ceil(wanted / BATCH_SIZE_STEP) * BATCH_SIZE_STEP)))
+
+
+def affordable_shards(budget_mib: float, capacity: int, max_samples_per_send: int) -> int:
+    """Shards whose full queues and in-flight batches fit the memory budget."""
+    return math.floor(_budget_samples(budget_mib) / (capacity + max_samples_per_send))
 
 
 def size_edge(
@@ -186,34 +238,41 @@ def size_edge(
 ) -> EdgeSizing:
     """Queue config, resources and WAL volume for an agent scraping `series` every interval.
 
-    `overrides` (stack config `obsfleet:queue`) replace the model's fields; the shard count
-    follows an overridden batch size, and memory follows the final queue.
+    `overrides` (stack config `obsfleet:queue`) replace the model's fields; capacity and shard count
+    follow an overridden batch size, and memory follows the final queue (an override may exceed the
+    budget: it is the operator's call, and the memory limit grows with it).
     """
     if series <= 0 or scrape_interval_seconds <= 0 or buffer_hours <= 0 or rtt_seconds <= 0:
         raise ValueError("series, scrape interval, buffer hours and RTT must be positive")
     overrides = overrides or QueueOverrides()
     rate = series / scrape_interval_seconds
+    steady_mib = BASE_RSS_MIB + series * RSS_PER_SERIES_KIB / 1024
+    budget_mib = QUEUE_MEMORY_SHARE * steady_mib
 
-    per_send = overrides.max_samples_per_send or batch_size(rtt_seconds)
+    per_send = overrides.max_samples_per_send or batch_size(rtt_seconds, budget_mib)
+    capacity = overrides.capacity or QUEUED_BATCHES_PER_SHARD * per_send
     per_shard = shard_throughput(per_send, rtt_seconds)
-    required = rate * (1 + buffer_hours / CATCH_UP_HOURS)
+    required = rate * RECOVERY_HEADROOM
+    floor = math.ceil(rate / per_shard) + SPARE_SHARDS
+    wanted = math.ceil(required / per_shard)
     queue = QueueConfig(
-        capacity=BATCHES_PER_SHARD * per_send,
+        capacity=capacity,
         min_shards=1,
-        max_shards=max(MIN_MAX_SHARDS, math.ceil(required / per_shard)),
+        max_shards=max(floor, min(wanted, affordable_shards(budget_mib, capacity, per_send))),
         max_samples_per_send=per_send,
         batch_send_deadline=duration(BATCH_SEND_DEADLINE_SECONDS),
         # A retry sooner than a round trip cannot succeed sooner; never below Prometheus' 30 ms.
         min_backoff=duration(max(MIN_BACKOFF_FLOOR_SECONDS, 2 * rtt_seconds)),
         max_backoff=duration(MAX_BACKOFF_SECONDS),
-        # The Mimir tier answers 429 when an edge exceeds its ingestion limits; the WAL holds the
-        # samples, so retrying loses nothing while dropping would.
+        # The Mimir tier answers 429 when an edge exceeds its ingestion limits: retrying loses
+        # nothing (the WAL holds the samples) while dropping would. Prometheus' receiver never
+        # answers 429, so the flag changes nothing there; the edge cannot see its hub's tier when
+        # it is sized (the hub decides it from its own edge count), so it is always on.
         retry_on_http_429=True,
     )
     queue = _apply_overrides(queue, overrides)
 
-    steady_mib = BASE_RSS_MIB + series * RSS_PER_SERIES_KIB / 1024
-    backlog_mib = queue.capacity * queue.max_shards * RSS_PER_PENDING_SAMPLE_BYTES / 2**20
+    backlog_mib = queue.held_samples_bound * RSS_PER_PENDING_SAMPLE_BYTES / 2**20
     resources = Resources(
         cpu_request_millicores=math.ceil(1000 * (AGENT_IDLE_CPU_CORES + rate * AGENT_CPU_SECONDS_PER_SAMPLE)),
         memory_request_mib=math.ceil(steady_mib),
@@ -224,6 +283,9 @@ def size_edge(
         samples_per_second=rate,
         shard_samples_per_second=per_shard,
         required_samples_per_second=required,
+        buffer_hours=buffer_hours,
+        steady_memory_mib=steady_mib,
+        queue_memory_budget_mib=budget_mib,
         queue=queue,
         resources=resources,
         wal_retention=duration(buffer_hours * 3600),
@@ -250,11 +312,11 @@ def _apply_overrides(queue: QueueConfig, overrides: QueueOverrides) -> QueueConf
     return result
 
 
-def for_settings(settings: EdgeSettings, rtt_seconds: float = DEFAULT_RTT_SECONDS) -> EdgeSizing:
+def for_settings(settings: EdgeSettings) -> EdgeSizing:
     return size_edge(
         settings.series_estimate,
         settings.scrape_interval_seconds,
         settings.buffer_hours,
-        rtt_seconds=rtt_seconds,
+        rtt_seconds=settings.hub_rtt_ms / 1000,
         overrides=settings.queue,
     )

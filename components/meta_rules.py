@@ -299,7 +299,9 @@ def certificate_group(certificates: Iterable[Certificate], renewal_days: int) ->
     return {"name": CERTIFICATE_GROUP, "rules": rules}
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it: same text, ~6x faster than the pure-Python one, which
+# took 0.26 s of a 500-edge hub's preview for the fleet rule file alone.
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Multi-line expressions as literal blocks, as people write them."""
 
 

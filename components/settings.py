@@ -273,6 +273,8 @@ class EdgeSettings(_Common):
     series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(30, alias="scrapeIntervalSeconds")
     buffer_hours: BufferHours = Field(DEFAULT_BUFFER_HOURS, alias="bufferHours")
+    hub_rtt_ms: Annotated[int, Field(ge=1, le=2000)] = Field(50, alias="hubRttMs")
+    """Expected round trip to the hub's ingest endpoint: sizes remote-write batches and shards."""
     queue: QueueOverrides = QueueOverrides()
     cluster_mesh: Optional[ClusterMesh] = Field(None, alias="clusterMesh")
 

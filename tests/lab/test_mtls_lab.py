@@ -10,12 +10,7 @@ credentials for a foreign CA, and an expired certificate signed with the hub's C
 from __future__ import annotations
 
 import datetime as dt
-import http.client
-import json
-import socket
 import ssl
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,8 +19,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from components import pki
-from components.prometheus_tls import TlsFiles, hub_web_config, remote_write, to_yaml
+from components.prometheus_tls import remote_write, to_yaml
 from review import engine, mock_tls
+from tests.lab import mtls
+from tests.lab.mtls import Credentials, Hub, HubClient
 from tests.lab.processes import Launcher, Prometheus, wait_for
 
 pytestmark = pytest.mark.lab
@@ -35,54 +32,18 @@ SERIES_TIMEOUT = 60  # seconds for the valid agent's series to reach the hub
 REJECTION_TIMEOUT = 30  # seconds for a rejected agent to report failed sends
 
 
-def _component_state(result: engine.PreviewResult, component: str, kind: str, suffix: str) -> dict[str, Any]:
-    """Real state of the one `kind` resource under a `component` whose name ends with `suffix`."""
-    found = [
-        state
-        for urn, state in result.state.items()
-        if f"{component}${kind}::" in urn and urn.endswith(suffix)
-    ]
-    assert len(found) == 1, f"{result.stack}: expected one {kind} '*{suffix}' under {component}, found {len(found)}"
-    return found[0]
-
-
-def _write(directory: Path, **pems: str) -> dict[str, str]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, text in pems.items():
-        path = directory / f"{name}.pem"
-        path.write_text(text)
-        path.chmod(0o600)
-        paths[name] = str(path)
-    return paths
-
-
-@dataclass(frozen=True)
-class Credentials:
-    ca: str
-    cert: Optional[str]
-    key: Optional[str]
-
-    def files(self, directory: Path) -> TlsFiles:
-        paths = _write(directory, ca=self.ca, **({"cert": self.cert, "key": self.key} if self.cert else {}))
-        return TlsFiles(paths["ca"], paths.get("cert"), paths.get("key"))
-
-
 @pytest.fixture(scope="module")
 def material(fleet: dict[str, engine.PreviewResult]) -> dict[str, Any]:
     """Everything the lab needs, from the previews of hub, edge-eu and hub-us."""
     hub, edge, foreign = fleet["hub"], fleet[EDGE], fleet["hub-us"]
-    server = _component_state(hub, pki.PKI_TYPE, "kubernetes:core/v1:Secret", "-server-secret")["stringData"]
-    client = _component_state(edge, pki.EDGE_TYPE, "kubernetes:core/v1:Secret", "-secret")["stringData"]
-    ca_key = _component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-key")["privateKeyPem"]
+    valid = mtls.edge_credentials(edge)
+    ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-key")["privateKeyPem"]
     us_edge = next(iter(foreign.outputs["edgeCredentials"].values()))
     return {
-        "hub_url": hub.outputs["remoteWriteUrl"],
-        "server": server,
-        "valid": Credentials(client[pki.CA_CERT], client[pki.TLS_CERT], client[pki.TLS_KEY]),
-        "no-cert": Credentials(client[pki.CA_CERT], None, None),
-        "foreign-ca": Credentials(client[pki.CA_CERT], us_edge["cert"], us_edge["key"]),
-        "expired": _expired(client[pki.CA_CERT], ca_key, client[pki.TLS_CERT]),
+        "valid": valid,
+        "no-cert": Credentials(valid.ca, None, None),
+        "foreign-ca": Credentials(valid.ca, us_edge["cert"], us_edge["key"]),
+        "expired": _expired(valid.ca, ca_key, valid.cert),
     }
 
 
@@ -101,66 +62,9 @@ def _expired(ca_pem: str, ca_key_pem: str, edge_cert_pem: str) -> Credentials:
     return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
 
 
-class HubClient:
-    """HTTPS to the hub on loopback, verifying its certificate for the ingest hostname."""
-
-    def __init__(self, address: str, server_name: str, credentials: Credentials, directory: Path):
-        self.host, port = address.rsplit(":", 1)
-        self.port = int(port)
-        self.server_name = server_name
-        files = credentials.files(directory)
-        self.context = ssl.create_default_context(cafile=files.ca_file)
-        if files.cert_file:
-            self.context.load_cert_chain(files.cert_file, files.key_file)
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        sock = socket.create_connection((self.host, self.port), timeout=5)
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=5)
-        connection.sock = self.context.wrap_socket(sock, server_hostname=self.server_name)
-        try:
-            connection.request("GET", path, headers={"Host": self.server_name})
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        status, body = self.get("/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-        assert status == 200, body
-        return json.loads(body)["data"]["result"]
-
-
-@dataclass
-class Hub:
-    process: Prometheus
-    client: HubClient
-    server_name: str
-    hub_url: str
-
-
 @pytest.fixture(scope="module")
-def hub(module_launcher: Launcher, material: dict[str, Any]) -> Hub:
-    workdir = module_launcher.workdir
-    server = material["server"]
-    paths = _write(workdir / "hub-tls", cert=server[pki.TLS_CERT], key=server[pki.TLS_KEY], ca=server[pki.CA_CERT])
-    (workdir / "web.yml").write_text(to_yaml(hub_web_config(TlsFiles(paths["ca"], paths["cert"], paths["key"]))))
-    (workdir / "hub.yml").write_text(to_yaml({"global": {"scrape_interval": "15s"}}))
-    process = module_launcher.start(
-        "hub",
-        "--config.file=hub.yml",
-        "--web.enable-remote-write-receiver",
-        "--web.config.file=web.yml",
-        "--storage.tsdb.path=hub-data",
-    )
-    server_name = urllib.parse.urlsplit(material["hub_url"]).hostname
-    client = HubClient(process.address, server_name, material["valid"], workdir / "query-tls")
-
-    def ready() -> Optional[bool]:
-        process.assert_running()
-        return True if client.get("/-/ready")[0] == 200 else None
-
-    wait_for("the hub to serve HTTPS", ready, timeout=20)
-    return Hub(process, client, server_name, material["hub_url"])
+def hub(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]) -> Hub:
+    return mtls.start(module_launcher, fleet["hub"], material["valid"])
 
 
 # Each bad credential, and the reason the hub's TLS handshake gives for refusing it.
