@@ -388,7 +388,9 @@ def parser() -> argparse.ArgumentParser:
 
     tp = sub.add_parser("throughput", help="samples/s, shards, RSS and CPU per queue_config and load")
     tp.add_argument("--seconds", type=float, default=30, help="measurement window per configuration (default 30)")
-    tp.add_argument("--warmup", type=float, default=15, help="seconds before the window opens (default 15)")
+    tp.add_argument("--warmup", type=float, default=45,
+                    help="seconds before the window opens (default 45: under backlog the default config's "
+                         "autoscaler reaches its 200 shards in ~40 s)")
     tp.add_argument("--loads", nargs="+", choices=list(LOADS), default=["saturating"],
                     help="saturating = 4 targets x 50K series at 1 s; steady = 1 target (default: saturating)")
     tp.add_argument("--hub-cores", type=float, default=HUB_CORES,
