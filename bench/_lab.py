@@ -379,13 +379,14 @@ class Lab:
     def path(self, stem: str) -> Path:
         return self.root / f"{stem}-{next(self._counter)}"
 
-    def spawn(self, name: str, argv: Sequence[str], *, cgroup: Optional["CpuCap"] = None, **attrs: object) -> Proc:
+    def spawn(self, name: str, argv: Sequence[str], *, cgroup: Optional["CpuCap"] = None,
+              env: Optional[Mapping[str, str]] = None, **attrs: object) -> Proc:
         log = self.path(name).with_suffix(".log")
         # Joined before exec, so every thread the process ever starts is inside the cap.
         join = cgroup.join if cgroup is not None else None
         with log.open("wb") as out:
             popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True, preexec_fn=join)
+                                     start_new_session=True, preexec_fn=join, env={**os.environ, **(env or {})})
         proc = Proc(name, popen, log, **attrs)
         self.procs.append(proc)
         return proc
@@ -417,11 +418,11 @@ class Lab:
 
     def prometheus(self, name: str, config: Mapping, *, agent: bool = False, receiver: bool = False,
                    port: Optional[int] = None, data_dir: Optional[Path] = None,
-                   cgroup: Optional["CpuCap"] = None) -> Proc:
+                   cgroup: Optional["CpuCap"] = None, env: Optional[Mapping[str, str]] = None) -> Proc:
         """Start /usr/bin/prometheus on loopback and wait until it is ready.
 
         `data_dir` reuses a stopped instance's TSDB/WAL (restart); otherwise a fresh one is made.
-        `cgroup` caps its CPU.
+        `cgroup` caps its CPU; `env` adds to its environment (e.g. the Go runtime's GOGC).
         """
         port = port or free_ports(1)[0]
         data_dir = data_dir or self.path(f"{name}-data")
@@ -435,7 +436,7 @@ class Lab:
             argv.append("--enable-feature=agent")
         if receiver:
             argv.append("--web.enable-remote-write-receiver")
-        proc = self.spawn(name, argv, cgroup=cgroup, url=f"http://{HOST}:{port}", data_dir=data_dir)
+        proc = self.spawn(name, argv, cgroup=cgroup, env=env, url=f"http://{HOST}:{port}", data_dir=data_dir)
         wait_until(lambda: _answers(f"{proc.url}/-/ready"), 60, proc, f"{name} to be ready")
         return proc
 
@@ -490,12 +491,36 @@ def start_receiver(lab: Lab, name: str = "receiver", **kwargs: object) -> Proc:
 
 
 def start_scraper(lab: Lab, name: str, targets: Sequence[int], interval: float, *, agent: bool,
-                  receiver: Optional[Proc] = None, queue: Optional[Mapping] = None) -> Proc:
+                  receiver: Optional[Proc] = None, queue: Optional[Mapping] = None,
+                  env: Optional[Mapping[str, str]] = None) -> Proc:
     """A Prometheus (agent or server) scraping `targets`, remote-writing to `receiver` if given."""
     config: dict = {"scrape_configs": [scrape_config(targets, interval)]}
     if receiver is not None:
         config["remote_write"] = [remote_write(receiver, queue)]
-    return lab.prometheus(name, config, agent=agent)
+    return lab.prometheus(name, config, agent=agent, env=env)
+
+
+def parse_env(spec: str) -> tuple[str, tuple[str, str]]:
+    """`NAME=KEY=VALUE` from the command line: config NAME's agent runs with KEY=VALUE, e.g. `g50=GOGC=50`."""
+    name, _, assignment = spec.partition("=")
+    key, sep, value = assignment.partition("=")
+    if not (name and key and sep):
+        raise argparse.ArgumentTypeError(f"expected NAME=KEY=VALUE, got {spec!r}")
+    return name, (key, value)
+
+
+def add_env_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent-env", action="append", type=parse_env, default=[], metavar="NAME=KEY=VALUE",
+                        help="run config NAME's agent with KEY=VALUE in its environment, e.g. g50=GOGC=50 "
+                             "with --queue g50=... (repeatable)")
+
+
+def envs_by_config(specs: Iterable[tuple[str, tuple[str, str]]]) -> dict[str, dict[str, str]]:
+    """`--agent-env` values grouped per queue config name."""
+    envs: dict[str, dict[str, str]] = {}
+    for name, (key, value) in specs:
+        envs.setdefault(name, {})[key] = value
+    return envs
 
 
 def effective_queue(metrics: Metrics) -> str:

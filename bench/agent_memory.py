@@ -52,16 +52,16 @@ class Row:
 
 
 def start_all(lab: Lab, port: int, interval: float, agents: dict[str, Optional[dict]],
-              server_remote_write: bool) -> dict[str, Proc]:
+              server_remote_write: bool, envs: dict[str, dict[str, str]]) -> dict[str, Proc]:
     """Every Prometheus of the comparison, writers each with a receiver of their own."""
     procs = {SERVER: _lab.start_scraper(lab, SERVER, [port], interval, agent=False)}
-    writers = {f"agent:{name}": (True, queue) for name, queue in agents.items()}
+    writers = {f"agent:{name}": (True, queue, envs.get(name)) for name, queue in agents.items()}
     if server_remote_write:
-        writers[SERVER_RW] = (False, None)
-    for name, (agent, queue) in writers.items():
+        writers[SERVER_RW] = (False, None, None)
+    for name, (agent, queue, env) in writers.items():
         receiver = _lab.start_receiver(lab, f"receiver-{len(procs)}")
         procs[name] = _lab.start_scraper(lab, name.replace(":", "-"), [port], interval, agent=agent,
-                                         receiver=receiver, queue=queue)
+                                         receiver=receiver, queue=queue, env=env)
         procs[f"receiver ({name})"] = receiver
     return procs
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], int]:
     port = _lab.free_ports(1)[0]
     _lab.wait_for_quiet(args.quiet_wait)
     with Lab() as lab:
-        procs = start_all(lab, port, args.interval, agents, args.server_remote_write)
+        procs = start_all(lab, port, args.interval, agents, args.server_remote_write, _lab.envs_by_config(args.agent_env))
         # Their scrapes of the not-yet-listening exporter fail: this is each one's empty RSS.
         empty = _lab.sample_memory(list(procs.values()), 0, 0)
         procs["exporter"] = lab.exporter([port], args.metrics, args.labels)
@@ -144,6 +144,7 @@ def parser() -> argparse.ArgumentParser:
                    help='extra queue_config, e.g. single=\'{"max_shards": 1}\' (repeatable)')
     p.add_argument("--quiet-wait", type=float, default=30,
                    help="wait up to this long (s) for other work on the box to stop first (default 30)")
+    _lab.add_env_option(p)
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     return p
 

@@ -11,8 +11,9 @@ Per size (hubs with 10 / 100 / 500 edges: bench/hub_scale.py's `scaled_hub`), in
            so no per-property type translation and no Output per declared output property)
 Providers and components are plain SDK classes in both replays. Every program runs under
 `review.engine.run_program` (RecordingMonitor + FleetMocks), interleaved, best of `--rounds`
-(the box is shared: the minimum is the run least disturbed by other work). Each replay is checked
-to register exactly the program's resources and inputs.
+(the box is shared: the minimum is the run least disturbed by other work); each run starts from a
+collected heap and its time includes collecting its own garbage. Each replay is checked to
+register exactly the program's resources and inputs.
 
 Why a replay rather than N ConfigMaps: with the same type tokens and inputs the mocks do the same
 work for all three. That matters because review/mock_tls.py generates real keys and signs real
@@ -227,12 +228,14 @@ class Size:
 
 
 def timed(clock: MockClock, run: Callable[[], engine.Recording]) -> tuple[Run, engine.Recording]:
-    # Each run starts from a collected heap: otherwise whichever run a full collection of the
-    # previous runs' garbage (and of pulumi_aws' ~10^5 objects) lands in is up to 2x slower.
+    """One run, from a collected heap (no run pays for its predecessors' garbage), including the
+    collection of its own garbage: review.engine defers it to the end of the run, when everything
+    the run allocated is still in the youngest generation."""
     gc.collect()
     clock.take()
     box, cpu, started = box_cpu(), time.process_time(), time.perf_counter()
     recording = run()
+    gc.collect(0)
     seconds = time.perf_counter() - started
     other = max(0.0, busy_cores(box, box_cpu()) - (time.process_time() - cpu) / seconds)
     return Run(seconds, clock.take(), other), recording
@@ -241,9 +244,9 @@ def timed(clock: MockClock, run: Callable[[], engine.Recording]) -> tuple[Run, e
 def measure(edges: int, rounds: int, clock: MockClock, quiet_wait: float) -> Size:
     stack = scaled_hub(edges)
     size = Size(edges)
+    if quiet_wait > 0:
+        wait_for_quiet(quiet_wait)
     for round_ in range(rounds):
-        if quiet_wait > 0:
-            wait_for_quiet(quiet_wait)
         run, recording = timed(clock, lambda: engine.preview(stack))
         size.runs["program"].append(run)
         for variant in ("sdk", "custom"):
@@ -298,7 +301,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--edges", type=int, nargs="+", default=[10, 100, 500], help="hub sizes (default 10 100 500)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each program per size; the best is kept (default 3)")
     parser.add_argument("--quiet-wait", type=float, default=30,
-                        help="wait up to this long (s) for other work on the box to stop before each round "
+                        help="wait up to this long (s) for other work on the box to stop before each size "
                              "(default 30; 0: do not wait)")
     parser.add_argument("--profile", action="store_true", help="print a profile of the program at the largest size first")
     parser.add_argument("--top", type=int, default=30, help="functions --profile lists (default 30)")

@@ -4,8 +4,11 @@
 and a fresh agent (`--enable-feature=agent`) scraping the synthetic exporter. After a warm-up,
 counter deltas over a window give sent samples/s (agent `prometheus_remote_storage_samples_total`)
 and ingested samples/s (receiver `prometheus_tsdb_head_samples_appended_total`), with shards,
-failed/retried/dropped samples, agent RSS (/proc VmRSS) and CPU (/proc stat). Ratios are against
-Prometheus' default queue_config measured in the same run, and are printed last.
+pending and failed/retried/dropped samples, agent RSS (/proc VmRSS) and CPU (/proc stat). Ratios
+are against Prometheus' default queue_config measured in the same run, then issue 12's targets,
+printed last. By default it runs issue 12's backlog scenario: 200K samples/s offered to a receiver
+capped at HUB_CORES, which ingests a third of that, to the program's, the default and the seed's
+queue configs in turn (about 4.5 minutes).
 
 `outage`: one agent; the receiver is stopped, then restarted on its data dir. Every synthetic
 series' sample count at the receiver is compared with the exporter's own count of scrapes in the
@@ -15,7 +18,7 @@ Queue configs: `default` (Prometheus'), `recommended` (the seed's 100000/10/1000
 (components/edge_sizing.py for the load, with the edge defaults), plus any `--queue NAME=JSON`.
 
 Run from the project root with the project's venv (the obsfleet config imports components/):
-    venv/bin/python bench/remote_write.py throughput --seconds 30
+    venv/bin/python bench/remote_write.py throughput --rounds 2
     venv/bin/python bench/remote_write.py outage --down 30
 """
 
@@ -67,9 +70,10 @@ RSS_TARGET = 0.65
 
 
 def start_pair(lab: Lab, targets: Sequence[int], interval: float, queue: Optional[dict],
-               hub_cap: Optional[_lab.CpuCap] = None) -> tuple[Proc, Proc]:
+               hub_cap: Optional[_lab.CpuCap] = None, env: Optional[dict[str, str]] = None) -> tuple[Proc, Proc]:
     receiver = _lab.start_receiver(lab, cgroup=hub_cap)
-    return _lab.start_scraper(lab, "agent", targets, interval, agent=True, receiver=receiver, queue=queue), receiver
+    agent = _lab.start_scraper(lab, "agent", targets, interval, agent=True, receiver=receiver, queue=queue, env=env)
+    return agent, receiver
 
 
 def queue_total(metrics: Metrics, what: str) -> float:
@@ -140,9 +144,10 @@ class Result:
 
 
 def measure(lab: Lab, exporter: Proc, ports: Sequence[int], load: Load, name: str, queue: Optional[dict],
-            args: argparse.Namespace, round_: int, hub_cap: Optional[_lab.CpuCap]) -> Result:
+            args: argparse.Namespace, round_: int, hub_cap: Optional[_lab.CpuCap],
+            env: Optional[dict[str, str]] = None) -> Result:
     busy_before = _lab.wait_for_quiet(args.quiet_wait)
-    agent, receiver = start_pair(lab, ports[: load.targets], load.interval, queue, hub_cap)
+    agent, receiver = start_pair(lab, ports[: load.targets], load.interval, queue, hub_cap, env)
     try:
         _lab.sample_memory([agent, receiver], args.warmup, args.sample_every)
         before = Snapshot.take(agent, receiver, exporter)
@@ -264,6 +269,7 @@ def _spread(values: Sequence[float]) -> str:
 
 
 def throughput(args: argparse.Namespace) -> None:
+    envs = _lab.envs_by_config(args.agent_env)
     loads = [LOADS[name] for name in args.loads]
     queues = _lab.resolve_queues([BASELINE, *args.configs], args.queue)
     ports = _lab.free_ports(max(load.targets for load in loads))
@@ -277,8 +283,9 @@ def throughput(args: argparse.Namespace) -> None:
             for name, source in queues.items():
                 queue = source(series, load.interval)
                 log(f"round {round_} {load.name}: {load.targets} x {series // load.targets:,} series at "
-                    f"{load.interval:g} s, queue {name} {json.dumps(queue) if queue else '(Prometheus defaults)'}")
-                results.append(measure(lab, exporter, ports, load, name, queue, args, round_, hub_cap))
+                    f"{load.interval:g} s, queue {name} {json.dumps(queue) if queue else '(Prometheus defaults)'}"
+                    + (f", agent env {envs[name]}" if name in envs else ""))
+                results.append(measure(lab, exporter, ports, load, name, queue, args, round_, hub_cap, envs.get(name)))
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=2))
     print_throughput(results)
@@ -399,6 +406,7 @@ def parser() -> argparse.ArgumentParser:
                     help=f"queue configs (default: {' '.join(_lab.QUEUES)}); '{BASELINE}' always runs, first")
     tp.add_argument("--rounds", type=int, default=1, help="repeat every configuration, interleaved (default 1)")
     tp.add_argument("--sample-every", type=float, default=5, help="RSS sampling period, s (default 5)")
+    _lab.add_env_option(tp)
     tp.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     common(tp)
     tp.set_defaults(run=throughput)
