@@ -311,7 +311,6 @@ class CpuCap:
     """
 
     path: Path
-    cores: float
 
     @classmethod
     def create(cls, name: str, cores: float) -> "CpuCap":
@@ -328,7 +327,7 @@ class CpuCap:
         except OSError:
             path.rmdir()
             raise
-        return cls(path, cores)
+        return cls(path)
 
     def join(self) -> None:
         """Move the calling process into the cgroup (a Popen `preexec_fn`)."""

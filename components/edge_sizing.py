@@ -25,9 +25,10 @@ outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
    the steady-state RSS) affords. When the budget binds, the buffer drains more slowly
    (`catch_up_hours`), never with more memory; but never below the floor: the steady load plus one
    spare shard (an agent that cannot carry its steady load never catches up, whatever it saves).
-   Measured why (bench/RESULTS.md): under backlog against a CPU-bound hub, Prometheus' default (200
-   shards of 500) and the seed's (10 x 100000 queued) grew the agent by 150-300 MiB over a single
-   shard, and 4 shards of 4,500 delivered more than 10 or 200: concurrency only queues at the hub.
+   Measured why (bench/RESULTS.md, 200K lagging series, hub capped at 0.5 cores): Prometheus'
+   default (200 shards of 500) grew the agent to 710-930 MiB and the seed's (10 x 100000) to
+   760-790 MiB, against 550-600 MiB with one shard; 4-6 shards of 4,500 moved more samples/s than
+   10 or 200 did: concurrency beyond a few requests only queues at a CPU-bound hub.
 5. Recovery: short `max_backoff` (the agent idles up to it after the hub returns); retry on 429.
 6. Resources: steady-state RSS per series plus the bounded queue memory, with the GC swing.
 7. WAL volume: `bufferHours` plus one truncation period of samples at the measured bytes/sample.
