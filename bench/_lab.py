@@ -1,6 +1,7 @@
 """Shared bench machinery: synthetic exporter, Prometheus processes, /proc and /metrics readers.
 
-Standard library only (the `obsfleet` queue config imports components/ lazily, when used).
+Standard library only (the `obsfleet` queue config imports components/ lazily, when used); the
+exporter's server is the labs' (tests/lab/exporter.py), with bench-sized bodies.
 Everything listens on 127.0.0.1; every process a `Lab` starts is stopped
 and its temp dir removed when the `with Lab()` block exits, also on Ctrl-C or SIGTERM.
 
@@ -31,11 +32,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script (the exporter child process)
+    sys.path.insert(0, str(ROOT))
+
+from tests.lab.exporter import HOST, REQUESTS_PATH, MetricsServer  # noqa: E402
+
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 KIB = 1024
@@ -78,48 +83,22 @@ def render_body(metrics: int, labels: int, rng: random.Random) -> bytes:
 
 
 def serve_exporter(ports: Sequence[int], metrics: int, labels: int) -> None:
-    """Serve the synthetic metrics on every port until SIGTERM. `/requests` lists scrape times."""
+    """Serve the synthetic metrics on every port until SIGTERM (`/requests` lists scrape times)."""
     rng = random.Random(42)
-    bodies = [render_body(metrics, labels, rng) for _ in range(BODY_VARIANTS)]
-    log: dict[int, list[float]] = {port: [] for port in ports}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive: Prometheus reuses its scrape connection
-        turn = itertools.count()
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            port = self.server.server_address[1]
-            if self.path == "/requests":
-                body = json.dumps(log[port]).encode()
-                ctype = "application/json"
-            else:
-                log[port].append(time.time())
-                body = bodies[next(self.turn) % BODY_VARIANTS]
-                ctype = "text/plain; version=0.0.4"
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    servers = [ThreadingHTTPServer((HOST, port), Handler) for port in ports]
-    for server in servers:
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = MetricsServer([render_body(metrics, labels, rng) for _ in range(BODY_VARIANTS)], ports)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.close()
 
 
 def scrape_times(port: int) -> list[float]:
     """Wall-clock times at which the exporter on `port` was scraped."""
-    return json.loads(http_get(f"http://{HOST}:{port}/requests"))
+    return json.loads(http_get(f"http://{HOST}:{port}{REQUESTS_PATH}"))
 
 
 def exporter_series(metrics: int, labels: int) -> int:
@@ -401,7 +380,7 @@ class Lab:
         argv = [sys.executable, __file__, "exporter", "--ports", ",".join(map(str, ports)),
                 "--metrics", str(metrics), "--labels", str(labels)]
         proc = self.spawn("exporter", argv, url=f"http://{HOST}:{ports[0]}")
-        wait_until(lambda: _answers(f"http://{HOST}:{ports[-1]}/requests"), 60, proc, "exporter to listen")
+        wait_until(lambda: _answers(f"http://{HOST}:{ports[-1]}{REQUESTS_PATH}"), 60, proc, "exporter to listen")
         return proc
 
     def cpu_cap(self, cores: float) -> Optional["CpuCap"]:
@@ -556,14 +535,25 @@ QueueSource = Callable[[int, float], Optional[dict]]
 """(series, scrape interval s) -> queue_config dict; None for Prometheus' defaults."""
 
 
-def obsfleet_queue(series: int, interval: float) -> dict:
-    """The queue_config the program generates for this load: components/edge_sizing.py with the
-    edge defaults (bufferHours, assumed RTT), as an edge stack declaring `series` gets it.
-    Imported lazily: it needs the project root on sys.path and the venv's pydantic."""
+def obsfleet_sizing(series: int, interval: float) -> Any:
+    """components/edge_sizing.py for this load with the edge defaults (bufferHours, assumed RTT), as
+    an edge stack declaring `series` gets it. Imported lazily: it needs the project root on
+    sys.path and the venv's pydantic."""
     edge_sizing = importlib.import_module(SIZING)
     settings = importlib.import_module("components.settings")
     buffer_hours = settings.EdgeSettings.model_fields["buffer_hours"].default
-    return edge_sizing.size_edge(series, interval, buffer_hours).queue.prometheus()
+    return edge_sizing.size_edge(series, interval, buffer_hours)
+
+
+def obsfleet_queue(series: int, interval: float) -> dict:
+    """The queue_config the program generates for this load."""
+    return obsfleet_sizing(series, interval).queue.prometheus()
+
+
+def obsfleet_env(series: int, interval: float) -> dict[str, str]:
+    """The environment the program gives its agent (its GC target) for this load."""
+    agent_config = importlib.import_module("components.agent_config")
+    return agent_config.agent_environment(obsfleet_sizing(series, interval))
 
 
 QUEUES: dict[str, QueueSource] = {
@@ -571,6 +561,16 @@ QUEUES: dict[str, QueueSource] = {
     "recommended": lambda series, interval: dict(SEED_RECOMMENDED),
     "obsfleet": obsfleet_queue,
 }
+
+
+ENVS: dict[str, Callable[[int, float], dict[str, str]]] = {"obsfleet": obsfleet_env}
+"""Configs whose agent runs with an environment of its own: the program's, like in a cluster."""
+
+
+def agent_env(name: str, series: int, interval: float, extra: Mapping[str, Mapping[str, str]]) -> Optional[dict[str, str]]:
+    """Config NAME's agent environment: its own (ENVS) overlaid with `--agent-env` (`extra`)."""
+    env = {**(ENVS[name](series, interval) if name in ENVS else {}), **extra.get(name, {})}
+    return env or None
 
 
 def parse_queue(spec: str) -> tuple[str, QueueSource]:

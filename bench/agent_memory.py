@@ -52,10 +52,10 @@ class Row:
 
 
 def start_all(lab: Lab, port: int, interval: float, agents: dict[str, Optional[dict]],
-              server_remote_write: bool, envs: dict[str, dict[str, str]]) -> dict[str, Proc]:
+              server_remote_write: bool, envs: dict[str, Optional[dict[str, str]]]) -> dict[str, Proc]:
     """Every Prometheus of the comparison, writers each with a receiver of their own."""
     procs = {SERVER: _lab.start_scraper(lab, SERVER, [port], interval, agent=False)}
-    writers = {f"agent:{name}": (True, queue, envs.get(name)) for name, queue in agents.items()}
+    writers = {f"agent:{name}": (True, queue, envs[name]) for name, queue in agents.items()}
     if server_remote_write:
         writers[SERVER_RW] = (False, None, None)
     for name, (agent, queue, env) in writers.items():
@@ -70,10 +70,12 @@ def run(args: argparse.Namespace) -> tuple[list[Row], int]:
     series = _lab.exporter_series(args.metrics, args.labels)
     queues = _lab.resolve_queues(args.agents, args.queue)
     agents = {name: source(series, args.interval) for name, source in queues.items()}
+    extra = _lab.envs_by_config(args.agent_env)
+    envs = {name: _lab.agent_env(name, series, args.interval, extra) for name in agents}
     port = _lab.free_ports(1)[0]
     _lab.wait_for_quiet(args.quiet_wait)
     with Lab() as lab:
-        procs = start_all(lab, port, args.interval, agents, args.server_remote_write, _lab.envs_by_config(args.agent_env))
+        procs = start_all(lab, port, args.interval, agents, args.server_remote_write, envs)
         # Their scrapes of the not-yet-listening exporter fail: this is each one's empty RSS.
         empty = _lab.sample_memory(list(procs.values()), 0, 0)
         procs["exporter"] = lab.exporter([port], args.metrics, args.labels)
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], int]:
                 for name, p in procs.items() if name != "exporter"}
         for name in agents:
             log(f"agent:{name} ran capacity/max_shards/max_samples_per_send = "
-                f"{_lab.effective_queue(procs[f'agent:{name}'].metrics())}")
+                f"{_lab.effective_queue(procs[f'agent:{name}'].metrics())}" + (f", env {envs[name]}" if envs[name] else ""))
     before = {name: trace.rss[0] / KIB for name, trace in zip(procs, empty)}
     rows = []
     for name, trace in traces.items():

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
 from bench._lab import REMOTE, Lab, Metrics, Proc, log  # noqa: E402
+from tests.lab.exporter import scrape_window  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -282,10 +283,11 @@ def throughput(args: argparse.Namespace) -> None:
             series = load.series(args.metrics, args.labels)
             for name, source in queues.items():
                 queue = source(series, load.interval)
+                env = _lab.agent_env(name, series, load.interval, envs)
                 log(f"round {round_} {load.name}: {load.targets} x {series // load.targets:,} series at "
                     f"{load.interval:g} s, queue {name} {json.dumps(queue) if queue else '(Prometheus defaults)'}"
-                    + (f", agent env {envs[name]}" if name in envs else ""))
-                results.append(measure(lab, exporter, ports, load, name, queue, args, round_, hub_cap, envs.get(name)))
+                    + (f", agent env {env}" if env else ""))
+                results.append(measure(lab, exporter, ports, load, name, queue, args, round_, hub_cap, env))
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=2))
     print_throughput(results)
@@ -297,19 +299,6 @@ def catch_up(agent: Proc, interval: float, timeout: float) -> float:
     """Seconds until the agent's remote-write lag is below one scrape interval again."""
     return _lab.wait_until(lambda: _lab.lag_seconds(agent.metrics()) < interval, timeout, agent,
                            "the agent to catch up", poll=0.5)
-
-
-def window_between_scrapes(times: Sequence[float], start: float, end: float) -> tuple[float, float, int]:
-    """A window (t0, t1] whose edges fall midway between scrapes, and the number of scrapes inside.
-
-    Prometheus stamps a sample with its scrape's start, a few ms before the exporter logs the
-    request; edges midway between requests make the expected count exact.
-    """
-    inside = [i for i, t in enumerate(times) if start <= t <= end]
-    if len(inside) < 3:
-        raise _lab.LabError(f"only {len(inside)} scrapes in the outage run's window")
-    first, last = inside[0], inside[-1]
-    return (times[first] + times[first + 1]) / 2, (times[last - 1] + times[last]) / 2, last - first - 1
 
 
 def sample_counts(receiver: Proc, metrics: int, t0: float, t1: float) -> Counter[int]:
@@ -333,13 +322,15 @@ def outage(args: argparse.Namespace) -> None:
     if args.config not in sources:
         raise SystemExit(f"error: queue config {args.config!r} is not available")
     queue = sources[args.config](series, args.interval)
+    env = _lab.agent_env(args.config, series, args.interval, {})
     port = _lab.free_ports(1)[0]
     _lab.wait_for_quiet(args.quiet_wait)
     with Lab() as lab:
         lab.exporter([port], args.metrics, args.labels)
-        agent, receiver = start_pair(lab, [port], args.interval, queue)
+        agent, receiver = start_pair(lab, [port], args.interval, queue, env=env)
         started = time.time()
-        log(f"agent → receiver, {series:,} series at {args.interval:g} s, queue {args.config}; "
+        log(f"agent → receiver, {series:,} series at {args.interval:g} s, queue {args.config}"
+            + (f" (agent env {env})" if env else "") + "; "
             f"receiver stops in {args.before:g} s for {args.down:g} s")
         time.sleep(args.before)
         receiver_port, data_dir = int(receiver.url.rsplit(":", 1)[1]), receiver.data_dir
@@ -354,7 +345,11 @@ def outage(args: argparse.Namespace) -> None:
         catch_up(agent, args.interval, 60)
         agent_metrics, receiver_metrics = agent.metrics(), receiver.metrics()
         scrapes = _lab.scrape_times(port)
-        t0, t1, expected = window_between_scrapes(scrapes, started + args.interval, time.time() - 2 * args.interval)
+        # From the second scrape at the earliest: the window's edge lies halfway to the one before.
+        window = scrape_window(scrapes, max(started + args.interval, *scrapes[1:2]), time.time() - 2 * args.interval)
+        if window is None:
+            raise _lab.LabError(f"too few scrapes ({len(scrapes)}) around the outage run's window")
+        t0, t1, expected = window
         counts = sample_counts(receiver, args.metrics, t0, t1)
 
     synthetic = args.metrics * args.labels

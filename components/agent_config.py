@@ -64,6 +64,13 @@ def agent_flags(sizing: EdgeSizing, config_file: str, storage_path: str) -> list
     ]
 
 
+def agent_environment(sizing: EdgeSizing) -> dict[str, str]:
+    """Environment of a 2.x agent running this config: before 2.53 Prometheus has no `runtime`
+    config block, so the GC target the operator renders from `runtime.goGC` goes in as GOGC, which
+    the Go runtime (and Prometheus >= 2.53, when the config leaves it unset) reads alike."""
+    return {"GOGC": str(sizing.go_gc)}
+
+
 def render(settings: EdgeSettings, sizing: EdgeSizing, remote_write_url: str, tls: TlsFiles, **kwargs: Any) -> str:
     """prometheus.yml text (see `agent_config`)."""
     return to_yaml(agent_config(settings, sizing, remote_write_url, tls, **kwargs))

@@ -30,8 +30,10 @@ outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
    760-790 MiB, against 550-600 MiB with one shard; 4-6 shards of 4,500 moved more samples/s than
    10 or 200 did: concurrency beyond a few requests only queues at a CPU-bound hub.
 5. Recovery: short `max_backoff` (the agent idles up to it after the hub returns); retry on 429.
-6. Resources: steady-state RSS per series plus the bounded queue memory, with the GC swing.
-7. WAL volume: `bufferHours` plus one truncation period of samples at the measured bytes/sample.
+6. Go GC target (`AGENT_GOGC`): with the queue bounded, what is left of the agent's memory is the Go
+   heap's headroom between collections; a lower GOGC trades a little CPU for a lot of it.
+7. Resources: steady-state RSS per series plus the bounded queue memory, with the GC swing.
+8. WAL volume: `bufferHours` plus one truncation period of samples at the measured bytes/sample.
 """
 
 from __future__ import annotations
@@ -96,6 +98,13 @@ BATCH_SEND_DEADLINE_SECONDS = 5
 MIN_BACKOFF_FLOOR_SECONDS = 0.03
 MAX_BACKOFF_SECONDS = 5
 """Measured: after a 60 s outage the agent idled up to max_backoff before catching up; keep it short."""
+AGENT_GOGC = 50
+"""The agent's Go GC target percentage (Go's default 100; Prometheus 3 defaults to 75). Measured on
+2.42 (bench/RESULTS.md "Issue 12"): with this queue under backlog the agent's RSS fell from 636-692
+MiB at 100 (572-583 at 75) to 492-519 MiB, 0.60-0.67x the default config's; at steady state to
+3.7-4.4 KiB/series; CPU: none measurable at steady state, perhaps ~1 us/sample under backlog. At 25
+memory fell further for ~25% more agent CPU. The RSS constants above were measured at 100, so the
+model's memory request errs high (~15%), not low."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,8 @@ class EdgeSizing:
     """Agent RSS with no backlog: base plus per-series state."""
     queue_memory_budget_mib: float
     queue: QueueConfig
+    go_gc: int
+    """GOGC for the agent process (`runtime.goGC` of the PrometheusAgent)."""
     resources: Resources
     wal_retention: str
     """`--storage.agent.retention.max-time`: unsent samples older than this are dropped."""
@@ -288,6 +299,7 @@ def size_edge(
         steady_memory_mib=steady_mib,
         queue_memory_budget_mib=budget_mib,
         queue=queue,
+        go_gc=AGENT_GOGC,
         resources=resources,
         wal_retention=duration(buffer_hours * 3600),
         wal_volume_gib=max(1, math.ceil(wal_bytes / 2**30)),

@@ -61,6 +61,9 @@ def kube_prometheus_stack_values(
                 # Unsent samples survive a hub outage of bufferHours; older ones are dropped at truncation.
                 "additionalArgs": [{"name": "storage.agent.retention.max-time", "value": sizing.wal_retention}],
                 "walCompression": True,
+                # Rendered into prometheus.yml's `runtime.gogc` (Prometheus >= 2.53): less heap
+                # headroom between collections, sized for in components/edge_sizing.py.
+                "runtime": {"goGC": sizing.go_gc},
                 "resources": sizing.resources.kubernetes(),
                 "storageSpec": claim_template(sizing.wal_volume_gib, settings.kubernetes.storage_class),
                 # Pick up every monitor in the cluster (the collector's PodMonitor included), not

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from components.agent_config import agent_config, agent_flags, operator_tls_files, render
+from components.agent_config import agent_config, agent_environment, agent_flags, operator_tls_files, render
 from components.edge_sizing import EdgeSizing, for_settings
 from components.prometheus_tls import TlsFiles
 from components.settings import EdgeSettings, parse
@@ -90,6 +90,11 @@ def test_remote_write_is_what_the_chart_values_ask_for(settings: EdgeSettings, s
     assert config["scrape_configs"][0]["static_configs"] == [{"targets": ["localhost:9090"]}]
 
 
+def prometheus_spec_gogc(settings: EdgeSettings, sizing: EdgeSizing) -> int:
+    runtime = kube_prometheus_stack_values(settings, sizing, URL, SECRET)["prometheus"]["prometheusSpec"]["runtime"]
+    return runtime["goGC"]
+
+
 def _self_signed(directory: Path) -> TlsFiles:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "edge-us-west")])
@@ -114,8 +119,11 @@ def test_a_real_agent_runs_the_config_with_the_sized_queue(launcher: Launcher, s
     config = workdir / "agent.yml"
     # The hub is "down" (nobody listens on the port): the agent must still start and keep its WAL.
     config.write_text(render(settings, sizing, URL, _self_signed(workdir), address=f"127.0.0.1:{free_port()}"))
-    agent = launcher.start("agent", *agent_flags(sizing, str(config), str(workdir / "wal")))
+    agent = launcher.start("agent", *agent_flags(sizing, str(config), str(workdir / "wal")), env=agent_environment(sizing))
     agent.wait_ready_http()
+    # The GC target the chart values give the operator reaches the 2.x process as GOGC.
+    environ = Path(f"/proc/{agent.process.pid}/environ").read_bytes().split(b"\0")
+    assert f"GOGC={prometheus_spec_gogc(settings, sizing)}".encode() in environ
 
     def queue_metrics() -> dict[str, float] | None:
         found = {

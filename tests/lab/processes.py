@@ -15,7 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Optional, TypeVar
 
 import pytest
 
@@ -66,7 +66,9 @@ def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interv
 class Prometheus:
     """One running `prometheus` process, its log in its work directory."""
 
-    def __init__(self, name: str, args: list[str], workdir: Path, port: Optional[int] = None):
+    def __init__(
+        self, name: str, args: list[str], workdir: Path, port: Optional[int] = None, env: Optional[Mapping[str, str]] = None
+    ):
         self.name = name
         self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -79,6 +81,7 @@ class Prometheus:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **(env or {})},
             )
 
     def log(self) -> str:
@@ -145,9 +148,12 @@ class Launcher:
         self.workdir = workdir
         self.mine: list[Prometheus] = []
 
-    def start(self, name: str, *args: str, port: Optional[int] = None) -> Prometheus:
-        """`port`: one taken with `free_port()` beforehand, when its config must name it (a self-scrape)."""
-        process = Prometheus(name, list(args), self.workdir, port)
+    def start(
+        self, name: str, *args: str, port: Optional[int] = None, env: Optional[Mapping[str, str]] = None
+    ) -> Prometheus:
+        """`port`: one taken with `free_port()` beforehand, when its config must name it (a self-scrape);
+        `env`: added to the process's environment (the agent's GOGC)."""
+        process = Prometheus(name, list(args), self.workdir, port, env)
         self.mine.append(process)
         Launcher.launched.append(process)
         return process

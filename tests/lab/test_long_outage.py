@@ -26,7 +26,7 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-from components.agent_config import agent_config, agent_flags
+from components.agent_config import agent_config, agent_environment, agent_flags
 from components.edge_sizing import EdgeSizing, duration, size_edge
 from components.endpoints import ingest_endpoints
 from components.hub_sizing import IngestLoad, receiver
@@ -236,8 +236,10 @@ def start_case(
         target = link.address if edge_name == CUT_EDGE else hub_process.address
         agent_name = f"{name}-{edge_name}"
         (workdir / f"{agent_name}.yml").write_text(to_yaml(lab_agent_config(settings, hub, target, port, exporter)))
-        flags = agent_flags(edge_sizing(settings), f"{agent_name}.yml", f"{agent_name}-data")
-        edges[edge_name] = Edge(settings, exporter, launcher.start(agent_name, *flags, port=port))
+        sizing = edge_sizing(settings)
+        flags = agent_flags(sizing, f"{agent_name}.yml", f"{agent_name}-data")
+        agent = launcher.start(agent_name, *flags, port=port, env=agent_environment(sizing))
+        edges[edge_name] = Edge(settings, exporter, agent)
     return Case(name, hub_process, edges, link)
 
 

@@ -23,7 +23,7 @@ from typing import Optional
 
 import pytest
 
-from components.agent_config import agent_config, agent_flags
+from components.agent_config import agent_config, agent_environment, agent_flags
 from components.edge_sizing import EdgeSizing, for_settings
 from components.prometheus_tls import to_yaml
 from components.settings import EdgeSettings
@@ -88,7 +88,9 @@ def start_agent(
     )
     config["scrape_configs"].append({"job_name": "synthetic", "static_configs": [{"targets": [exporter.address]}]})
     (workdir / "agent.yml").write_text(to_yaml(config))
-    agent = launcher.start("agent", *agent_flags(sizing, "agent.yml", "agent-data"), port=port)
+    agent = launcher.start(
+        "agent", *agent_flags(sizing, "agent.yml", "agent-data"), port=port, env=agent_environment(sizing)
+    )
     agent.wait_ready_http()
     return agent
 
@@ -144,7 +146,7 @@ def outcome(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -
             CATCH_UP_TIMEOUT,
         )
         result = hub.client.query(f"count_over_time({selector}[{round((high - low) * 1000)}ms])", at=high)
-        during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes)
+        during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
     outcome = Outcome(
         scrapes=scrapes,
         during_outage=during,

@@ -29,6 +29,7 @@ REMOTE_WRITE_FIELDS = {
     "writeRelabelConfigs", "oauth2", "basicAuth", "bearerTokenFile", "authorization", "sigv4", "azureAd",
     "tlsConfig", "proxyUrl", "followRedirects", "queueConfig", "metadataConfig", "enableHTTP2", "roundRobinDNS",
 }
+RUNTIME_FIELDS = {"goGC"}  # prometheus-operator v0.93 RuntimeConfig
 TLS_FIELDS = {"ca", "cert", "keySecret", "caFile", "certFile", "keyFile", "serverName", "insecureSkipVerify"}
 # Maps the charts pass through as they are (documented `{}` in values.yaml); what goes inside is
 # checked by the tests below (collector config) or is plain Kubernetes (labels, resources, PVC template).
@@ -38,6 +39,7 @@ FREE_FORM = {
         "prometheus.prometheusSpec.externalLabels",
         "prometheus.prometheusSpec.resources",
         "prometheus.prometheusSpec.storageSpec",
+        "prometheus.prometheusSpec.runtime",  # prometheus-operator RuntimeConfig: RUNTIME_FIELDS
     ],
     OPENTELEMETRY_COLLECTOR: ["alternateConfig", "resources", "podLabels"],
 }
@@ -94,6 +96,8 @@ def test_agent_mode_ships_everything_to_the_hub(settings: EdgeSettings, metrics:
     sizing = for_settings(settings)
     assert spec["additionalArgs"] == [{"name": "storage.agent.retention.max-time", "value": "4h"}]
     assert spec["resources"] == sizing.resources.kubernetes()
+    assert set(spec["runtime"]) <= RUNTIME_FIELDS
+    assert spec["runtime"]["goGC"] == sizing.go_gc < 100, "below Go's default: the agent's heap headroom is sized"
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "1Gi"
 
 
