@@ -11,6 +11,7 @@ from typing import Any, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,18 @@ OPENTELEMETRY_COLLECTOR = Chart(
 CILIUM = Chart("cilium", "1.20.0", "https://helm.cilium.io/")
 
 
+def deleted_defaults(paths: Sequence[str]) -> str:
+    """A values file removing the chart defaults at `paths` (dotted): Helm deletes a key set to null."""
+    tree: dict[str, Any] = {}
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node = tree
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = None
+    return yaml.safe_dump(tree, sort_keys=True)
+
+
 def release(
     name: str,
     chart: Chart,
@@ -43,9 +56,14 @@ def release(
     values: pulumi.Input[dict[str, Any]],
     parent: pulumi.Resource,
     depends_on: Optional[Sequence[pulumi.Resource]] = None,
+    delete: Sequence[str] = (),
 ) -> k8s.helm.v3.Release:
     """A Helm release of a pinned chart. Values must hold no secret: secrets go in Kubernetes
-    Secrets that the values reference by name."""
+    Secrets that the values reference by name.
+
+    `delete`: dotted paths of chart defaults to remove. Python's SDK drops None map values before
+    they reach the engine (pulumi/pulumi#12178), so the nulls go in a values file, which the
+    provider (>= 4.30) passes to Helm with its nulls and merges under `values`."""
     return k8s.helm.v3.Release(
         name,
         chart=chart.name,
@@ -53,6 +71,7 @@ def release(
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
         namespace=namespace,
         values=values,
+        value_yaml_files=[pulumi.StringAsset(deleted_defaults(delete))] if delete else None,
         atomic=True,
         cleanup_on_fail=True,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or [])),

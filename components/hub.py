@@ -177,6 +177,7 @@ class HubStack(pulumi.ComponentResource):
             ),
             parent=self,
             depends_on=tempo_after,
+            delete=hub_tempo.deleted_defaults(settings),
         )
         self.loki = charts.release(
             f"{name}-loki",

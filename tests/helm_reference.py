@@ -45,3 +45,24 @@ def unknown_keys(chart: Chart, values: dict[str, Any], free_form: Iterable[str] 
 
     walk(values, reference_values(chart), "")
     return missing
+
+
+def coalesce(defaults: Any, *layers: Any) -> Any:
+    """Values as Helm coalesces them, later layers over earlier: maps merge key by key, a key set
+    to None (`null`) deletes the default, anything else replaces."""
+    result = defaults
+    for layer in layers:
+        result = _coalesce(result, layer)
+    return result
+
+
+def _coalesce(base: Any, layer: Any) -> Any:
+    if not (isinstance(base, dict) and isinstance(layer, dict)):
+        return layer
+    merged = dict(base)
+    for key, value in layer.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _coalesce(base.get(key), value)
+    return merged

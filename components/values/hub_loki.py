@@ -27,6 +27,11 @@ SCALABLE_TARGETS = ("read", "write", "backend")
 REPLICAS = {Tier.PROMETHEUS: 1, Tier.MIMIR: 3}
 """Monolithic Loki, replicated (RF = replicas) in the scale tier. Not sized from measurements:
 we have none for logs; see the closing note."""
+CHUNKS_CACHE_MB = {Tier.PROMETHEUS: 1024, Tier.MIMIR: 8192}
+"""The chunks cache (memcached) in MB. POLICY, not measured: the chart's 8192 (a ~10 GiB memory
+request, so a pod that no small node can schedule) is kept for the scale tier; the Prometheus tier
+(up to 100 edges) gets 1 GiB, the size of the chart's results cache. A miss costs an object-store
+read, not data."""
 STORAGE_CLASS_KEYS = ("singleBinary.persistence.storageClass",)
 """Monolithic: the single binary is the only target that claims a volume (the caches keep to memory)."""
 
@@ -70,6 +75,7 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret
             "querier": {"multi_tenant_queries_enabled": True},
         },
         "singleBinary": {"replicas": replicas},
+        "chunksCache": {"allocatedMemory": CHUNKS_CACHE_MB[settings.tier]},
         # The simple-scalable targets default to 3 replicas whatever the deployment mode, and the
         # chart's validate.yaml refuses monolithic and simple-scalable replicas together.
         **{target: {"replicas": 0} for target in SCALABLE_TARGETS},

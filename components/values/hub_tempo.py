@@ -4,7 +4,8 @@ Prometheus tier: the single-binary `tempo` chart. Mimir tier: `tempo-distributed
 ingest path needs Kafka: it uses the Kafka the mimir-distributed release already runs (a topic of
 its own), which is also why the distributed chart follows the metrics tier, not the edge count
 alone. Either way the OTLP/HTTP receiver terminates the edges' mTLS itself (`tls.client_ca_file`
-makes it require a client certificate from the fleet CA); only that port is exposed.
+makes it require a client certificate from the fleet CA); only that port is exposed, and it is the
+only receiver (the single chart's other defaults are deleted).
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ def query_url(settings: HubSettings) -> str:
     """Tempo's query API for Grafana (the query-frontend when distributed)."""
     name = f"{TEMPO}-query-frontend" if settings.tier is Tier.MIMIR else TEMPO
     return service_url(name, settings.kubernetes.namespace, QUERY_PORT)
+
+
+SINGLE_DELETED_RECEIVERS = ("tempo.receivers.jaeger", "tempo.receivers.otlp.protocols.grpc")
+"""The tempo chart's default receivers besides OTLP/HTTP: without TLS, they would take any tenant's
+spans from anything in the cluster. Removed (Helm merges our receivers map into them)."""
+
+
+def deleted_defaults(settings: HubSettings) -> tuple[str, ...]:
+    """Chart defaults `tempo_values` needs gone (`charts.release(delete=...)`). tempo-distributed
+    enables no receiver by default."""
+    return () if settings.tier is Tier.MIMIR else SINGLE_DELETED_RECEIVERS
 
 
 def _single(settings: HubSettings, server_secret: str) -> dict[str, Any]:

@@ -122,6 +122,10 @@ def test_tempo_and_loki_use_their_backends(hub: engine.PreviewResult) -> None:
     assert loki["loki"]["limits_config"]["deletion_mode"] == "filter-and-delete"
     roles = {r["urn"].rsplit("::", 1)[1]: r["outputs"]["arn"] for r in hub.resources if r["type"] == "aws:iam/role:Role"}
     assert tempo["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-traces-role"]
+    # The chart's plain-text receivers are deleted by a values file (the SDK would drop inline nulls).
+    [deleted] = releases["tempo"]["valueYamlFiles"]
+    assert yaml.safe_load(deleted["text"]) == {"tempo": {"receivers": {"jaeger": None, "otlp": {"protocols": {"grpc": None}}}}}
+    assert "valueYamlFiles" not in releases["loki"]
     assert loki["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-logs-role"]
 
 

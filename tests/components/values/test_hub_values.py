@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import jsonschema
 import pytest
+import yaml
 
 from bench.hub_scale import scaled_hub
 from components import hub_sizing
@@ -20,16 +21,17 @@ from components.charts import (
     TEMPO,
     TEMPO_DISTRIBUTED,
     Chart,
+    deleted_defaults,
 )
 from components.meta_rules import fleet_group
 from components.regions import Cloud
 from components.settings import HubSettings, Tier
 from components.storage import ObjectStore, loki_storage_values, tempo_storage_values
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
-from components.values.hub_common import FRONT_DOOR_PORT, HubTls, front_door, merge
+from components.values.hub_common import FRONT_DOOR_PORT, HubTls, front_door, merge, server_tls_files
 from components.values.hub_external_dns import external_dns_values
 from review import stacks
-from tests.helm_reference import REFERENCE, reference_values, unknown_keys
+from tests.helm_reference import REFERENCE, coalesce, reference_values, unknown_keys
 
 TLS = HubTls("server-tls", "fleet-ca", "reader-tls")
 METRICS_HOST = "metrics.obs.eu.example.com"
@@ -336,6 +338,37 @@ def test_distributed_tempo_shares_mimirs_kafka(large: HubSettings) -> None:
     assert values["traces"]["otlp"]["http"]["receiverConfig"]["tls"]["client_ca_file"] == "/etc/obsfleet/tls/ca.crt"
 
 
+def test_single_tempo_receives_only_otlp_http_with_mtls(hub: HubSettings) -> None:
+    # As Helm coalesces the release: chart defaults, the deleted-defaults file, then our values.
+    deleted = yaml.safe_load(deleted_defaults(hub_tempo.deleted_defaults(hub)))
+    defaults = reference_values(TEMPO)
+    receivers = coalesce(defaults, deleted, _tempo(hub))["tempo"]["receivers"]
+    assert receivers == {"otlp": {"protocols": {"http": {"endpoint": "0.0.0.0:4318", "tls": server_tls_files()}}}}
+    assert receivers["otlp"]["protocols"]["http"]["tls"]["client_ca_file"]
+    # Every deleted path is a default of the pinned chart (a renamed key would leave a receiver open).
+    for path in hub_tempo.deleted_defaults(hub):
+        node = defaults
+        for key in path.split("."):
+            assert isinstance(node, dict) and key in node, f"{path} is not in {TEMPO.name} {TEMPO.version}'s values.yaml"
+            node = node[key]
+    # Without the file, Helm's merge keeps the chart's plain-text receivers.
+    assert set(coalesce(defaults, _tempo(hub))["tempo"]["receivers"]) == {"jaeger", "otlp"}
+
+
+def test_distributed_tempo_enables_no_receiver_but_otlp_http(large: HubSettings) -> None:
+    assert hub_tempo.deleted_defaults(large) == ()
+    traces = coalesce(reference_values(TEMPO_DISTRIBUTED), _tempo(large))["traces"]
+
+    def enabled(node: Any, path: str) -> list[str]:
+        if not isinstance(node, dict):
+            return []
+        own = [path] if node.get("enabled") is True else []
+        return own + [p for key, value in node.items() for p in enabled(value, f"{path}.{key}")]
+
+    assert enabled(traces, "traces") == ["traces.otlp.http"]
+    assert traces["kafka"] == {}, "a Kafka receiver config would enable it"
+
+
 def test_loki_has_auth_per_tenant_retention_and_the_deletion_api(hub: HubSettings, hub_ap: HubSettings) -> None:
     loki = _loki(hub)["loki"]
     assert loki["auth_enabled"] is True
@@ -349,6 +382,12 @@ def test_loki_has_auth_per_tenant_retention_and_the_deletion_api(hub: HubSetting
     assert loki["commonConfig"]["replication_factor"] == _loki(hub)["singleBinary"]["replicas"] == 1
     assert _loki(hub_ap)["loki"]["compactor"]["delete_request_store"] == "gcs"
     assert _loki(hub_ap)["loki"]["limits_config"]["retention_period"] == "336h"
+
+
+def test_loki_chunks_cache_fits_a_small_hub_and_keeps_the_charts_size_at_scale(hub: HubSettings, large: HubSettings) -> None:
+    default = reference_values(LOKI)["chunksCache"]["allocatedMemory"]
+    assert _loki(hub)["chunksCache"] == {"allocatedMemory": 1024} and default > 1024
+    assert _loki(large)["chunksCache"] == {"allocatedMemory": default}
 
 
 @pytest.mark.parametrize("stack", ["hub", "large"])
