@@ -126,7 +126,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}, []
         if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             project = args.args.get("project", "mock-project")
-            email = f"service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
+            email = "service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
             return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": project}, []
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": "000000000000", "projectId": args.args.get("projectId", "mock-project")}, []
