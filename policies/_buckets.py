@@ -35,7 +35,7 @@ class Bucket:
 
     @property
     def cloud(self) -> Cloud:
-        return Cloud.AWS if self.subject.type == AWS_BUCKET else Cloud.GCP
+        return self.subject.cloud  # type: ignore[return-value]  # cloud_of: AWS for AWS_BUCKET, GCP for GCS_BUCKET
 
     def attached(self, type_token: str) -> list[Subject]:
         return self.configs.get(type_token, [])
@@ -61,10 +61,14 @@ class Buckets:
                 self._add(Bucket(Subject(resource)))
             elif kind in _CONFIGS:
                 self.configs.append(Subject(resource))
-        for config in self.configs:
-            for bucket in self.linked(config, "bucket", config.get("bucket")):
+        for config in self.configs:  # every bucket is indexed by now: linking may go in any order
+            sources = self.linked(config, "bucket", config.get("bucket"))
+            for bucket in sources:
                 bucket.configs.setdefault(config.type, []).append(config)
-        self._mark_log_targets()
+            if config.type == LOGGING:
+                _mark_log_buckets(self.linked(config, "targetBucket", config.get("targetBucket")), sources)
+        for bucket in self.all:
+            _mark_log_buckets(self.linked(bucket.subject, "logging", log_destination(bucket)), [bucket])
 
     def _add(self, bucket: Bucket) -> None:
         self.all.append(bucket)
@@ -85,14 +89,6 @@ class Buckets:
         found = self.by_name.get(name) if isinstance(name, str) else None
         return [found] if found else []
 
-    def _mark_log_targets(self) -> None:
-        for config in self.configs:
-            if config.type == LOGGING:
-                sources = self.linked(config, "bucket", config.get("bucket"))
-                _mark_log_buckets(self.linked(config, "targetBucket", config.get("targetBucket")), sources)
-        for bucket in self.all:
-            _mark_log_buckets(self.linked(bucket.subject, "logging", log_destination(bucket)), [bucket])
-
 
 def _mark_log_buckets(targets: list[Bucket], sources: list[Bucket]) -> None:
     for target in targets:
@@ -107,6 +103,23 @@ def log_destination(bucket: Bucket) -> Any:
     return dig(bucket.subject.get("logging"), "logBucket")
 
 
+# Index once per stack check (storage-unverifiable runs 5 checks on one list); held, so no id is reused.
+_last: Optional[tuple[Sequence[Any], tuple[Any, ...], Buckets]] = None
+
+
+def buckets_of(resources: Sequence[Any]) -> Buckets:
+    """`Buckets(resources)`, reused while called with the very same list holding the very same resources."""
+    global _last
+    last = _last
+    if last is not None and last[0] is resources and len(last[1]) == len(resources) and all(
+        kept is now for kept, now in zip(last[1], resources)
+    ):
+        return last[2]
+    buckets = Buckets(resources)
+    _last = (resources, tuple(resources), buckets)
+    return buckets
+
+
 Judge = Callable[[Bucket], Optional[Tri]]  # None: the control does not apply to this bucket
 
 
@@ -115,7 +128,7 @@ def bucket_findings(
 ) -> Iterable[Finding]:
     """A finding per bucket `judge` does not pass: certain when False, uncertain when UNKNOWN.
     `control` names what is required, per cloud ("a public access block with all four settings")."""
-    for bucket in Buckets(resources).all:
+    for bucket in buckets_of(resources).all:
         verdict = judge(bucket)
         if verdict is True or verdict is None:
             continue

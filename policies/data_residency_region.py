@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from pulumi_policy import EnforcementLevel
 
 from components.regions import inside
-from policies._attribution import Located, NoBoundary, Subject, boundary, describe, place
+from policies._attribution import Boundary, Located, NoBoundary, Placement, Subject, boundary, describe, place
 from policies._policy import RESIDENCY_SCHEMA, Finding, finding, resource_policy
 
 NAME = "data-residency-region"
@@ -25,6 +25,11 @@ def check(subject: Subject, config: Mapping[str, Any]) -> list[Finding]:
     bounds = boundary(config, subject)
     if isinstance(bounds, NoBoundary):
         return []  # data-residency-unverifiable reports unchecked resources once per stack
+    return judge(subject, placement, bounds)
+
+
+def judge(subject: Subject, placement: Placement, bounds: Boundary) -> list[Finding]:
+    """The verdict on a cloud resource's placement against its already-resolved boundary."""
     if isinstance(placement, Located):
         if inside(placement.location, bounds.countries):
             return []

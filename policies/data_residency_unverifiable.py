@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from policies import data_residency_flow, data_residency_region, data_residency_replication
-from policies._attribution import NoBoundary, all_subjects, boundary, stack_urn
+from policies._attribution import NoBoundary, all_subjects, boundary, place, stack_urn
 from policies._policy import RESIDENCY_SCHEMA, Finding, unverifiable_policy
 
 NAME = "data-residency-unverifiable"
@@ -16,12 +16,12 @@ REMEDIATION = "set `regime` in the policy config, or declare the resources throu
 def regions(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Finding]:
     """data-residency-region over the stack, plus one finding per reason resources went unchecked."""
     unchecked: dict[str, list[str]] = defaultdict(list)
-    for subject in all_subjects(resources):
+    for subject in all_subjects(resources):  # cloud resources only: place() is never None for them
         bounds = boundary(config, subject)
         if isinstance(bounds, NoBoundary):
             unchecked[bounds.reason].append(subject.name)
         else:
-            yield from data_residency_region.check(subject, config)
+            yield from data_residency_region.judge(subject, place(subject), bounds)  # type: ignore[arg-type]
     for reason, names in unchecked.items():
         message = (
             f"residency was not checked for {len(names)} resource(s) ({', '.join(names[:3])}"

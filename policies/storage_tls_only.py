@@ -9,7 +9,7 @@ from pulumi_policy import EnforcementLevel
 from components.regions import Cloud
 from policies._buckets import BUCKET_POLICY, Bucket, bucket_findings
 from policies._policy import Finding, stack_policy
-from policies._values import UNKNOWN, Tri, Unknown, any_item, any_of, dig, json_object
+from policies._values import Tri, any_item, any_of, dig, json_object
 
 NAME = "storage-tls-only"
 CONTROL = {Cloud.AWS: "a bucket policy statement denying every request with aws:SecureTransport=false"}
@@ -44,12 +44,7 @@ def _strings(value: Any) -> list[str]:
 
 def denies_plain_http(document: Any) -> Tri:
     """Whether a policy document (object or JSON string) has a statement denying non-TLS access."""
-    parsed = json_object(document)
-    if isinstance(parsed, Unknown):
-        return UNKNOWN
-    if parsed is None:
-        return False
-    return any_item(parsed.get("Statement"), _denies_plain_http)
+    return any_item(dig(json_object(document), "Statement"), _denies_plain_http)
 
 
 def tls_only(bucket: Bucket) -> Optional[Tri]:

@@ -94,6 +94,11 @@ def deny_insecure_transport(bucket_name: str) -> str:
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
 
 
+def control_name(bucket: str, type_: str) -> str:
+    """The name `s3_bucket` gives `bucket`'s control of type `type_` ("traces-bucketpolicy")."""
+    return f"{bucket}-{type_.rsplit(':', 1)[1].lower()}"
+
+
 def s3_bucket(name: str, provider: dict, *, region: Optional[str] = None, log_bucket: Optional[dict] = None,
               omit: Iterable[str] = (), replace: Optional[dict[str, dict]] = None) -> list[dict]:
     """A bucket with every control as a separate v7 resource linked by propertyDependencies.bucket.
@@ -122,7 +127,7 @@ def s3_bucket(name: str, provider: dict, *, region: Optional[str] = None, log_bu
         deps = {"bucket": [bucket]}
         if type_ == LOGGING and log_bucket:
             deps["targetBucket"] = [log_bucket]
-        made.append(resource(type_, f"{name}-{type_.rsplit(':', 1)[1].lower()}",
+        made.append(resource(type_, control_name(name, type_),
                              {"bucket": bucket["outputs"]["bucket"], **own, **settings}, provider=provider, deps=deps))
     return made
 

@@ -27,10 +27,12 @@ from tests.policies.builders import (
     SSE,
     STACK,
     aws_provider,
+    control_name,
     default_aws_provider,
     gcp_provider,
     gcs_bucket,
     hardened_s3,
+    named,
     replication,
     resource,
     stack,
@@ -74,7 +76,7 @@ def fired(violations: list[Violation]) -> set[tuple[str, str, str]]:
 
 
 def without(resources: list[dict], type_: str, bucket: str = "traces") -> list[dict]:
-    return [r for r in resources if not (r["type"] == type_ and r["urn"].endswith(f"::{bucket}-{type_.rsplit(':', 1)[1].lower()}"))]
+    return [r for r in resources if not (r["type"] == type_ and r["urn"].endswith(f"::{control_name(bucket, type_)}"))]
 
 
 # --- metadata ------------------------------------------------------------------------------------
@@ -105,14 +107,14 @@ def test_compliant_stacks_pass_every_policy(pack: PackProcess, stack_resources: 
 
 
 def _unknown_region(resources: list[dict]) -> list[dict]:
-    bucket = next(r for r in resources if r["urn"].endswith("::traces"))
+    bucket = named(resources, "traces")
     bucket["inputs"]["region"] = UNKNOWN
     bucket["outputs"]["region"] = UNKNOWN
     return resources
 
 
 def _unknown_policy(resources: list[dict]) -> list[dict]:
-    policy = next(r for r in resources if r["urn"].endswith("::traces-bucketpolicy"))
+    policy = named(resources, "traces-bucketpolicy")
     policy["outputs"]["policy"] = UNKNOWN
     return resources
 
@@ -156,7 +158,7 @@ def test_each_policy_fires_on_the_expected_resource(pack: PackProcess, scenario:
 def test_the_region_of_a_new_stack_is_judged_on_inputs(pack: PackProcess) -> None:
     """Analyze sees inputs (what the program declares), as during `pulumi preview`."""
     resources = eu_hub()
-    bucket = next(r for r in resources if r["urn"].endswith("::traces"))
+    bucket = named(resources, "traces")
     bucket["inputs"]["region"] = "us-east-1"
     assert ("data-residency-region", "traces", "mandatory") in fired(pack.run(resources))
 
