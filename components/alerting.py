@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import yaml
-
+from components.prometheus_tls import to_yaml
 from components.settings import Receiver
 
 NULL_RECEIVER = "null"
@@ -71,5 +70,5 @@ def alertmanager_config(receivers: Sequence[Receiver], credentials: Mapping[str,
     }
 
 
-def render(config: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(config), sort_keys=False)
+render = to_yaml
+"""The rendered alertmanager.yaml: keys in the order the config builds them."""

@@ -7,7 +7,7 @@ check every key we set against.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -37,16 +37,21 @@ OPENTELEMETRY_COLLECTOR = Chart(
 CILIUM = Chart("cilium", "1.20.0", "https://helm.cilium.io/")
 
 
-def deleted_defaults(paths: Sequence[str]) -> str:
-    """A values file removing the chart defaults at `paths` (dotted): Helm deletes a key set to null."""
+def nested(paths: Iterable[str], leaf: Any) -> dict[str, Any]:
+    """Values setting `leaf` at each dotted key path (`ingester.persistentVolume.storageClass`)."""
     tree: dict[str, Any] = {}
     for path in paths:
-        *parents, leaf = path.split(".")
+        *parents, last = path.split(".")
         node = tree
         for key in parents:
             node = node.setdefault(key, {})
-        node[leaf] = None
-    return yaml.safe_dump(tree, sort_keys=True)
+        node[last] = leaf
+    return tree
+
+
+def deleted_defaults(paths: Sequence[str]) -> str:
+    """A values file removing the chart defaults at `paths` (dotted): Helm deletes a key set to null."""
+    return yaml.safe_dump(nested(paths, None), sort_keys=True)
 
 
 def release(

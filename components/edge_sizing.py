@@ -125,6 +125,11 @@ class QueueConfig:
         """Samples in memory when every shard runs with a full queue and a batch in flight."""
         return self.max_shards * (self.capacity + self.max_samples_per_send)
 
+    @property
+    def memory_mib(self) -> float:
+        """What the queues add to the agent under backlog (every shard full, a batch in flight each)."""
+        return self.held_samples_bound * RSS_PER_PENDING_SAMPLE_BYTES / 2**20
+
     def prometheus(self) -> dict[str, Any]:
         """As `remote_write[].queue_config` in prometheus.yml."""
         return {
@@ -187,13 +192,9 @@ class EdgeSizing:
     wal_volume_gib: int
 
     @property
-    def pending_samples_bound(self) -> int:
-        return self.queue.capacity * self.queue.max_shards
-
-    @property
     def queue_memory_mib(self) -> float:
         """What the queues add to the agent under backlog (every shard full, a batch in flight each)."""
-        return self.queue.held_samples_bound * RSS_PER_PENDING_SAMPLE_BYTES / 2**20
+        return self.queue.memory_mib
 
     @property
     def catch_up_hours(self) -> float:
@@ -284,7 +285,7 @@ def size_edge(
     )
     queue = _apply_overrides(queue, overrides)
 
-    backlog_mib = queue.held_samples_bound * RSS_PER_PENDING_SAMPLE_BYTES / 2**20
+    backlog_mib = queue.memory_mib
     resources = Resources(
         cpu_request_millicores=math.ceil(1000 * (AGENT_IDLE_CPU_CORES + rate * AGENT_CPU_SECONDS_PER_SAMPLE)),
         memory_request_mib=math.ceil(steady_mib),

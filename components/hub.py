@@ -33,7 +33,7 @@ from components.pki import CA_SECRET, SERVER_SECRET, FleetPki, FleetPkiArgs
 from components.regions import Cloud
 from components.residency import ResidencyBoundary
 from components.settings import HubSettings, Tier
-from components.storage import ObjectStore, Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id
+from components.storage import Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id, irsa_trust
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
 from components.values.hub_common import FRONT_DOOR_PORT, LOKI, MIMIR, TEMPO, HubTls, ingest_labels, service_url
 from components.values.hub_external_dns import SERVICE_ACCOUNT as EXTERNAL_DNS_ACCOUNT
@@ -287,7 +287,7 @@ class HubStack(pulumi.ComponentResource):
             hub_prometheus.alertmanager_service(), settings.kubernetes.namespace, hub_prometheus.ALERTMANAGER_PORT
         )
         sizing = hub_sizing.mimir(load)
-        store = self._object_store(self.metrics, MIMIR)
+        store = self.metrics.object_store()
         return charts.release(
             f"{self._name}-mimir",
             charts.MIMIR_DISTRIBUTED,
@@ -299,13 +299,6 @@ class HubStack(pulumi.ComponentResource):
             ),
             parent=self,
             depends_on=[self.prometheus, self.pki, self.metrics, rules],
-        )
-
-    def _object_store(self, backend: TempoS3Backend, account: str) -> pulumi.Output[ObjectStore]:
-        settings = self._settings
-        identity = backend.role_arn if settings.cloud is Cloud.AWS else backend.service_account_email
-        return pulumi.Output.all(backend.bucket, identity).apply(
-            lambda v: ObjectStore(settings.cloud, v[0], settings.region, account, v[1])
         )
 
     def _grafana(
@@ -353,21 +346,10 @@ class HubStack(pulumi.ComponentResource):
         settings = self._settings
         oidc = settings.oidc_provider
         assert oidc is not None  # HubSettings requires it on aws
-        issuer = oidc.url.removeprefix("https://").rstrip("/")
-        subject = f"system:serviceaccount:{settings.kubernetes.namespace}:{EXTERNAL_DNS_ACCOUNT}"
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Federated": oidc.arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{issuer}:sub": subject, f"{issuer}:aud": "sts.amazonaws.com"}},
-            }],
-        }
         role = aws.iam.Role(
             f"{self._name}-external-dns-role",
             description=f"ExternalDNS of {settings.cluster} ({settings.domain}), IRSA",
-            assume_role_policy=json.dumps(trust),
+            assume_role_policy=irsa_trust(oidc, settings.kubernetes.namespace, EXTERNAL_DNS_ACCOUNT),
             opts=self._child(),
         )
         aws.iam.RolePolicy(

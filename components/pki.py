@@ -67,9 +67,23 @@ class FleetPkiArgs:
     like an edge's, never exported."""
 
 
-def tls_secret_data(cert: pulumi.Input[str], key: pulumi.Input[str], ca: pulumi.Input[str]) -> pulumi.Output[dict[str, str]]:
-    """`string_data` of a kubernetes.io/tls Secret with the CA; secret as a whole, whatever its parts."""
-    return pulumi.Output.secret(pulumi.Output.all(**{TLS_CERT: cert, TLS_KEY: key, CA_CERT: ca}))
+def tls_secret(
+    resource_name: str,
+    secret_name: str,
+    namespace: pulumi.Input[str],
+    cert: pulumi.Input[str],
+    key: pulumi.Input[str],
+    ca: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> k8s.core.v1.Secret:
+    """A kubernetes.io/tls Secret with the CA; its `string_data` is secret as a whole, whatever its parts."""
+    return k8s.core.v1.Secret(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace),
+        type="kubernetes.io/tls",
+        string_data=pulumi.Output.secret(pulumi.Output.all(**{TLS_CERT: cert, TLS_KEY: key, CA_CERT: ca})),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def _key(name: str, parent: pulumi.Resource) -> tls.PrivateKey:
@@ -126,20 +140,24 @@ class FleetPki(pulumi.ComponentResource):
         self.reader_secrets: dict[str, k8s.core.v1.Secret] = {}
         for reader, secret_name in args.readers.items():
             key, self.reader_certs[reader] = self._client(f"{name}-reader-{reader}", reader, args)
-            self.reader_secrets[reader] = k8s.core.v1.Secret(
+            self.reader_secrets[reader] = tls_secret(
                 f"{name}-reader-{reader}-secret",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=args.namespace),
-                type="kubernetes.io/tls",
-                string_data=tls_secret_data(self.reader_certs[reader].cert_pem, key.private_key_pem, self.ca.cert_pem),
-                opts=pulumi.ResourceOptions(parent=self),
+                secret_name,
+                args.namespace,
+                self.reader_certs[reader].cert_pem,
+                key.private_key_pem,
+                self.ca.cert_pem,
+                parent=self,
             )
 
-        self.server_secret = k8s.core.v1.Secret(
+        self.server_secret = tls_secret(
             f"{name}-server-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVER_SECRET, namespace=args.namespace),
-            type="kubernetes.io/tls",
-            string_data=tls_secret_data(self.server_cert.cert_pem, self.server_key.private_key_pem, self.ca.cert_pem),
-            opts=pulumi.ResourceOptions(parent=self),
+            SERVER_SECRET,
+            args.namespace,
+            self.server_cert.cert_pem,
+            self.server_key.private_key_pem,
+            self.ca.cert_pem,
+            parent=self,
         )
         self.ca_secret = k8s.core.v1.Secret(
             f"{name}-ca-secret",
@@ -249,12 +267,8 @@ class EdgeCredentials(pulumi.ComponentResource):
         mine = pulumi.Output.from_input(args.edge_credentials).apply(
             lambda credentials: select_credentials(credentials, args.cluster, args.hub_stack)
         )
-        self.secret = k8s.core.v1.Secret(
-            f"{name}-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=EDGE_SECRET, namespace=args.namespace),
-            type="kubernetes.io/tls",
-            string_data=tls_secret_data(mine["cert"], mine["key"], args.ca_cert),
-            opts=pulumi.ResourceOptions(parent=self),
+        self.secret = tls_secret(
+            f"{name}-secret", EDGE_SECRET, args.namespace, mine["cert"], mine["key"], args.ca_cert, parent=self
         )
         self.secret_name = self.secret.metadata.name
         self.register_outputs({"secretName": self.secret_name})

@@ -200,6 +200,30 @@ def _tls_only(bucket_arn: pulumi.Output[str]) -> dict[str, Any]:
     }
 
 
+def irsa_trust(oidc: OidcProvider, namespace: str, service_account: str) -> str:
+    """IRSA trust policy (JSON): only `namespace/service_account` of the cluster behind `oidc` may
+    assume the role, with tokens issued for STS."""
+    issuer = oidc.url.removeprefix("https://").rstrip("/")
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": oidc.arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{issuer}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
 def _allow(actions: list[str], resource: Any, condition: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     statement = {"Effect": "Allow", "Action": actions, "Resource": resource}
     if condition:
@@ -287,7 +311,8 @@ class TempoS3Backend(pulumi.ComponentResource):
 
     # --- Helm fragments ------------------------------------------------------------------------
 
-    def _store(self) -> pulumi.Output[ObjectStore]:
+    def object_store(self) -> pulumi.Output[ObjectStore]:
+        """Where the bucket is and which identity the workload's ServiceAccount assumes."""
         args = self._args
         return pulumi.Output.all(self.bucket, self._identity).apply(
             lambda v: ObjectStore(args.boundary.cloud, v[0], args.boundary.region, args.service_account, v[1])
@@ -296,11 +321,11 @@ class TempoS3Backend(pulumi.ComponentResource):
     def tempo_storage(self, chart: Chart = TEMPO) -> pulumi.Output[dict]:
         """Helm values for Tempo's trace storage (tempo or tempo-distributed chart), no credentials."""
         _tempo_storage_root(chart)  # a wrong chart fails here, not later inside an apply
-        return self._store().apply(lambda store: tempo_storage_values(store, chart))
+        return self.object_store().apply(lambda store: tempo_storage_values(store, chart))
 
     def loki_storage(self) -> pulumi.Output[dict]:
         """Helm values for Loki's object storage (loki chart), no credentials."""
-        return self._store().apply(loki_storage_values)
+        return self.object_store().apply(loki_storage_values)
 
     # --- AWS -----------------------------------------------------------------------------------
 
@@ -440,28 +465,11 @@ class TempoS3Backend(pulumi.ComponentResource):
     def _irsa_role(self, name: str, args: TempoS3BackendArgs, site: _Site, main: _S3) -> aws.iam.Role:
         oidc = args.oidc_provider
         assert oidc is not None  # _validate
-        issuer = oidc.url.removeprefix("https://").rstrip("/")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": oidc.arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{args.namespace}:{args.service_account}",
-                            f"{issuer}:aud": "sts.amazonaws.com",
-                        }
-                    },
-                }
-            ],
-        }
         objects = S3_WORKLOAD_OBJECT_ACTIONS + (S3_TEMPO_OBJECT_ACTIONS if args.purpose is Purpose.TRACES else [])
         role = aws.iam.Role(
             f"{name}-role",
             description=f"{args.purpose.value} storage for {args.namespace}/{args.service_account} (IRSA)",
-            assume_role_policy=json.dumps(trust),
+            assume_role_policy=irsa_trust(oidc, args.namespace, args.service_account),
             opts=site.opts(self),
         )
         aws.iam.RolePolicy(

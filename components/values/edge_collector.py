@@ -8,6 +8,7 @@ from typing import Any
 from components.edge_sizing import duration
 from components.settings import EdgeSettings
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
+from components.values.common import secret_volume, tls_mount
 from components.values.edge_common import tenant_headers
 
 IMAGE = "otel/opentelemetry-collector-k8s"
@@ -146,8 +147,8 @@ def collector_values(settings: EdgeSettings, otlp_endpoint: str, loki_push_url: 
         },
         # The edge's agent scrapes the collector (queue size, send failures) and ships it to the hub.
         "podMonitor": {"enabled": True},
-        "extraVolumes": [{"name": TLS_VOLUME, "secret": {"secretName": tls_secret, "defaultMode": 0o440}}],
-        "extraVolumeMounts": [{"name": TLS_VOLUME, "mountPath": TLS_DIR, "readOnly": True}],
+        "extraVolumes": [secret_volume(TLS_VOLUME, tls_secret)],
+        "extraVolumeMounts": [tls_mount(TLS_VOLUME, TLS_DIR)],
         "resources": RESOURCES,
         "podLabels": {"data-residency": settings.regime.value},
     }

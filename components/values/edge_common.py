@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from components.settings import EdgeSettings
-
-TENANT_HEADER = "X-Scope-OrgID"
-"""Mimir, Tempo and Loki take the tenant from this header; a single Prometheus ignores it."""
+from components.values.common import TENANT_HEADER
 
 
 def external_labels(settings: EdgeSettings) -> dict[str, str]:

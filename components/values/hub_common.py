@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
+from components.values.common import TENANT_HEADER, secret_volume, tls_mount
 
 PROMETHEUS_STACK = "obsfleet"
 MIMIR = "mimir"
@@ -29,14 +30,11 @@ TEMPO = "tempo"
 LOKI = "loki"
 EXTERNAL_DNS = "external-dns"
 
-TENANT_HEADER = "X-Scope-OrgID"
 INGEST_LABEL = "obsfleet.io/ingest"
 INGEST_TLS_DIR = "/etc/obsfleet/tls"
 INGEST_TLS_VOLUME = "ingest-tls"
 FRONT_DOOR_PORT = 8443
 """Where the nginx mTLS front door listens (Loki and Mimir gateways)."""
-SECRET_MODE = 0o440
-"""Owner and group (the pod's fsGroup) may read the key; nobody else."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +60,6 @@ def hours(days: int) -> str:
 
 def ingest_labels(signal: str) -> dict[str, str]:
     return {INGEST_LABEL: signal}
-
-
-def secret_volume(name: str, secret: str) -> dict[str, Any]:
-    return {"name": name, "secret": {"secretName": secret, "defaultMode": SECRET_MODE}}
-
-
-def tls_mount(name: str = INGEST_TLS_VOLUME, path: str = INGEST_TLS_DIR) -> dict[str, Any]:
-    return {"name": name, "mountPath": path, "readOnly": True}
 
 
 def secret_key(secret: str, key: str) -> dict[str, str]:
@@ -135,7 +125,7 @@ def front_door_mounts(server_secret: str) -> dict[str, list[dict[str, Any]]]:
     """The gateway pod's volume and mount of the ingest server Secret."""
     return {
         "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
-        "extraVolumeMounts": [tls_mount()],
+        "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
     }
 
 

@@ -19,11 +19,12 @@ from typing import Any, Optional
 
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.settings import HubSettings, Tier
-from components.values.hub_common import SECRET_MODE, TENANT_HEADER, tenant_list
+from components.values.common import SECRET_MODE, TENANT_HEADER
+from components.values.hub_common import tenant_list
+from components.values.hub_prometheus import READER_DIR, READER_VOLUME
 
 ADMIN_USER_KEY = "admin-user"
 ADMIN_PASSWORD_KEY = "admin-password"
-READER_DIR = "/etc/obsfleet/reader"
 UID_MAX = 40
 """Grafana's limit on datasource uids."""
 
@@ -105,7 +106,7 @@ def grafana_values(
     if settings.tier is Tier.PROMETHEUS:
         values["extraSecretMounts"] = [
             {
-                "name": "reader-tls",
+                "name": READER_VOLUME,
                 "secretName": reader_secret,
                 "mountPath": READER_DIR,
                 "readOnly": True,

@@ -26,7 +26,8 @@ from components.hub_sizing import GIB, ReceiverSizing
 from components.meta_rules import Group
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.settings import HubSettings, Tier
-from components.values.hub_common import PROMETHEUS_STACK, HubTls, ingest_labels, secret_key, secret_volume, tls_mount
+from components.values.common import secret_volume, tls_mount
+from components.values.hub_common import PROMETHEUS_STACK, HubTls, ingest_labels, secret_key
 from components.values.storage_class import claim_template
 
 WEB_PORT = 9090

@@ -15,16 +15,16 @@ from typing import Any, Mapping, Optional
 from components.charts import TEMPO as TEMPO_CHART
 from components.charts import TEMPO_DISTRIBUTED, Chart
 from components.settings import HubSettings, Tier
+from components.values.common import secret_volume, tls_mount
 from components.values.hub_common import (
+    INGEST_TLS_DIR,
     INGEST_TLS_VOLUME,
     TEMPO,
     hours,
     ingest_labels,
     merge,
-    secret_volume,
     server_tls_files,
     service_url,
-    tls_mount,
 )
 from components.values.storage_class import storage_class_at
 
@@ -68,7 +68,7 @@ def _single(settings: HubSettings, server_secret: str) -> dict[str, Any]:
                     }
                 }
             },
-            "extraVolumeMounts": [tls_mount()],
+            "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
         },
         "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
         "podLabels": ingest_labels("traces"),
@@ -88,7 +88,7 @@ def _distributed(settings: HubSettings, server_secret: str, kafka: str) -> dict[
         "distributor": {
             "podLabels": ingest_labels("traces"),
             "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
-            "extraVolumeMounts": [tls_mount()],
+            "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
         },
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }

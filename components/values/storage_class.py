@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from components.charts import nested
+
 
 def claim_template(gib: int, storage_class: Optional[str]) -> dict[str, Any]:
     """A prometheus-operator StorageSpec: one ReadWriteOnce claim of `gib` GiB per replica."""
@@ -19,13 +21,6 @@ def claim_template(gib: int, storage_class: Optional[str]) -> dict[str, Any]:
 
 def storage_class_at(storage_class: Optional[str], *paths: str) -> dict[str, Any]:
     """Values setting the class at each dotted key path (`ingester.persistentVolume.storageClass`)."""
-    values: dict[str, Any] = {}
     if storage_class is None:
-        return values
-    for path in paths:
-        *parents, leaf = path.split(".")
-        node = values
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = storage_class
-    return values
+        return {}
+    return nested(paths, storage_class)
