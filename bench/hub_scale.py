@@ -21,7 +21,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.settings import HubSettings, from_engine, required_secrets  # noqa: E402
+from components.settings import HubSettings  # noqa: E402
 from review import engine, stacks  # noqa: E402
 
 EDGE_REGIONS = ("eu-west-1", "eu-north-1", "eu-central-1")
@@ -36,13 +36,8 @@ def scaled_hub(edges: int, base: str = "hub", series: int = SERIES_PER_EDGE) -> 
         {"name": f"edge-{i:04d}", "region": EDGE_REGIONS[i % len(EDGE_REGIONS)], "seriesEstimate": series}
         for i in range(1, edges + 1)
     ]
-    config, secret = stacks.engine_view(values)
-    settings = from_engine(config, secret)
-    for key in required_secrets(settings):
-        config[f"{stacks.PROJECT}:{key}"] = stacks.FAKE_SECRET.format(key=key)
-        secret |= {f"{stacks.PROJECT}:{key}"}
     name = f"{base}-{edges}"
-    return stacks.StackConfig(name, stacks.project_root() / f"Pulumi.{name}.yaml", settings, config, frozenset(secret))
+    return stacks.from_values(name, stacks.project_root() / f"Pulumi.{name}.yaml", values)
 
 
 def main() -> int:

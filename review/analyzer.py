@@ -105,8 +105,8 @@ class PackProcess:
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
             grpc.channel_ready_future(self._channel).result(timeout=startup_timeout)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-            self._call("ConfigureStack", analyzer_pb2.AnalyzerStackConfigureRequest(
-                stack=stack, project=project, organization="organization", dry_run=dry_run))
+            self._project, self._dry_run = project, dry_run
+            self._configure_stack(stack)
             self.info: analyzer_pb2.AnalyzerInfo = self._call("GetAnalyzerInfo", empty_pb2.Empty())
         except BaseException:
             self.close()
@@ -134,8 +134,18 @@ class PackProcess:
             self._process.stdout.close()
         self._stderr.close()
 
-    def run(self, resources: Sequence[Mapping[str, Any]], policy_config: Optional[Mapping[str, Any]] = None) -> list[Violation]:
-        """Configure, then Analyze every resource and AnalyzeStack them all, as `pulumi preview` does."""
+    def _configure_stack(self, stack: str) -> None:
+        self._call("ConfigureStack", analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=stack, project=self._project, organization="organization", dry_run=self._dry_run))
+        self._stack = stack
+
+    def run(self, resources: Sequence[Mapping[str, Any]], policy_config: Optional[Mapping[str, Any]] = None,
+            stack: Optional[str] = None) -> list[Violation]:
+        """Configure, then Analyze every resource and AnalyzeStack them all, as `pulumi preview` does.
+        `stack`: judge as that stack (the pack is told again when it changes; its environment keeps
+        the first stack's name, which no policy reads)."""
+        if stack is not None and stack != self._stack:
+            self._configure_stack(stack)
         config = reconcile_config(self.info, policy_config)
         self._call("Configure", analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
             name: analyzer_pb2.PolicyConfig(enforcementLevel=_LEVEL_ENUM[level], properties=_struct(properties))

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 from components.charts import KUBE_PROMETHEUS_STACK, LOKI, MIMIR_DISTRIBUTED
 from components.settings import HubSettings, Tier
+from policies._values import dig
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
@@ -56,18 +57,10 @@ def _values(resources: Iterable[Mapping[str, Any]], chart: str) -> Optional[Mapp
     return None
 
 
-def _get(values: Mapping[str, Any], *path: str) -> Any:
-    for key in path:
-        if not isinstance(values, Mapping):
-            return None
-        values = values.get(key)
-    return values
-
-
 def _loki_setting(values: Mapping[str, Any], block: str, key: str) -> Any:
     # The chart renders loki.<block> and lets loki.structuredConfig.<block> override it.
-    structured = _get(values, "loki", "structuredConfig", block, key)
-    return structured if structured is not None else _get(values, "loki", block, key)
+    structured = dig(values, "loki", "structuredConfig", block, key)
+    return structured if structured is not None else dig(values, "loki", block, key)
 
 
 def _metrics(settings: HubSettings, resources: list[Mapping[str, Any]]) -> Capability:
@@ -84,7 +77,7 @@ def _metrics(settings: HubSettings, resources: list[Mapping[str, Any]]) -> Capab
             days,
         )
     values = _values(resources, KUBE_PROMETHEUS_STACK.name)
-    admin_api = values is not None and _get(values, "prometheus", "prometheusSpec", "enableAdminAPI") is True
+    admin_api = values is not None and dig(values, "prometheus", "prometheusSpec", "enableAdminAPI") is True
     if values is None:
         evidence = "no kube-prometheus-stack release declared"
     elif admin_api:

@@ -21,7 +21,7 @@ from review import deletion, mermaid
 from review.stacks import PROJECT, StackConfig
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
-ENFORCEMENT_ORDER = ("mandatory", "remediate", "advisory", "disabled")
+ENFORCEMENT_ORDER = ("mandatory", "advisory")  # what review/analyzer.py reports (remediate counts as mandatory)
 REMEDIATION_MARK = " Remediation: "
 EXIT_OK, EXIT_VIOLATION, EXIT_FAILED = 0, 1, 2
 
@@ -84,17 +84,12 @@ def component_tree(resources: Sequence[dict[str, Any]]) -> Optional[dict[str, An
     return node(roots[0]) if roots else None
 
 
-def _enforcement(value: Any) -> str:
-    # The analyzer may hand the SDK's EnforcementLevel enum or its string value.
-    return str(getattr(value, "value", value)).lower()
-
-
 def violation_json(violation: Any) -> dict[str, Any]:
     message = str(violation.message)
     finding, _, remediation = message.partition(REMEDIATION_MARK)
     return {
         "policy": violation.policy,
-        "enforcement": _enforcement(violation.enforcement),
+        "enforcement": violation.enforcement,
         "urn": violation.urn,
         "message": message,
         "finding": finding.strip(),

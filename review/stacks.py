@@ -74,6 +74,12 @@ def load(name: str, root: Path | None = None) -> StackConfig:
     values = document.get("config") if isinstance(document, dict) else None
     if not isinstance(values, dict):
         raise BadInput(f"{path.name}: no `config:` mapping")
+    return from_values(name, path, values)
+
+
+def from_values(name: str, path: Path, values: dict[str, Any]) -> StackConfig:
+    """A stack from its file's `config:` mapping (`path` names it in errors); required secrets the
+    file lacks get fake values (the review never sends them anywhere)."""
     engine_config, secret_keys = engine_view(values)
     try:
         settings = config.from_engine(engine_config, secret_keys)
