@@ -1,7 +1,8 @@
 """Shared bench machinery: synthetic exporter, Prometheus processes, /proc and /metrics readers.
 
 Standard library only (the `obsfleet` queue config imports components/ lazily, when used); the
-exporter's server is the labs' (tests/lab/exporter.py), with bench-sized bodies.
+exporter's server is the labs' (tests/lab/exporter.py), with bench-sized bodies, and so is the
+/metrics parser (tests/lab/metrics.py).
 Everything listens on 127.0.0.1; every process a `Lab` starts is stopped
 and its temp dir removed when the `with Lab()` block exits, also on Ctrl-C or SIGTERM.
 
@@ -18,7 +19,6 @@ import itertools
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import socket
@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:  # run as a script (the exporter child process)
     sys.path.insert(0, str(ROOT))
 
 from tests.lab.exporter import HOST, REQUESTS_PATH, MetricsServer  # noqa: E402
+from tests.lab.metrics import Metrics  # noqa: E402 (the bench scripts import it from here)
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -123,31 +124,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for s in socks:
             s.close()
-
-
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-class Metrics:
-    """A parsed Prometheus text exposition: `{name: [(labels, value), ...]}`."""
-
-    def __init__(self, text: str):
-        self.series: dict[str, list[tuple[dict[str, str], float]]] = {}
-        for line in text.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            if "}" in line:
-                head, rest = line.rsplit("}", 1)
-                name, _, label_text = head.partition("{")
-                labels = dict(_LABEL.findall(label_text))
-            else:
-                name, rest = line.split(" ", 1)
-                labels = {}
-            self.series.setdefault(name, []).append((labels, float(rest.split()[0])))
-
-    def sum(self, name: str, **match: str) -> float:
-        """Sum of `name` over the label sets that carry every `match` label (0 when absent)."""
-        return sum(v for labels, v in self.series.get(name, ()) if all(labels.get(k) == w for k, w in match.items()))
 
 
 # --- /proc readers ------------------------------------------------------------------------------
@@ -491,6 +467,31 @@ def add_env_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agent-env", action="append", type=parse_env, default=[], metavar="NAME=KEY=VALUE",
                         help="run config NAME's agent with KEY=VALUE in its environment, e.g. g50=GOGC=50 "
                              "with --queue g50=... (repeatable)")
+
+
+def add_load_options(parser: argparse.ArgumentParser, metrics_help: str = "metric names") -> None:
+    """The synthetic load (--metrics, --labels) and the extra --queue configs, as every bench takes them."""
+    parser.add_argument("--metrics", type=int, default=500, help=f"{metrics_help} (default 500)")
+    parser.add_argument("--labels", type=int, default=100, help="label sets per metric name (default 100)")
+    parser.add_argument("--queue", action="append", type=parse_queue, default=[], metavar="NAME=JSON",
+                        help='extra queue_config, e.g. single=\'{"max_shards": 1}\' (repeatable)')
+
+
+def add_quiet_wait_option(parser: argparse.ArgumentParser, when: str = "first") -> None:
+    """--quiet-wait (see `wait_for_quiet`); `when`: when the bench waits, for its help."""
+    parser.add_argument("--quiet-wait", type=float, default=30,
+                        help=f"wait up to this long (s) for other work on the box to stop {when} (default 30)")
+
+
+def run_cli(run: Callable[..., Any], *args: Any) -> Any:
+    """`run(*args)` for a bench's main(): a LabError or an interrupt exits with its message (the `Lab`
+    has stopped every process and removed its temp dir by then)."""
+    try:
+        return run(*args)
+    except LabError as err:
+        raise SystemExit(f"error: {err}")
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: every process stopped, temp dir removed")
 
 
 def envs_by_config(specs: Iterable[tuple[str, tuple[str, str]]]) -> dict[str, dict[str, str]]:

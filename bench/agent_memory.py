@@ -140,12 +140,8 @@ def parser() -> argparse.ArgumentParser:
                         "(default: default obsfleet)")
     p.add_argument("--server-remote-write", action=argparse.BooleanOptionalAction, default=True,
                    help="also run a server that remote-writes (default: yes)")
-    p.add_argument("--metrics", type=int, default=500, help="metric names (default 500)")
-    p.add_argument("--labels", type=int, default=100, help="label sets per metric name (default 100)")
-    p.add_argument("--queue", action="append", type=_lab.parse_queue, default=[], metavar="NAME=JSON",
-                   help='extra queue_config, e.g. single=\'{"max_shards": 1}\' (repeatable)')
-    p.add_argument("--quiet-wait", type=float, default=30,
-                   help="wait up to this long (s) for other work on the box to stop first (default 30)")
+    _lab.add_load_options(p)
+    _lab.add_quiet_wait_option(p, "first")
     _lab.add_env_option(p)
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     return p
@@ -153,12 +149,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parser().parse_args(argv)
-    try:
-        rows, series = run(args)
-    except _lab.LabError as err:
-        raise SystemExit(f"error: {err}")
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted: every process stopped, temp dir removed")
+    rows, series = _lab.run_cli(run, args)
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=2))
     report(rows, series, args)

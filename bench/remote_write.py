@@ -381,12 +381,8 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--quiet-wait", type=float, default=30,
-                       help="wait up to this long (s) for other work on the box to stop before each run (default 30)")
-        p.add_argument("--metrics", type=int, default=500, help="metric names per target (default 500)")
-        p.add_argument("--labels", type=int, default=100, help="label sets per metric name (default 100)")
-        p.add_argument("--queue", action="append", type=_lab.parse_queue, default=[], metavar="NAME=JSON",
-                       help='extra queue_config, e.g. single=\'{"max_shards": 1}\' (repeatable)')
+        _lab.add_quiet_wait_option(p, "before each run")
+        _lab.add_load_options(p, "metric names per target")
 
     tp = sub.add_parser("throughput", help="samples/s, shards, RSS and CPU per queue_config and load")
     tp.add_argument("--seconds", type=float, default=30, help="measurement window per configuration (default 30)")
@@ -420,12 +416,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parser().parse_args(argv)
-    try:
-        args.run(args)
-    except _lab.LabError as err:
-        raise SystemExit(f"error: {err}")
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted: every process stopped, temp dir removed")
+    _lab.run_cli(args.run, args)
 
 
 if __name__ == "__main__":

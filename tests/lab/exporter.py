@@ -28,7 +28,8 @@ REQUESTS_PATH = "/requests"
 
 class MetricsServer:
     """Serves `bodies` in turn, one per scrape (values change without re-rendering), on every port
-    of `ports` (0: a free one); `scrapes(port)` lists the times each port was scraped."""
+    of `ports` (0: a free one); each port's `/requests` lists the times it was scraped, `scrapes()`
+    those of the first port."""
 
     def __init__(self, bodies: Sequence[bytes], ports: Sequence[int] = (0,)):
         turn = itertools.count()
@@ -82,9 +83,9 @@ class MetricsServer:
         """host:port of the first port (the only one, for the labs)."""
         return f"{HOST}:{self.ports[0]}"
 
-    def scrapes(self, port: Optional[int] = None) -> list[float]:
+    def scrapes(self) -> list[float]:
         with self._lock:
-            return list(self._scrapes[port or self.ports[0]])
+            return list(self._scrapes[self.ports[0]])
 
     def window(self, start: float, end: float) -> Optional[tuple[float, float, int]]:
         """`(low, high, n)` on the first port: see `scrape_window`."""

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator, Mapping, Optional, TypeVar
 
 import pytest
 
+from tests.lab.metrics import Metrics
+
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
 LOG_TAIL_LINES = 60
@@ -92,14 +94,9 @@ class Prometheus:
         with urllib.request.urlopen(f"http://{self.address}/metrics", timeout=5) as response:
             return response.read().decode()
 
-    def metric_total(self, name: str) -> float:
-        """Sum of `name` over all its label sets in its own /metrics (0 while it has none)."""
-        total = 0.0
-        for line in self.metrics().splitlines():
-            metric, _, value = line.rpartition(" ")
-            if metric == name or metric.startswith(name + "{"):
-                total += float(value)
-        return total
+    def parsed_metrics(self) -> Metrics:
+        """Its own /metrics, parsed: one fetch for several counters."""
+        return Metrics(self.metrics())
 
     def query(self, expr: str, at: Optional[float] = None) -> list[dict[str, Any]]:
         """An instant query over plain HTTP (at `at`, Unix seconds, else now): the result vector."""

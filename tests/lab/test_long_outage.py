@@ -34,6 +34,7 @@ from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings, HubSettings
 from review.stacks import load
 from tests.lab.exporter import Exporter
+from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, count_matching, window_counts
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
 from tests.lab.proxy import TcpProxy
 
@@ -63,16 +64,7 @@ SETTLE_SECONDS = 3.0
 """Of in-order data before the cut and after the restore, inside the counted window."""
 START_TIMEOUT = 30.0
 DELIVERY_TIMEOUT = 45.0
-REJECTION_COUNTERS = (
-    "prometheus_tsdb_out_of_bound_samples_total",
-    "prometheus_tsdb_out_of_order_samples_total",
-    "prometheus_tsdb_too_old_samples_total",
-)
 OOO_APPENDED = "prometheus_tsdb_head_out_of_order_samples_appended_total"
-AGENT_LOSS_COUNTERS = (
-    "prometheus_remote_storage_samples_failed_total",
-    "prometheus_remote_storage_samples_dropped_total",
-)
 
 
 def lab_seconds(real_seconds: float) -> float:
@@ -247,8 +239,7 @@ def _series_at_hub(case: Case, edge: Edge, expr: str) -> Optional[bool]:
     """True once `count(expr)` at the hub reaches the edge's series count."""
     case.hub.assert_running()
     edge.agent.assert_running()
-    result = case.hub.query(f"count({expr})")
-    return True if result and int(result[0]["value"][1]) == edge.exporter.series else None
+    return count_matching(case.hub.query, expr, edge.exporter.series)
 
 
 def measure(case: Case, start: float, end: float) -> Outcome:
@@ -265,18 +256,19 @@ def measure(case: Case, start: float, end: float) -> Outcome:
             lambda: _series_at_hub(case, edge, f"timestamp({edge.selector}) > {high:.3f}"),
             DELIVERY_TIMEOUT,
         )
-        span_ms = round((high - low) * 1000)
-        result = case.hub.query(f"count_over_time({edge.selector}[{span_ms}ms])", at=high)
+        result = window_counts(case.hub.query, edge.selector, low, high)
+        agent_metrics = edge.agent.parsed_metrics()
         deliveries[name] = Delivery(
             expected_per_series=scrapes,
             counts=[int(r["value"][1]) for r in result],
             series=edge.exporter.series,
-            agent_losses=sum(edge.agent.metric_total(counter) for counter in AGENT_LOSS_COUNTERS),
+            agent_losses=sum(agent_metrics.sum(counter) for counter in AGENT_LOSS_COUNTERS),
         )
+    hub_metrics = case.hub.parsed_metrics()
     return Outcome(
         deliveries,
-        {counter: case.hub.metric_total(counter) for counter in REJECTION_COUNTERS},
-        case.hub.metric_total(OOO_APPENDED),
+        {counter: hub_metrics.sum(counter) for counter in HUB_REJECTION_COUNTERS},
+        hub_metrics.sum(OOO_APPENDED),
     )
 
 
@@ -345,7 +337,7 @@ def test_without_the_out_of_order_window_the_replay_is_rejected(outcomes: dict[s
 
 def test_with_the_programs_out_of_order_window_no_sample_is_lost(outcomes: dict[str, Outcome]) -> None:
     outcome = outcomes["program"]
-    assert outcome.rejected == dict.fromkeys(REJECTION_COUNTERS, 0.0)
+    assert outcome.rejected == dict.fromkeys(HUB_REJECTION_COUNTERS, 0.0)
     # The replay really reached behind the appendable window: the out-of-order head took part of it.
     assert outcome.out_of_order_appended > 0
     for name, delivery in outcome.deliveries.items():

@@ -125,10 +125,10 @@ def test_hub_receives_the_edges_series_over_mtls(hub: Hub, agents: dict[str, Pro
 
 def _failed_sends(agent: Prometheus) -> Optional[float]:
     agent.assert_running()
+    metrics = agent.parsed_metrics()
     total = sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in agent.metrics().splitlines()
-        if line.startswith(("prometheus_remote_storage_samples_retried_total", "prometheus_remote_storage_samples_failed_total"))
+        metrics.sum(name)
+        for name in ("prometheus_remote_storage_samples_retried_total", "prometheus_remote_storage_samples_failed_total")
     )
     return total or None
 

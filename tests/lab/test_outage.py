@@ -31,6 +31,7 @@ from review import engine
 from review.stacks import load
 from tests.lab import mtls
 from tests.lab.exporter import Exporter
+from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, series_past, window_counts
 from tests.lab.mtls import Hub
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
 
@@ -52,15 +53,6 @@ CATCH_UP_TIMEOUT = 45.0
 STOP_GRACE = 30.0
 """A clean SIGTERM shutdown: the hub flushes its head before exiting."""
 RETRIED = "prometheus_remote_storage_samples_retried_total"
-AGENT_LOSS_COUNTERS = (
-    "prometheus_remote_storage_samples_failed_total",
-    "prometheus_remote_storage_samples_dropped_total",
-)
-HUB_REJECTION_COUNTERS = (
-    "prometheus_tsdb_out_of_bound_samples_total",
-    "prometheus_tsdb_out_of_order_samples_total",
-    "prometheus_tsdb_too_old_samples_total",
-)
 
 
 def lab_settings() -> EdgeSettings:
@@ -110,8 +102,7 @@ class Outcome:
 def _all_series_past(hub: Hub, agent: Prometheus, selector: str, series: int, after: float) -> Optional[bool]:
     """True once every series has a sample newer than `after` at the hub: the replay passed it."""
     agent.assert_running()
-    result = hub.client.query(f"count(timestamp({selector}) > {after:.3f})")
-    return True if result and int(result[0]["value"][1]) == series else None
+    return series_past(hub.client.query, selector, series, after)
 
 
 @pytest.fixture(scope="module")
@@ -145,15 +136,16 @@ def outcome(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -
             lambda: _all_series_past(hub, agent, selector, exporter.series, high),
             CATCH_UP_TIMEOUT,
         )
-        result = hub.client.query(f"count_over_time({selector}[{round((high - low) * 1000)}ms])", at=high)
+        result = window_counts(hub.client.query, selector, low, high)
         during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
+    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.client.parsed_metrics()
     outcome = Outcome(
         scrapes=scrapes,
         during_outage=during,
         counts={r["metric"]["series"]: int(r["value"][1]) for r in result},
-        agent={name: agent.metric_total(name) for name in (*AGENT_LOSS_COUNTERS, RETRIED)},
+        agent={name: agent_metrics.sum(name) for name in (*AGENT_LOSS_COUNTERS, RETRIED)},
         # Since the restart: the whole replay arrived after it.
-        hub={name: hub.client.metric_total(name) for name in HUB_REJECTION_COUNTERS},
+        hub={name: hub_metrics.sum(name) for name in HUB_REJECTION_COUNTERS},
     )
     print(
         f"\noutage lab: hub down {restarted - stopped:.1f} s; window {high - low:.1f} s, {scrapes} scrapes "
