@@ -341,7 +341,7 @@ def wire(value: Any) -> Any:
         if sig == _OUTPUT_SIG:
             inner = wire(value["value"]) if "value" in value else UNKNOWN
             return _secret(inner) if value.get("secret") else inner
-        if sig in _ASSET_SIGS and any(key in value for key in ("path", "text", "uri", "assets")):
+        if isinstance(sig, str) and sig in _ASSET_SIGS and any(key in value for key in ("path", "text", "uri", "assets")):
             return value
         return UNKNOWN  # a signature this SDK cannot decode
     if isinstance(value, list):

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from review import engine
+from review.analyzer import _SIG, UNKNOWN, wire
 from review.cli import main
 from tests.policies.builders import BUCKET_POLICY, aws_provider, gcp_provider, gcs_bucket, hardened_s3, stack
 
@@ -160,3 +161,9 @@ def test_the_example_stacks_audit_clean(fleet: dict[str, engine.PreviewResult], 
     for name in ("hub", "edge-eu"):
         code, out, _ = audit(capsys, str(export(tmp_path, fleet[name].resources, name=f"{name}.json")))
         assert (code, json.loads(out)) == (0, {"violations": []}), name
+
+
+def test_a_signature_of_the_wrong_type_is_an_unknown_value_not_a_crash() -> None:
+    # A hand-edited export may carry anything under the signature key; it is not decodable.
+    assert wire({_SIG: ["not", "a", "signature"], "text": "x"}) == UNKNOWN
+    assert wire({"kept": {_SIG: {"nested": 1}}}) == {"kept": UNKNOWN}
