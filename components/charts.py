@@ -1,7 +1,7 @@
 """Helm charts the fleet deploys, pinned (name, version, repository), and how a release is declared.
 
-Versions match ../shared/reference/helm-charts/<name>-<version>/, whose values.yaml the tests
-check every key we set against.
+The tests render each release with the pinned chart from a local chart cache and check every key
+we set against the chart's values.yaml (docs/charts.md).
 """
 
 from __future__ import annotations

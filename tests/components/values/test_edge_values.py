@@ -15,7 +15,7 @@ from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import PRESET_COMPONENTS, TLS_DIR, collector_values
 from components.values.edge_prometheus import kube_prometheus_stack_values
 from tests.components.test_settings import EDGE as BASE_EDGE
-from tests.helm_reference import REFERENCE, coalesce, reference_values, unknown_keys
+from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
 EDGE: dict[str, Any] = {**BASE_EDGE, "seriesEstimate": 80_000, "clusterMesh": {"id": 1}}
 URL = "https://metrics.obs.eu.example.com/api/v1/write"
@@ -72,7 +72,7 @@ def test_every_key_is_in_the_charts_values(settings: EdgeSettings, metrics: dict
 
 def test_collector_values_pass_the_charts_schema(collector: dict) -> None:
     # Helm validates the coalesced values (chart defaults + ours) against values.schema.json.
-    schema_path = REFERENCE / f"{OPENTELEMETRY_COLLECTOR.name}-{OPENTELEMETRY_COLLECTOR.version}" / "values.schema.json"
+    schema_path = chart_file(OPENTELEMETRY_COLLECTOR, "values.schema.json")
     merged = coalesce(reference_values(OPENTELEMETRY_COLLECTOR), collector)
     jsonschema.Draft7Validator(json.loads(schema_path.read_text())).validate(merged)
 

@@ -31,7 +31,7 @@ from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, 
 from components.values.hub_common import FRONT_DOOR_PORT, HubTls, front_door, merge, server_tls_files
 from components.values.hub_external_dns import external_dns_values
 from review import stacks
-from tests.helm_reference import REFERENCE, coalesce, reference_values, unknown_keys
+from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
 TLS = HubTls("server-tls", "fleet-ca", "reader-tls")
 METRICS_HOST = "metrics.obs.eu.example.com"
@@ -181,7 +181,7 @@ def test_mimir_keys_are_in_the_charts_values(large: HubSettings) -> None:
 def test_values_pass_the_charts_schema(request: pytest.FixtureRequest, chart: Chart, build: Callable, stack: str) -> None:
     # Helm validates the coalesced values (chart defaults + ours) against values.schema.json.
     settings = request.getfixturevalue(stack.replace("-", "_"))
-    schema = json.loads((REFERENCE / f"{chart.name}-{chart.version}" / "values.schema.json").read_text())
+    schema = json.loads(chart_file(chart, "values.schema.json").read_text())
     jsonschema.Draft7Validator(schema).validate(merge(reference_values(chart), build(settings)))
 
 
