@@ -97,6 +97,10 @@ class FleetPki(pulumi.ComponentResource):
 
     ca_cert: pulumi.Output[str]
     """The CA certificate (public PEM): edges trust the hub with it, the hub verifies edges with it."""
+    trust_bundle: pulumi.Output[str]
+    """Every CA certificate the hub trusts (public PEMs, concatenated): what verifies a client certificate."""
+    edge_certificates: dict[str, pulumi.Output[str]]
+    """Edge name -> its client certificate (public PEM): the front door admits exactly these."""
     edge_credentials: pulumi.Output[dict[str, dict[str, str]]]
     """Secret map: edge name -> {"cert": PEM, "key": PEM}."""
     server_secret_name: pulumi.Output[str]
@@ -168,6 +172,8 @@ class FleetPki(pulumi.ComponentResource):
         )
 
         self.ca_cert = self.ca.cert_pem
+        self.trust_bundle = self.ca.cert_pem
+        self.edge_certificates = {edge: cert.cert_pem for edge, cert in self.edge_certs.items()}
         self.edge_credentials = pulumi.Output.secret(
             pulumi.Output.all(
                 **{

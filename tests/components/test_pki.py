@@ -328,3 +328,28 @@ def test_program_edge_not_onboarded_by_its_hub_fails_with_the_fix(stacks_dir: Pa
     with pytest.raises(BadInput) as raised:
         preview_fleet(["edge-x"], stacks_dir=stacks_dir)
     assert "hub has no certificate for cluster 'edge-x': add it to obsfleet:edges of stack hub" in str(raised.value)
+
+
+def test_front_door_interface_is_each_edges_certificate_and_the_trust_bundle() -> None:
+    settings = _hub("hub")
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        fleet_pki = FleetPki(
+            "hub-eu-pki",
+            FleetPkiArgs(
+                regime=settings.regime, cluster=settings.cluster, hosts=ingest_endpoints(settings).hosts,
+                edges=["edge-eu", "edge-eu-north"], settings=settings.pki, namespace="observability",
+            ),
+        )
+        seen["edges"] = sorted(fleet_pki.edge_certificates)
+        pulumi.export("bundle", fleet_pki.trust_bundle)
+        for edge, pem in fleet_pki.edge_certificates.items():
+            pulumi.export(edge, pem)
+
+    recording = run_program(program, stack="pki")
+    assert seen["edges"] == ["edge-eu", "edge-eu-north"]
+    assert not recording.secret_outputs
+    bundle = x509.load_pem_x509_certificates(recording.outputs["bundle"].encode())
+    for edge in ("edge-eu", "edge-eu-north"):
+        assert any(_verifies(_cert(recording.outputs[edge]), ca) for ca in bundle)
