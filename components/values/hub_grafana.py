@@ -27,6 +27,8 @@ ADMIN_USER_KEY = "admin-user"
 ADMIN_PASSWORD_KEY = "admin-password"
 UID_MAX = 40
 """Grafana's limit on datasource uids."""
+UID_HASH = 12
+"""Hex digits of the name's hash in a shortened uid: 48 bits, no collision among a fleet's edges."""
 
 
 @dataclass(frozen=True)
@@ -36,18 +38,30 @@ class DatasourceUrls:
     logs: str
 
 
-def uid(kind: str, tenant: str) -> str:
-    """A stable datasource uid within Grafana's 40 characters."""
-    candidate = f"{kind}-{tenant}"
-    if len(candidate) <= UID_MAX:
-        return candidate
-    return f"{kind}-{hashlib.sha256(tenant.encode()).hexdigest()[:UID_MAX - len(kind) - 1]}"
+FLEET = "fleet"
 
 
-def _datasource(name: str, kind: str, type_: str, url: str, tenant: Optional[str], **json_data: Any) -> dict[str, Any]:
+def uid(kind: str, tenant: Optional[str]) -> str:
+    """A datasource uid in Grafana's charset ([a-zA-Z0-9-_]) and length, fixed for the datasource's life.
+
+    The fleet view is `fleet-<kind>` whatever the edge list holds, so onboarding an edge keeps every
+    dashboard's reference. An edge's is `<kind>-<edge>`; a name too long for that becomes
+    `<kind>_<name prefix>_<hash>`: edge names are DNS labels (no `_`), so a hashed uid never equals
+    a plain one, and neither starts with `fleet-` (no kind is `fleet`).
+    """
+    if tenant is None:
+        return f"{FLEET}-{kind}"
+    plain = f"{kind}-{tenant}"
+    if len(plain) <= UID_MAX:
+        return plain
+    digest = hashlib.sha256(tenant.encode()).hexdigest()[:UID_HASH]
+    return f"{kind}_{tenant[:UID_MAX - len(kind) - UID_HASH - 2]}_{digest}"
+
+
+def _datasource(name: str, uid_: str, type_: str, url: str, tenant: Optional[str], **json_data: Any) -> dict[str, Any]:
     source: dict[str, Any] = {
         "name": name,
-        "uid": uid(kind, tenant or "fleet"),
+        "uid": uid_,
         "type": type_,
         "access": "proxy",
         "url": url,
@@ -63,7 +77,7 @@ def _datasource(name: str, kind: str, type_: str, url: str, tenant: Optional[str
 
 def _mtls_metrics(url: str, server_name: str) -> dict[str, Any]:
     source = _datasource(
-        "Fleet metrics", "metrics", "prometheus", url, None,
+        "Fleet metrics", uid("metrics", None), "prometheus", url, None,
         tlsAuth=True, tlsAuthWithCACert=True, serverName=server_name,
     )
     source["secureJsonData"] = {
@@ -79,18 +93,18 @@ def datasources(settings: HubSettings, urls: DatasourceUrls, metrics_host: str) 
     fleet = tenant_list(edges)
     mimir = settings.tier is Tier.MIMIR
     result = [
-        _datasource("Fleet metrics", "metrics", "prometheus", urls.metrics, fleet)
+        _datasource("Fleet metrics", uid("metrics", None), "prometheus", urls.metrics, fleet)
         if mimir
         else _mtls_metrics(urls.metrics, metrics_host),
-        _datasource("Fleet traces", "traces", "tempo", urls.traces, fleet),
-        _datasource("Fleet logs", "logs", "loki", urls.logs, fleet),
+        _datasource("Fleet traces", uid("traces", None), "tempo", urls.traces, fleet),
+        _datasource("Fleet logs", uid("logs", None), "loki", urls.logs, fleet),
     ]
     result[0]["isDefault"] = True
     for edge in edges:
         if mimir:
-            result.append(_datasource(f"{edge} metrics", "metrics", "prometheus", urls.metrics, edge))
-        result.append(_datasource(f"{edge} traces", "traces", "tempo", urls.traces, edge))
-        result.append(_datasource(f"{edge} logs", "logs", "loki", urls.logs, edge))
+            result.append(_datasource(f"{edge} metrics", uid("metrics", edge), "prometheus", urls.metrics, edge))
+        result.append(_datasource(f"{edge} traces", uid("traces", edge), "tempo", urls.traces, edge))
+        result.append(_datasource(f"{edge} logs", uid("logs", edge), "loki", urls.logs, edge))
     return result
 
 

@@ -429,11 +429,53 @@ def test_grafana_admin_password_comes_from_a_secret(hub: HubSettings) -> None:
     assert _grafana(hub)["admin"] == {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}
 
 
-def test_datasource_uids_stay_within_grafanas_limit() -> None:
-    long = "e" * 63
-    assert len(hub_grafana.uid("metrics", long)) == hub_grafana.UID_MAX
-    assert hub_grafana.uid("metrics", long) != hub_grafana.uid("metrics", long[:-1] + "f")
-    assert hub_grafana.uid("logs", "edge-eu") == "logs-edge-eu"
+GRAFANA_UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
+"""What Grafana accepts as a datasource uid (pkg/util: letters, digits, `-`, `_`, at most 40)."""
+
+
+def _uids(settings: HubSettings) -> dict[str, str]:
+    """Datasource name -> uid, asserting the uids are unique and valid for Grafana."""
+    sources = _grafana(settings)["datasources"]["datasources.yaml"]["datasources"]
+    uids = {s["name"]: s["uid"] for s in sources}
+    assert len(set(uids.values())) == len(sources), sorted(uids.values())
+    bad = [u for u in uids.values() if not GRAFANA_UID.match(u)]
+    assert bad == []
+    return uids
+
+
+def _with_edges(settings: HubSettings, edges: list[dict[str, Any]]) -> HubSettings:
+    return settings.model_validate({**settings.model_dump(by_alias=True), "edges": edges})
+
+
+@pytest.mark.parametrize("stack", [n for n in stacks.stack_names() if stacks.load(n).is_hub])
+def test_every_example_hubs_datasource_uids_are_unique_valid_and_fleet_wide(stack: str) -> None:
+    settings = _settings(stack)
+    uids = _uids(settings)
+    assert {uids["Fleet traces"], uids["Fleet logs"]} == {"fleet-traces", "fleet-logs"}
+
+
+def test_a_150_edge_hubs_uids_are_unique_and_valid(large: HubSettings) -> None:
+    uids = _uids(large)
+    assert len(uids) == 3 + 3 * len(large.edges)  # Mimir tier: metrics per tenant too
+
+
+def test_onboarding_an_edge_changes_no_existing_uid(hub: HubSettings) -> None:
+    before = _uids(hub)
+    grown = [e.model_dump(by_alias=True) for e in hub.edges] + [{"name": "edge-eu-south", "region": "eu-south-1"}]
+    after = _uids(_with_edges(hub, grown))
+    assert {name: after[name] for name in before} == before
+    assert {after["edge-eu-south traces"], after["edge-eu-south logs"]} == {"traces-edge-eu-south", "logs-edge-eu-south"}
+
+
+def test_long_edge_names_get_distinct_valid_uids_that_no_short_name_can_take(hub: HubSettings) -> None:
+    # 63-character DNS labels sharing a 40-character prefix, and a short name spelled like a hashed uid.
+    long = ["e" * 62 + "a", "e" * 62 + "b"]
+    hashed = hub_grafana.uid("logs", long[0])
+    assert len(hashed) == hub_grafana.UID_MAX and hashed != hub_grafana.uid("logs", long[1])
+    lookalike = hashed.removeprefix("logs_").replace("_", "-")
+    edges = [{"name": n, "region": "eu-west-1"} for n in [*long, lookalike]]
+    uids = _uids(_with_edges(hub, edges))
+    assert uids[f"{long[0]} logs"] == hashed
 
 
 def test_external_dns_syncs_the_hubs_domain(hub: HubSettings, hub_ap: HubSettings) -> None:
