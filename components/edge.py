@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional, TypeVar
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import edge_sizing
+from components import edge_facts, edge_sizing
 from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, release
 from components.pki import EdgeCredentials, EdgeCredentialsArgs
 from components.residency import ResidencyBoundary
@@ -28,7 +28,7 @@ MESH_NAMESPACE = "kube-system"
 """Cilium runs where the cluster's CNI runs. The mesh release is the whole Cilium chart: it makes
 Cilium the cluster's CNI (components/values/edge_cilium.py), it does not add a mesh to a CNI
 installed by something else."""
-REQUIRED_HUB_OUTPUTS = ("regime", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", "edgeCredentials")
+REQUIRED_HUB_OUTPUTS = ("regime", "edges", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", "edgeCredentials")
 """What an edge reads from its hub (DESIGN.md "Stack outputs")."""
 
 T = TypeVar("T")
@@ -46,8 +46,23 @@ def check_hub(edge: str, edge_regime: str, hub_stack: str, exported: Iterable[st
     if missing:
         raise HubError(f"stack {hub} exports no {', '.join(missing)}: update the hub before its edges")
     if hub_regime != edge_regime:
-        raise HubError(f"{edge} ({edge_regime}) cannot ship to {hub} ({hub_regime})")
+        raise HubError(
+            f"obsfleet:hubStack: {edge} ({edge_regime}) cannot ship to {hub} ({hub_regime}): name a {edge_regime} hub"
+        )
     return hub_regime
+
+
+def check_facts(settings: EdgeSettings, entries: Any) -> None:
+    """Refuse an edge whose region, seriesEstimate or bufferHours differ from its hub's `edges` entry."""
+    problem = edge_facts.drift(settings, entries or {}, settings.hub_stack.split("/")[-1])
+    if problem:
+        raise HubError(problem)
+
+
+def _verified(settings: EdgeSettings, exported: Iterable[str], hub_regime: Any, entries: Any) -> str:
+    regime = check_hub(settings.cluster, settings.regime.value, settings.hub_stack, exported, hub_regime)
+    check_facts(settings, entries)
+    return regime
 
 
 @dataclass(frozen=True)
@@ -81,8 +96,8 @@ class EdgeAgent(pulumi.ComponentResource):
         self.hub = pulumi.StackReference(f"{name}-hub", stack_name=settings.hub_stack, opts=child)
         # Output names are not sensitive, even when the engine marks the whole outputs map secret.
         exported = pulumi.Output.unsecret(self.hub.outputs.apply(lambda outputs: sorted(outputs or {})))
-        verified = pulumi.Output.all(exported, self.hub.get_output("regime")).apply(
-            lambda v: check_hub(settings.cluster, settings.regime.value, settings.hub_stack, v[0], v[1])
+        verified = pulumi.Output.all(exported, self.hub.get_output("regime"), self.hub.get_output("edges")).apply(
+            lambda v: _verified(settings, v[0], v[1], v[2])
         )
 
         def gated(value: pulumi.Input[T]) -> pulumi.Output[T]:

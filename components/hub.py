@@ -25,7 +25,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import charts, hub_sizing
+from components import charts, edge_facts, hub_sizing
 from components.alerting import CONFIG_KEY, alertmanager_config, render
 from components.endpoints import IngestEndpoints, ingest_endpoints
 from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file
@@ -195,6 +195,7 @@ class HubStack(pulumi.ComponentResource):
 
         self.regime = pulumi.Output.from_input(settings.regime.value)
         self.region = pulumi.Output.from_input(settings.region)
+        self.edges = pulumi.Output.from_input(edge_facts.hub_entries(settings))
         self.remote_write_url = pulumi.Output.from_input(endpoints.remote_write_url)
         self.otlp_endpoint = pulumi.Output.from_input(endpoints.otlp_endpoint)
         self.loki_push_url = pulumi.Output.from_input(endpoints.loki_push_url)
@@ -209,6 +210,7 @@ class HubStack(pulumi.ComponentResource):
         return {
             "regime": self.regime,
             "region": self.region,
+            "edges": self.edges,
             "remoteWriteUrl": self.remote_write_url,
             "otlpEndpoint": self.otlp_endpoint,
             "lokiPushUrl": self.loki_push_url,

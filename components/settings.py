@@ -8,6 +8,7 @@ Errors name the key path and what is allowed: `obsfleet:edges[1].name: duplicate
 from __future__ import annotations
 
 import json
+import math
 import re
 from enum import Enum
 from typing import Annotated, Any, Literal, Mapping, Optional, Union
@@ -27,6 +28,27 @@ DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
 STACK_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 ISO_COUNTRY = r"^[A-Z]{2}$"
 PROMETHEUS_DURATION = r"^[0-9]+(ms|s|m|h)$"
+GCP_PROJECT = r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$"
+OIDC_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$"
+HTTPS_URL = r"^https://\S+$"
+CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9]*$"
+
+PATTERN_WORDS = {
+    DNS_LABEL: "a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, "
+    "at most 63 characters",
+    DNS_NAME: "a DNS name of lowercase labels separated by dots, ending in a top-level domain (obs.example.com)",
+    DNS_SUBDOMAIN: "a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with "
+    "a letter or digit",
+    STACK_NAME: "a fully qualified stack name, <org>/<project>/<stack> (acme/obsfleet/hub)",
+    ISO_COUNTRY: "an ISO 3166-1 alpha-2 country code, two capital letters (DE)",
+    PROMETHEUS_DURATION: "a Prometheus duration: a whole number and one unit of ms, s, m or h (5s, 100ms)",
+    GCP_PROJECT: "a Google Cloud project id: 6 to 30 lowercase letters, digits and '-', starting with a letter, "
+    "not ending with '-'",
+    OIDC_ARN: "an IAM OIDC provider ARN, arn:aws:iam::<12-digit account>:oidc-provider/<issuer host and path>",
+    HTTPS_URL: "an https:// URL without spaces",
+    CONFIG_KEY: "a config key name: a letter, then letters and digits (slackWebhookUrl)",
+}
+"""Each pattern the models use, in words: errors and the JSON Schema say what is expected, not a regex."""
 
 # Above this many edges one Prometheus is no longer a comfortable hub (DESIGN.md: Mimir tier).
 MAX_PROMETHEUS_EDGES = 100
@@ -127,8 +149,8 @@ class Scale(_Model):
 class OidcProvider(_Model):
     """The EKS cluster's IAM OIDC provider, for IRSA trust of the Tempo/Loki service accounts."""
 
-    arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$")]
-    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    arn: Annotated[str, Field(pattern=OIDC_ARN)]
+    url: Annotated[str, Field(pattern=HTTPS_URL)]
 
 
 class PkiSettings(_Model):
@@ -151,7 +173,7 @@ class Receiver(_Model):
 
     name: Annotated[str, Field(pattern=DNS_LABEL)]
     type: Literal["slack", "pagerduty", "webhook"]
-    secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
+    secret: Annotated[str, Field(pattern=CONFIG_KEY)]
     channel: Optional[str] = None
 
     @model_validator(mode="after")
@@ -198,7 +220,7 @@ class _Common(_Model):
     region: str
     regime: Regime
     cluster: Annotated[str, Field(pattern=DNS_LABEL)]
-    project: Optional[Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]] = None
+    project: Optional[Annotated[str, Field(pattern=GCP_PROJECT)]] = None
     residency: ResidencySettings = ResidencySettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
 
@@ -253,6 +275,20 @@ class HubSettings(_Common):
                 f"scale.tier: 'prometheus' cannot serve {len(self.edges)} edges "
                 f"(at most {MAX_PROMETHEUS_EDGES}); use 'mimir' or leave it unset"
             )
+        longest = max(range(len(self.edges)), key=lambda i: self.edges[i].buffer_hours)
+        replay = self.edges[longest].buffer_hours
+        if self.retention.metrics * 24 < replay:
+            raise ValueError(
+                f"retention.metrics: {self.retention.metrics} days ({self.retention.metrics * 24} h) is shorter than "
+                f"the {replay:g} h replay window of edges[{longest}].bufferHours; keep metrics at least "
+                f"{math.ceil(replay / 24)} days"
+            )
+        for i, receiver in enumerate(self.alerting.receivers):
+            if receiver.secret in HUB_KEYS:
+                raise ValueError(
+                    f"alerting.receivers[{i}].secret: '{receiver.secret}' is a config key of its own; "
+                    "name another key to hold the receiver's URL or routing key"
+                )
         if self.cloud is Cloud.AWS and self.oidc_provider is None:
             raise ValueError("oidcProvider: required on aws (arn and url of the EKS cluster's OIDC provider, for IRSA)")
         if self.cloud is Cloud.GCP and self.oidc_provider is not None:
@@ -280,12 +316,14 @@ class EdgeSettings(_Common):
 
 
 Settings = Union[HubSettings, EdgeSettings]
+HUB_KEYS = frozenset(f.alias or n for n, f in HubSettings.model_fields.items())
 
 # Keys whose value is a plain string: the engine passes them verbatim, never JSON-decoded
 # (a cluster named `1234` or `true` stays a string).
 _STRING_KEYS = {"role", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion"}
 # Secret keys are read by the components with `require_secret`, never through these models.
-SECRET_KEYS = {"kubeconfig", "grafanaAdminPassword"}
+KUBECONFIG = "kubeconfig"
+SECRET_KEYS = frozenset({KUBECONFIG, "grafanaAdminPassword"})
 
 
 def _unique(names: list[str], key: str, field: str) -> None:
@@ -300,9 +338,15 @@ def parse(values: Mapping[str, Any], *, secret_keys: frozenset[str] = frozenset(
     """Validate `obsfleet:` config (keys without the namespace) into hub or edge settings.
 
     `secret_keys` are keys held as secrets (receiver URLs, passwords): they are not part of the
-    models; components read them with `require_secret`.
+    models; components read them with `require_secret`. A secret key given in plain text fails.
     """
-    data = {k: v for k, v in values.items() if k not in SECRET_KEYS and k not in secret_keys}
+    plain = plaintext_secrets(values, secret_keys)
+    if plain:
+        raise ConfigError("\n".join(
+            f"{NAMESPACE}:{key}: a secret in plain text; remove it from the stack file and run "
+            f"`pulumi config set --secret {NAMESPACE}:{key}`" for key in plain
+        ))
+    data = {k: v for k, v in values.items() if k not in secret_keys}
     role = data.get("role")
     model: type[_Common]
     if role == Role.HUB.value:
@@ -317,6 +361,16 @@ def parse(values: Mapping[str, Any], *, secret_keys: frozenset[str] = frozenset(
         return model.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_describe(err)) from None
+
+
+def plaintext_secrets(values: Mapping[str, Any], secret_keys: frozenset[str]) -> list[str]:
+    """Keys that must be secrets (SECRET_KEYS, each receiver's `secret`) but are given in plain text."""
+    alerting = values.get("alerting")
+    receivers = alerting.get("receivers") if isinstance(alerting, Mapping) else None
+    named = {r.get("secret") for r in receivers if isinstance(r, Mapping)} if isinstance(receivers, list) else set()
+    # A receiver naming a modelled key is the model's error to report, not a secret.
+    secret = SECRET_KEYS | {name for name in named if isinstance(name, str) and name not in HUB_KEYS}
+    return sorted(key for key in values if key in secret and key not in secret_keys)
 
 
 _ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in (Role, Cloud, Regime, Tier)}
@@ -347,6 +401,9 @@ def _describe(err: ValidationError) -> str:
         elif e["type"] == "is_instance_of" and e.get("ctx", {}).get("class") in _ENUMS:
             allowed = ", ".join(sorted(m.value for m in _ENUMS[e["ctx"]["class"]]))
             message = f"{e['input']!r} is not allowed (allowed: {allowed})"
+        elif e["type"] == "string_pattern_mismatch":
+            pattern = e["ctx"]["pattern"]
+            message = f"{e['input']!r}: must be {PATTERN_WORDS.get(pattern, f'text matching {pattern}')}"
         elif e["type"] == "literal_error":
             allowed = re.findall(r"'([^']*)'", e["ctx"]["expected"])
             message = f"{e['input']!r} is not allowed (allowed: {', '.join(sorted(allowed))})"
@@ -379,7 +436,19 @@ def _join(path: str, sub: str) -> str:
 
 
 def from_engine(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> Settings:
-    """Settings from engine config (`project:key` -> string, objects as JSON)."""
+    """Settings from engine config (`project:key` -> string, objects as JSON).
+
+    Beyond the models: a key whose namespace is one edit away from `obsfleet` fails (it would be
+    ignored), and so does a stack with no target cluster (no `kubernetes.context` and no secret
+    `kubeconfig`: the provider would deploy to whatever kubectl context is current).
+    """
+    misspelled = [
+        f"{key}: unknown namespace '{key.split(':', 1)[0]}': did you mean {NAMESPACE}:{key.split(':', 1)[1]}?"
+        for key in raw
+        if ":" in key and one_edit_apart(key.split(":", 1)[0], NAMESPACE)
+    ]
+    if misspelled:
+        raise ConfigError("\n".join(sorted(misspelled)))
     values: dict[str, Any] = {}
     prefix = f"{NAMESPACE}:"
     for full_key, text in raw.items():
@@ -388,7 +457,30 @@ def from_engine(raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset(
         key = full_key[len(prefix):]
         values[key] = text if key in _STRING_KEYS else _decode(text)
     secrets = frozenset(k[len(prefix):] for k in secret_keys if k.startswith(prefix))
-    return parse(values, secret_keys=secrets)
+    settings = parse(values, secret_keys=secrets)
+    if settings.kubernetes.context is None and KUBECONFIG not in secrets:
+        raise ConfigError(
+            f"{NAMESPACE}:kubernetes.context: no target cluster: set the kubeconfig context of the cluster "
+            f"to deploy to, or a kubeconfig with `pulumi config set --secret {NAMESPACE}:{KUBECONFIG}`"
+        )
+    return settings
+
+
+def one_edit_apart(word: str, target: str) -> bool:
+    """True when `word` differs from `target` by one insertion, deletion, substitution or swap of
+    neighbours (case-insensitive, so `Obsfleet` counts)."""
+    a, b = word.lower(), target.lower()
+    if word == target:
+        return False
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = sorted((a, b), key=len)
+    return len(long) - len(short) == 1 and any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _decode(text: str) -> Any:

@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
+from components import edge_facts
 from components import settings as config
-from components.settings import ConfigError, EdgeSettings, Settings
+from components.settings import ConfigError, EdgeSettings, HubSettings, Settings
 from review.errors import BadInput
 
 PROJECT = "obsfleet"
@@ -39,6 +40,28 @@ class StackConfig:
         return None
 
 
+class DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first: int):
+        super().__init__(key)
+        self.key, self.line, self.first = key, line, first
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads a stack file: a key twice in one mapping is an error, not the last value."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, Any], int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if not isinstance(key, (str, int, float, bool)):
+                continue
+            typed, line = (type(key).__name__, key), key_node.start_mark.line + 1  # `1` and `true` differ in YAML
+            if typed in seen:
+                raise DuplicateKey(key, line, seen[typed])
+            seen[typed] = line
+        return super().construct_mapping(node, deep)
+
+
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
@@ -65,7 +88,10 @@ def load(name: str, root: Path | None = None) -> StackConfig:
         known = ", ".join(stack_names(root)) or "none"
         raise BadInput(f"unknown stack '{name}' (no {path.name}; stacks: {known})")
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}
+    except DuplicateKey as err:
+        raise BadInput(f"{path.name}: line {err.line}: duplicate key '{err.key}' (first at line {err.first}); "
+                       "keep one") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -111,6 +137,19 @@ def engine_view(values: dict[str, Any]) -> tuple[dict[str, str], frozenset[str]]
     return engine, frozenset(secret)
 
 
+def check_facts(edge: StackConfig, hub: StackConfig | None) -> None:
+    """Refuse an edge whose sizing and replay facts differ from its hub's `edges` entry (both files
+    named). An edge of another regime's hub is left to the program, which refuses it, and to the
+    pack, which flags the flow."""
+    if hub is None or not isinstance(edge.settings, EdgeSettings) or not isinstance(hub.settings, HubSettings):
+        return
+    if edge.settings.regime is not hub.settings.regime:
+        return
+    problem = edge_facts.drift(edge.settings, edge_facts.hub_entries(hub.settings), hub.name)
+    if problem:
+        raise BadInput(f"{edge.path.name}: {problem}")
+
+
 def ordered(names: list[str], root: Path | None = None) -> list[StackConfig]:
     """The stacks to preview for `names`: each edge's hub first, every stack once."""
     result: dict[str, StackConfig] = {}
@@ -130,5 +169,7 @@ def ordered(names: list[str], root: Path | None = None) -> list[StackConfig]:
 
     for name in names:
         visit(name, None)
+    for stack in result.values():
+        check_facts(stack, result.get(stack.hub or ""))
     hubs = [s for s in result.values() if s.is_hub]
     return hubs + [s for s in result.values() if not s.is_hub]

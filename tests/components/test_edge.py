@@ -168,7 +168,7 @@ def test_regime_mismatch_fails_the_program_and_declares_nothing(
     # also flags the cross-regime StackReference it declared: the review ranks that mandatory
     # violation first, so the exit code is 1.
     err = _preview_fails(stacks_dir, "edge-eu", capsys, code=1)
-    assert "Pulumi.edge-eu.yaml: edge-eu (gdpr) cannot ship to hub-us (ccpa)" in err
+    assert "Pulumi.edge-eu.yaml: obsfleet:hubStack: edge-eu (gdpr) cannot ship to hub-us (ccpa): name a gdpr hub" in err
     # Every resource waits for the check: only the boundary's providers and the reference were declared.
     with pytest.raises(engine.ProgramError) as failed:
         hub_us = fleet["hub-us"]
@@ -188,3 +188,19 @@ def test_a_hub_without_the_edge_contract_is_named(fleet: dict[str, engine.Previe
     outputs = {k: v for k, v in hub.outputs.items() if k not in ("caCert", "lokiPushUrl")}
     with pytest.raises(engine.ProgramError, match="stack hub exports no lokiPushUrl, caCert: update the hub before its edges"):
         engine.preview(stacks.load("edge-eu"), {"hub": (outputs, hub.secret_outputs)})
+
+
+def test_an_edge_whose_facts_differ_from_its_hub_entry_refuses_to_deploy(
+    stacks_dir: Path, fleet: dict[str, engine.PreviewResult]
+) -> None:
+    # The program's own check (at `pulumi up`, where no review compares the files): the hub's
+    # `edges` output against the edge's config.
+    _mutate(stacks_dir, "edge-eu-north", bufferHours=12)
+    hub = fleet["hub"]
+    assert hub.outputs["edges"]["edge-eu-north"] == {"index": 1, "region": "eu-north-1", "seriesEstimate": 40000,
+                                                     "bufferHours": 6.0}
+    with pytest.raises(engine.ProgramError, match=r"obsfleet:bufferHours=12 differs from Pulumi\.hub\.yaml "
+                       r"obsfleet:edges\[1\]\.bufferHours=6: declare the same value in both files") as failed:
+        engine.preview(stacks.load("edge-eu-north", stacks_dir), {"hub": (hub.outputs, hub.secret_outputs)})
+    declared = {r["type"] for r in failed.value.resources if r["custom"]}
+    assert "kubernetes:helm.sh/v3:Release" not in declared

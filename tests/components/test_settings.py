@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.settings import ConfigError, EdgeSettings, HubSettings, Tier, from_engine, parse, required_secrets
+from components.settings import PATTERN_WORDS, ConfigError, EdgeSettings, HubSettings, Tier, from_engine, parse, required_secrets
 
 HUB: dict[str, Any] = {
     "role": "hub",
@@ -24,12 +24,18 @@ HUB: dict[str, Any] = {
 }
 EDGE: dict[str, Any] = {
     "role": "edge",
+    "kubernetes": {"context": "edge-eu"},
     "cloud": "aws",
     "region": "eu-west-1",
     "regime": "gdpr",
     "cluster": "edge-eu",
     "hubStack": "acme/obsfleet/hub",
 }
+
+
+def engine_config(values: dict[str, Any]) -> dict[str, str]:
+    """`values` as the engine passes config: namespaced keys, strings verbatim, the rest as JSON."""
+    return {f"obsfleet:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
 def test_hub_defaults() -> None:
@@ -51,18 +57,18 @@ def test_edge_defaults() -> None:
 def test_storage_class_is_optional_and_named_like_a_kubernetes_object() -> None:
     assert parse(EDGE).kubernetes.storage_class is None
     assert parse({**EDGE, "kubernetes": {"storageClass": "gp3"}}).kubernetes.storage_class == "gp3"
-    raw = {f"obsfleet:{k}": v for k, v in EDGE.items()}
-    engine = from_engine({**raw, "obsfleet:kubernetes": json.dumps({"storageClass": "premium-rwo.example.io"})})
+    kubernetes = {"context": "edge-eu", "storageClass": "premium-rwo.example.io"}
+    engine = from_engine({**engine_config(EDGE), "obsfleet:kubernetes": json.dumps(kubernetes)})
     assert engine.kubernetes.storage_class == "premium-rwo.example.io"
 
 
 @pytest.mark.parametrize(
     ("storage_class", "message"),
     [
-        ("GP3", r"'GP3': String should match pattern"),
-        ("gp3_encrypted", r"'gp3_encrypted': String should match pattern"),
-        ("-", r"'-': String should match pattern"),  # the charts' "no dynamic provisioning", not a class
-        ("", r"'': String should match pattern"),
+        ("GP3", r"'GP3': must be a Kubernetes object name: lowercase letters"),
+        ("gp3_encrypted", r"'gp3_encrypted': must be a Kubernetes object name"),
+        ("-", r"'-': must be a Kubernetes object name"),  # the charts' "no dynamic provisioning", not a class
+        ("", r"'': must be a Kubernetes object name"),
         ("a" * 254, r"String should have at most 253 characters"),
     ],
 )
@@ -80,7 +86,7 @@ def test_tier_follows_fleet_size() -> None:
 
 
 def test_engine_strings_decode_like_yaml() -> None:
-    raw = {f"obsfleet:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in EDGE.items()}
+    raw = engine_config(EDGE)
     raw |= {"obsfleet:bufferHours": "6", "obsfleet:seriesEstimate": "120000", "aws:region": "eu-west-1"}
     edge = from_engine(raw)
     assert isinstance(edge, EdgeSettings)
@@ -88,7 +94,7 @@ def test_engine_strings_decode_like_yaml() -> None:
 
 
 def test_cluster_named_like_a_number_stays_a_string() -> None:
-    raw = {f"obsfleet:{k}": v for k, v in EDGE.items()} | {"obsfleet:cluster": "1234"}
+    raw = engine_config(EDGE) | {"obsfleet:cluster": "1234"}
     assert from_engine(raw).cluster == "1234"
 
 
@@ -112,7 +118,7 @@ def test_adequacy_opt_in_admits_london() -> None:
         ({"regime": "hipaa"}, r"^obsfleet:regime: 'hipaa' is not allowed \(allowed: ccpa, gdpr, pdpa\)$"),
         ({"region": "us-east-1"}, r"^obsfleet:region: 'us-east-1' \(US\) is outside the gdpr boundary \(allowed: AT, BE, "),
         ({"region": "eu-central-9"}, r"^obsfleet:region: unknown aws region 'eu-central-9'"),
-        ({"cluster": "Hub_EU"}, r"^obsfleet:cluster: 'Hub_EU': String should match pattern"),
+        ({"cluster": "Hub_EU"}, r"^obsfleet:cluster: 'Hub_EU': must be a DNS label: lowercase letters, digits and '-'"),
         ({"edges": []}, r"^obsfleet:edges: \[\]: List should have at least 1 item"),
         ({"edges": [{"name": "edge-eu", "region": "eu-west-1"}, {"name": "edge-eu", "region": "eu-north-1"}]},
          r"^obsfleet:edges\[1\]\.name: duplicate 'edge-eu'$"),
@@ -121,7 +127,7 @@ def test_adequacy_opt_in_admits_london() -> None:
          r"^obsfleet:edges\[0\]\.bufferHours: 100: Input should be less than or equal to 72$"),
         ({"retention": {"metrics": -1}}, r"^obsfleet:retention\.metrics: -1: Input should be greater than 0$"),
         ({"retention": {"logs": "30"}}, r"^obsfleet:retention\.logs: '30': Input should be a valid integer$"),
-        ({"domain": "not a domain"}, r"^obsfleet:domain: 'not a domain': String should match pattern"),
+        ({"domain": "not a domain"}, r"^obsfleet:domain: 'not a domain': must be a DNS name of lowercase labels"),
         ({"replicaRegion": "us-east-1"}, r"^obsfleet:replicaRegion: 'us-east-1' \(US\) is outside the gdpr boundary"),
         ({"replicaRegion": "eu-central-1"}, r"^obsfleet:replicaRegion: 'eu-central-1' is the hub's own region$"),
         ({"retentionDays": 3}, r"^obsfleet:retentionDays: unknown key$"),
@@ -154,11 +160,11 @@ def test_bad_hub_config(change: dict[str, Any], message: str) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"hubStack": "hub"}, r"^obsfleet:hubStack: 'hub': String should match pattern"),
+        ({"hubStack": "hub"}, r"^obsfleet:hubStack: 'hub': must be a fully qualified stack name, <org>/<project>/<stack> \(acme/obsfleet/hub\)$"),
         ({"bufferHours": 0}, r"^obsfleet:bufferHours: 0: Input should be greater than 0$"),
         ({"seriesEstimate": 1.5}, r"^obsfleet:seriesEstimate: 1\.5: Input should be a valid integer"),
         ({"queue": {"maxShards": 0}}, r"^obsfleet:queue\.maxShards: 0: Input should be greater than 0$"),
-        ({"queue": {"batchSendDeadline": "5 seconds"}}, r"^obsfleet:queue\.batchSendDeadline: '5 seconds': String should match"),
+        ({"queue": {"batchSendDeadline": "5 seconds"}}, r"^obsfleet:queue\.batchSendDeadline: '5 seconds': must be a Prometheus duration: a whole number and one unit"),
         ({"clusterMesh": {"id": 300}}, r"^obsfleet:clusterMesh\.id: 300: Input should be less than or equal to 255$"),
         ({"edges": [{"name": "x", "region": "eu-west-1"}]}, r"^obsfleet:edges: unknown key$"),
         ({"cloud": "gcp", "region": "europe-west1"}, r"^obsfleet:project: required when cloud is gcp"),
@@ -180,3 +186,85 @@ def test_missing_required_keys_are_each_named() -> None:
     lines = str(err.value).splitlines()
     for key in ("cloud", "region", "regime", "cluster", "hubStack"):
         assert f"obsfleet:{key}: required key is missing" in lines
+
+
+# --- no silent misconfiguration -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({**HUB, "grafanaAdminPassword": "hunter2"}, "grafanaAdminPassword"),
+        ({**EDGE, "kubeconfig": "apiVersion: v1"}, "kubeconfig"),
+        ({**HUB, "alerting": {"receivers": [{"name": "hook", "type": "webhook", "secret": "hookUrl"}]},
+          "hookUrl": "https://hooks.example.com/x"}, "hookUrl"),
+    ],
+)
+def test_a_secret_in_plain_text_is_refused_with_the_command_that_sets_it(values: dict[str, Any], key: str) -> None:
+    message = rf"^obsfleet:{key}: a secret in plain text; .*`pulumi config set --secret obsfleet:{key}`$"
+    with pytest.raises(ConfigError, match=message):
+        parse(values)
+    with pytest.raises(ConfigError, match=message):
+        from_engine(engine_config(values))
+    assert parse(values, secret_keys=frozenset({key})).cluster == values["cluster"]
+
+
+def test_a_secret_in_plain_text_is_never_echoed() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse({**HUB, "grafanaAdminPassword": "hunter2-do-not-print"})
+    assert "hunter2" not in str(err.value)
+
+
+def test_a_receiver_secret_may_not_reuse_a_config_key() -> None:
+    receivers = [{"name": "hook", "type": "webhook", "secret": "domain"}]
+    with pytest.raises(ConfigError, match=r"^obsfleet:alerting\.receivers\[0\]\.secret: 'domain' is a config key"):
+        parse({**HUB, "alerting": {"receivers": receivers}})
+
+
+def test_no_target_cluster_is_refused() -> None:
+    untargeted = {k: v for k, v in EDGE.items() if k != "kubernetes"}
+    with pytest.raises(ConfigError, match=r"^obsfleet:kubernetes\.context: no target cluster: .*"
+                       r"`pulumi config set --secret obsfleet:kubeconfig`$"):
+        from_engine(engine_config({**untargeted, "kubernetes": {"namespace": "obs"}}))
+    # A secret kubeconfig names the cluster (its current context).
+    raw = engine_config(untargeted) | {"obsfleet:kubeconfig": "apiVersion: v1"}
+    assert from_engine(raw, frozenset({"obsfleet:kubeconfig"})).cluster == "edge-eu"
+
+
+@pytest.mark.parametrize("namespace", ["obsflet", "obsfleets", "obsfleeet", "osbfleet", "Obsfleet", "obsfleat"])
+def test_a_namespace_one_edit_from_obsfleet_is_refused_with_a_suggestion(namespace: str) -> None:
+    raw = engine_config(EDGE) | {f"{namespace}:bufferHours": "12"}
+    with pytest.raises(ConfigError, match=rf"^{namespace}:bufferHours: unknown namespace '{namespace}': "
+                       r"did you mean obsfleet:bufferHours\?$"):
+        from_engine(raw)
+
+
+@pytest.mark.parametrize("namespace", ["aws", "gcp", "kubernetes", "fleet", "obs"])
+def test_other_namespaces_are_the_providers_business(namespace: str) -> None:
+    assert from_engine(engine_config(EDGE) | {f"{namespace}:region": "x"}).cluster == "edge-eu"
+
+
+def test_retention_must_cover_the_longest_replay_window() -> None:
+    edges = [{"name": "edge-eu", "region": "eu-west-1"}, {"name": "edge-b", "region": "eu-west-1", "bufferHours": 48}]
+    with pytest.raises(ConfigError, match=r"^obsfleet:retention\.metrics: 1 days \(24 h\) is shorter than the 48 h "
+                       r"replay window of edges\[1\]\.bufferHours; keep metrics at least 2 days$"):
+        parse({**HUB, "edges": edges, "retention": {"metrics": 1}})
+    assert parse({**HUB, "edges": edges, "retention": {"metrics": 2}}).retention.metrics == 2
+
+
+def test_every_pattern_is_said_in_words() -> None:
+    used = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            if "pattern" in node:
+                used.add(node["pattern"])
+            for child in node.values():
+                collect(child)
+        elif isinstance(node, list):
+            for child in node:
+                collect(child)
+
+    for model in (HubSettings, EdgeSettings):
+        collect(model.model_json_schema())
+    assert used and used <= set(PATTERN_WORDS)

@@ -92,6 +92,29 @@ BAD_CONFIG = [
     ("edge-eu", {"obsfleet:hubStack": "acme/other/hub"}, "obsfleet:hubStack 'acme/other/hub' is not a stack of project obsfleet"),
     ("edge-eu", {"obsfleet:hubStack": "acme/obsfleet/hub-eu"}, "unknown stack 'hub-eu'"),
     ("edge-eu", {"obsfleet:clusterMesh": {"id": 0}}, "obsfleet:clusterMesh.id: 0: Input should be greater than or equal to 1"),
+    ("edge-eu", {"obsfleet:hubStack": "hub"},
+     "obsfleet:hubStack: 'hub': must be a fully qualified stack name, <org>/<project>/<stack> (acme/obsfleet/hub)"),
+    # One fact, two files: the edge's and its hub entry's must agree.
+    ("edge-eu", {"obsfleet:bufferHours": 12},
+     "Pulumi.edge-eu.yaml: obsfleet:bufferHours=12 differs from Pulumi.hub.yaml obsfleet:edges[0].bufferHours=4"),
+    ("edge-eu-north", {"obsfleet:bufferHours": "4"},
+     "Pulumi.edge-eu-north.yaml: obsfleet:bufferHours=4 differs from Pulumi.hub.yaml obsfleet:edges[1].bufferHours=6"),
+    ("edge-eu", {"obsfleet:region": "eu-west-3", "aws:region": "eu-west-3"},
+     "obsfleet:region=eu-west-3 differs from Pulumi.hub.yaml obsfleet:edges[0].region=eu-west-1"),
+    ("edge-eu", {"obsfleet:seriesEstimate": "30000"},
+     "obsfleet:seriesEstimate=30000 differs from Pulumi.hub.yaml obsfleet:edges[0].seriesEstimate=80000"),
+    ("hub", {"obsfleet:retention": {"metrics": 0.2}}, "obsfleet:retention.metrics: 0.2: Input should be a valid integer"),
+    # No silent misconfiguration.
+    ("hub", {"obsfleet:grafanaAdminPassword": "hunter2"},
+     "obsfleet:grafanaAdminPassword: a secret in plain text; remove it from the stack file and run "
+     "`pulumi config set --secret obsfleet:grafanaAdminPassword`"),
+    ("hub", {"obsfleet:slackWebhookUrl": "https://hooks.slack.com/services/x"},
+     "obsfleet:slackWebhookUrl: a secret in plain text; remove it from the stack file and run "
+     "`pulumi config set --secret obsfleet:slackWebhookUrl`"),
+    ("edge-eu", {"obsfleet:kubeconfig": "apiVersion: v1"}, "`pulumi config set --secret obsfleet:kubeconfig`"),
+    ("edge-eu", {"obsfleet:kubernetes": None}, "obsfleet:kubernetes.context: no target cluster"),
+    ("hub", {"obsfleet:kubernetes": {"namespace": "obs"}}, "obsfleet:kubernetes.context: no target cluster"),
+    ("edge-eu", {"obsflet:bufferHours": 12}, "obsflet:bufferHours: unknown namespace 'obsflet': did you mean obsfleet:bufferHours?"),
 ]
 
 
@@ -113,12 +136,17 @@ def test_bad_config_is_exit_2_with_the_key_path(
     [
         ("config:\n  obsfleet:role: [hub\n", "Pulumi.hub.yaml: line 3: not valid YAML"),
         ("just a string\n", "Pulumi.hub.yaml: no `config:` mapping"),
+        ("config:\n  obsfleet:role: hub\n  obsfleet:cluster: a\n  obsfleet:role: edge\n",
+         "Pulumi.hub.yaml: line 4: duplicate key 'obsfleet:role' (first at line 2); keep one"),
+        ("config:\n  obsfleet:retention:\n    metrics: 30\n    metrics: 1\n",
+         "Pulumi.hub.yaml: line 4: duplicate key 'metrics' (first at line 3); keep one"),
     ],
 )
 def test_unreadable_stack_file_is_exit_2(stacks_dir: Path, capsys: pytest.CaptureFixture[str], content: str, message: str) -> None:
     (stacks_dir / "Pulumi.hub.yaml").write_text(content)
     assert main(["preview", "--stack", "hub", "--stacks-dir", str(stacks_dir)]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
 
 
 def test_unknown_stack_and_bad_flags_are_exit_2_without_traceback() -> None:
