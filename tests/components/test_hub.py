@@ -19,7 +19,7 @@ from review.engine import SECRET
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DESIGN_OUTPUTS = {
-    "regime", "region", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl",
+    "regime", "region", "edges", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl",
     "caCert", "edgeCredentials", "tempoBucket", "lokiBucket",
 }
 PROMETHEUS_TIER = {"kube-prometheus-stack", "tempo", "loki", "grafana", "external-dns"}

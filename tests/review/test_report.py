@@ -267,17 +267,18 @@ def test_a_program_that_refuses_is_still_reported_with_its_attempted_flow(
     stacks_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     send_edge_eu_to_hub_us(stacks_dir)
-    monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "edge-eu (gdpr) cannot ship to hub-us (ccpa)"))
+    refusal = "obsfleet:hubStack: edge-eu (gdpr) cannot ship to hub-us (ccpa): name a gdpr hub"
+    monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", refusal))
     assert preview(stacks_dir, tmp_path, "--stack", "edge-eu", "--quiet") == 1  # data-residency-flow fired
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "error: Pulumi.edge-eu.yaml: edge-eu (gdpr) cannot ship to hub-us (ccpa)\n"
+    assert captured.err == f"error: Pulumi.edge-eu.yaml: {refusal}\n"
     document = json.loads((tmp_path / "report.json").read_text())
     edge = next(s for s in document["stacks"] if s["name"] == "edge-eu")
     assert edge["status"] == "failed" and "cannot ship to hub-us" in edge["error"]
     assert any(v["policy"] == "data-residency-flow" and v["enforcement"] == "mandatory" for v in edge["violations"])
     assert red_links(chart_of(document)) == [("edge-eu", "hub-us")]
-    assert "> **program failed:** Pulumi.edge-eu.yaml: edge-eu (gdpr)" in (tmp_path / "report.md").read_text()
+    assert f"> **program failed:** Pulumi.edge-eu.yaml: {refusal}" in (tmp_path / "report.md").read_text()
     assert not (tmp_path / "edge-eu.json").exists()  # no export of a stack that did not preview
     assert (tmp_path / "hub-us.json").exists()
 
