@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
+from components.settings import Tier
 from components.values.common import TENANT_HEADER, secret_volume, tls_mount
 
 PROMETHEUS_STACK = "obsfleet"
@@ -139,3 +141,18 @@ def merge(*parts: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 result[key] = value
     return result
+
+
+def placed(tier: Tier, component: Component, *, budget_switch: bool = False) -> dict[str, Any]:
+    """Replicas, pod label, spread and disruption budget of `component` (components/hub_availability.py)
+    under the key names most charts share; `budget_switch`: the chart's budget has an `enabled` flag."""
+    plan = placement(tier, component)
+    budget: dict[str, Any] = {"maxUnavailable": MAX_UNAVAILABLE} if plan.disruption_budget else {}
+    if budget_switch:
+        budget = {"enabled": plan.disruption_budget, **budget}
+    return {
+        "replicas": plan.replicas,
+        "podLabels": component_labels(component),
+        "topologySpreadConstraints": spread(tier, component),
+        "podDisruptionBudget": budget,
+    }

@@ -9,6 +9,13 @@ tenant at once (`edge-a|edge-b`).
 
 The Prometheus tier's Prometheus only speaks mTLS: Grafana presents the hub's reader certificate,
 mounted from its Secret and read by the provisioning file (`$__file{...}`), never put in values.
+
+Replicas (components/hub_availability.py) share no database: every pod provisions the same
+datasources from these values and the admin from its Secret, and keeps nothing else that matters
+(alerting is Prometheus' and Alertmanager's, not Grafana's). What a pod's own SQLite does hold is
+login sessions and anything made by hand in the UI; the Service pins a client to one pod so its
+session holds, and UI-made dashboards stay on the pod they were made on: provision dashboards, or
+point `grafana.ini` `database` at a shared PostgreSQL to keep UI changes.
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
+from components.hub_availability import Component
 from components.settings import HubSettings, Tier
 from components.values.common import SECRET_MODE, TENANT_HEADER
-from components.values.hub_common import tenant_list
+from components.values.hub_common import placed, tenant_list
 from components.values.hub_prometheus import READER_DIR, READER_VOLUME
 
 ADMIN_USER_KEY = "admin-user"
@@ -116,6 +124,8 @@ def grafana_values(
         "datasources": {
             "datasources.yaml": {"apiVersion": 1, "datasources": datasources(settings, urls, metrics_host)}
         },
+        **placed(settings.tier, Component.GRAFANA),
+        "service": {"sessionAffinity": "ClientIP"},
     }
     if settings.tier is Tier.PROMETHEUS:
         values["extraSecretMounts"] = [

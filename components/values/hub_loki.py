@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from components.regions import Cloud
+from components.hub_availability import Component
 from components.settings import HubSettings, Tier
-from components.values.hub_common import LOKI, front_door, front_door_mounts, hours, ingest_labels, merge
+from components.values.hub_common import LOKI, front_door, front_door_mounts, hours, ingest_labels, merge, placed
 from components.values.storage_class import storage_class_at
 
 GATEWAY_PORT = 8080
@@ -24,9 +25,6 @@ MAX_PUSH_BODY = "4M"
 """The gateway's body limit (the chart's default, set explicitly so the front door matches it)."""
 SCHEMA_FROM = "2024-04-01"
 SCALABLE_TARGETS = ("read", "write", "backend")
-REPLICAS = {Tier.PROMETHEUS: 1, Tier.MIMIR: 3}
-"""Monolithic Loki, replicated (RF = replicas) in the scale tier. Not sized from measurements:
-we have none for logs; see the closing note."""
 CHUNKS_CACHE_MB = {Tier.PROMETHEUS: 1024, Tier.MIMIR: 8192}
 """The chunks cache (memcached) in MB. POLICY, not measured: the chart's 8192 (a ~10 GiB memory
 request, so a pod that no small node can schedule) is kept for the scale tier; the Prometheus tier
@@ -45,7 +43,10 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret
     """`storage` is the backend's `loki_storage()` fragment."""
     store = "s3" if settings.cloud is Cloud.AWS else "gcs"
     retention = hours(settings.retention.logs)
-    replicas = REPLICAS[settings.tier]
+    # Monolithic, replication factor = replicas (components/hub_availability.py): every replica
+    # holds every stream. Not sized from measurements: we have none for logs.
+    single = placed(settings.tier, Component.LOKI, budget_switch=True)
+    replicas = single["replicas"]
     own = {
         "fullnameOverride": LOKI,
         "deploymentMode": "Monolithic",
@@ -74,13 +75,13 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret
             # Fleet-wide queries (`edge-a|edge-b`).
             "querier": {"multi_tenant_queries_enabled": True},
         },
-        "singleBinary": {"replicas": replicas},
+        "singleBinary": single,
         "chunksCache": {"allocatedMemory": CHUNKS_CACHE_MB[settings.tier]},
         # The simple-scalable targets default to 3 replicas whatever the deployment mode, and the
         # chart's validate.yaml refuses monolithic and simple-scalable replicas together.
         **{target: {"replicas": 0} for target in SCALABLE_TARGETS},
         "gateway": {
-            "podLabels": ingest_labels("logs"),
+            **merge(placed(settings.tier, Component.LOKI_GATEWAY, budget_switch=True), {"podLabels": ingest_labels("logs")}),
             **front_door_mounts(server_secret),
             "nginxConfig": {
                 "clientMaxBodySize": MAX_PUSH_BODY,

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from components.hub_availability import ZONE, Component, component_labels, spread
 from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limits
 from components.regions import Cloud
 from components.settings import EdgeRef, HubSettings
 from components.storage import ObjectStore, service_account_values
-from components.values.hub_common import MIMIR, front_door, front_door_mounts, hours, ingest_labels, merge
+from components.values.hub_common import MIMIR, front_door, front_door_mounts, hours, ingest_labels, merge, placed
 from components.values.storage_class import storage_class_at
 
 HTTP_PORT = 8080
@@ -38,6 +39,11 @@ STORAGE_CLASS_KEYS = (
 )
 """Every component that claims a volume (zone-aware StatefulSets fall back to these; Mimir's own
 Alertmanager is off). The chart has no chart-wide class."""
+ZONE_AWARE = {"enabled": True, "topologyKey": ZONE}
+"""Ingesters and store-gateways in the chart's three zones, each a replica of every series (the
+ring's replication factor 3, Mimir's default), and anti-affine by the node's zone: no two of them
+share a cloud zone, so losing a zone loses one replica. Needs a cluster with three zones
+(components/hub_availability.py)."""
 
 
 def kafka_address(namespace: str) -> str:
@@ -97,12 +103,19 @@ def mimir_values(
         "alertmanager": {"enabled": False},
         "mimir": {"structuredConfig": structured},
         "runtimeConfig": _tenant_overrides(settings.edges),
-        "distributor": {"replicas": sizing.distributors, "resources": sizing.distributor.helm()},
+        "distributor": {
+            "replicas": sizing.distributors,
+            "resources": sizing.distributor.helm(),
+            "podLabels": component_labels(Component.MIMIR_DISTRIBUTOR),
+            "topologySpreadConstraints": spread(settings.tier, Component.MIMIR_DISTRIBUTOR),
+        },
         "ingester": {
             "replicas": sizing.ingesters,
             "resources": sizing.ingester.helm(),
             "persistentVolume": {"size": f"{sizing.ingester_disk_gib}Gi"},
+            "zoneAwareReplication": ZONE_AWARE,
         },
+        "store_gateway": {"zoneAwareReplication": ZONE_AWARE},
         "ruler": {
             "extraVolumes": [{"name": RULES_VOLUME, "configMap": {"name": rules_config_map}}],
             "extraVolumeMounts": [
@@ -110,7 +123,7 @@ def mimir_values(
             ],
         },
         "gateway": {
-            "podLabels": ingest_labels("metrics"),
+            **merge(placed(settings.tier, Component.MIMIR_GATEWAY), {"podLabels": ingest_labels("metrics")}),
             **front_door_mounts(server_secret),
             "nginx": {
                 "config": {

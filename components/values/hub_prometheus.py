@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from components.hub_availability import Component, component_labels, placement, spread
 from components.hub_sizing import GIB, ReceiverSizing
 from components.meta_rules import Group
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.settings import HubSettings, Tier
 from components.values.common import secret_volume, tls_mount
-from components.values.hub_common import PROMETHEUS_STACK, HubTls, ingest_labels, secret_key
+from components.values.hub_common import PROMETHEUS_STACK, HubTls, ingest_labels, merge, secret_key
 from components.values.storage_class import claim_template
 
 WEB_PORT = 9090
@@ -41,6 +42,9 @@ RULES_NAME = "obsfleet-meta"
 META_MONITOR_DISK_GIB = 20
 """Mimir tier: the hub's own series only (tens of thousands); not sized from the edges."""
 ALERTMANAGER_PORT = 9093
+ALERTMANAGER_PEER_TIMEOUT = "15s"
+"""How long a cluster peer waits for the one before it to notify (Alertmanager's default, set so the
+failover delay is a decision): a notification is late by at most this when a peer is gone."""
 
 
 def prometheus_service() -> str:
@@ -151,6 +155,21 @@ def _receiver_spec(sizing: ReceiverSizing, tls: HubTls, metrics_host: str, bridg
     }
 
 
+def _placed_spec(settings: HubSettings, component: Component) -> dict[str, Any]:
+    """prometheus-operator spec fields placing `component` as the availability plan says."""
+    return {
+        "replicas": placement(settings.tier, component).replicas,
+        "podMetadata": {"labels": component_labels(component)},
+        "topologySpreadConstraints": spread(settings.tier, component),
+    }
+
+
+def _budget(settings: HubSettings, component: Component) -> dict[str, Any]:
+    """The chart's PodDisruptionBudget, which takes `minAvailable`."""
+    plan = placement(settings.tier, component)
+    return {"enabled": plan.disruption_budget, "minAvailable": plan.min_available}
+
+
 def prometheus_stack_values(
     settings: HubSettings,
     sizing: ReceiverSizing | None,
@@ -174,9 +193,13 @@ def prometheus_stack_values(
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "ruleSelectorNilUsesHelmValues": False,
     }
-    prometheus: dict[str, Any] = {"prometheusSpec": spec}
     if receiver and sizing is not None:
-        spec.update(_receiver_spec(sizing, tls, metrics_host, bridge_config_map))
+        spec = merge(spec, _receiver_spec(sizing, tls, metrics_host, bridge_config_map))
+    prometheus: dict[str, Any] = {
+        "prometheusSpec": merge(spec, _placed_spec(settings, Component.RECEIVER)),
+        "podDisruptionBudget": _budget(settings, Component.RECEIVER),
+    }
+    if receiver:
         # Its own /metrics is behind mTLS too: scrape it with the reader certificate.
         prometheus["serviceMonitor"] = {"scheme": "https", "tlsConfig": _reader_tls(tls, metrics_host)}
     return {
@@ -189,7 +212,11 @@ def prometheus_stack_values(
                 # The config holds receiver URLs and keys: a Secret the program writes, not values.
                 "useExistingSecret": True,
                 "configSecret": alertmanager_secret,
-            }
+                # The operator peers the replicas (`--cluster.peer` per pod of the StatefulSet).
+                "clusterPeerTimeout": ALERTMANAGER_PEER_TIMEOUT,
+                **_placed_spec(settings, Component.ALERTMANAGER),
+            },
+            "podDisruptionBudget": _budget(settings, Component.ALERTMANAGER),
         },
         "prometheus": prometheus,
         "additionalPrometheusRulesMap": {RULES_NAME: {"groups": list(rule_groups)}},

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+import yaml
+
 from components.charts import TEMPO as TEMPO_CHART
 from components.charts import TEMPO_DISTRIBUTED, Chart
+from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
 from components.settings import HubSettings, Tier
 from components.values.common import secret_volume, tls_mount
 from components.values.hub_common import (
@@ -78,6 +81,19 @@ def _single(settings: HubSettings, server_secret: str) -> dict[str, Any]:
     }
 
 
+def _distributors(tier: Tier) -> dict[str, Any]:
+    """The ingest path's copies (components/hub_availability.py). The chart runs the constraints
+    through `tpl` (so they go in as YAML text) and keeps `maxUnavailable` beside its budget switch."""
+    plan = placement(tier, Component.TEMPO)
+    return {
+        "replicas": plan.replicas,
+        "podLabels": {**component_labels(Component.TEMPO), **ingest_labels("traces")},
+        "topologySpreadConstraints": yaml.safe_dump(spread(tier, Component.TEMPO), sort_keys=False),
+        "podDisruptionBudget": {"enabled": plan.disruption_budget},
+        "maxUnavailable": MAX_UNAVAILABLE,
+    }
+
+
 def _distributed(settings: HubSettings, server_secret: str, kafka: str) -> dict[str, Any]:
     retention = {"compaction": {"compaction": {"block_retention": hours(settings.retention.traces)}}}
     return {
@@ -86,7 +102,7 @@ def _distributed(settings: HubSettings, server_secret: str, kafka: str) -> dict[
         "backendScheduler": {"config": {"provider": retention}},
         "traces": {"otlp": {"http": {"enabled": True, "receiverConfig": {"tls": server_tls_files()}}}},
         "distributor": {
-            "podLabels": ingest_labels("traces"),
+            **_distributors(settings.tier),
             "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
             "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
         },

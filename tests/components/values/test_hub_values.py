@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 import jsonschema
@@ -23,6 +24,7 @@ from components.charts import (
     Chart,
     deleted_defaults,
 )
+from components.hub_availability import SCALE_ZONES, SINGLE_POINTS, Component, component_labels, front_door_replicas, placement
 from components.meta_rules import fleet_group
 from components.regions import Cloud
 from components.settings import HubSettings, Tier
@@ -50,6 +52,7 @@ FREE_FORM: dict[Chart, list[str]] = {
         "prometheus.prometheusSpec.storageSpec",
         "prometheus.prometheusSpec.web",
         "prometheus.prometheusSpec.podMetadata",
+        "alertmanager.alertmanagerSpec.podMetadata",
     ],
     MIMIR_DISTRIBUTED: [
         # commented out in values.yaml (read by each StatefulSet's volumeClaimTemplates)
@@ -58,6 +61,7 @@ FREE_FORM: dict[Chart, list[str]] = {
         "compactor.persistentVolume.storageClass",
         "serviceAccount.annotations",
         "gateway.podLabels",
+        "distributor.podLabels",
         "distributor.resources",
         "ingester.resources",
         "mimir.structuredConfig",
@@ -79,6 +83,7 @@ FREE_FORM: dict[Chart, list[str]] = {
     LOKI: [
         "serviceAccount.annotations",
         "gateway.podLabels",
+        "singleBinary.podLabels",
         "loki.storage.bucketNames",  # commented out in values.yaml
         "loki.rulerConfig",
         "loki.schemaConfig",
@@ -87,7 +92,7 @@ FREE_FORM: dict[Chart, list[str]] = {
         "loki.runtimeConfig",
         "loki.querier",
     ],
-    GRAFANA: ["datasources"],
+    GRAFANA: ["datasources", "podLabels", "podDisruptionBudget"],  # both documented as comments
     EXTERNAL_DNS: ["serviceAccount.annotations"],
 }
 WEB_TLS_FIELDS = {"cert", "keySecret", "client_ca", "clientAuthType", "minVersion"}
@@ -235,7 +240,8 @@ def test_probe_bridge_forwards_only_health_paths_over_mtls() -> None:
 
 def test_alertmanager_config_is_an_existing_secret_and_grafana_is_separate(hub: HubSettings) -> None:
     values = _prometheus(hub)
-    assert values["alertmanager"]["alertmanagerSpec"] == {"useExistingSecret": True, "configSecret": "am-config"}
+    spec = values["alertmanager"]["alertmanagerSpec"]
+    assert (spec["useExistingSecret"], spec["configSecret"]) == (True, "am-config")
     assert values["grafana"] == {"enabled": False}
     assert "config" not in values["alertmanager"]
 
@@ -303,11 +309,11 @@ def _body_limit(snippet: str) -> str:
 
 def test_gateways_carry_the_front_door(large: HubSettings, hub: HubSettings) -> None:
     mimir_gateway = _mimir(large)["gateway"]
-    assert mimir_gateway["podLabels"] == {"obsfleet.io/ingest": "metrics"}
+    assert mimir_gateway["podLabels"]["obsfleet.io/ingest"] == "metrics"
     mimir_nginx = mimir_gateway["nginx"]["config"]
     assert mimir_nginx["httpSnippet"] == front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT, "540M")
     loki_gateway = _loki(hub)["gateway"]
-    assert loki_gateway["podLabels"] == {"obsfleet.io/ingest": "logs"}
+    assert loki_gateway["podLabels"]["obsfleet.io/ingest"] == "logs"
     loki_nginx = loki_gateway["nginxConfig"]
     assert loki_nginx["httpSnippet"] == front_door(hub_loki.PUSH_PATHS, hub_loki.GATEWAY_PORT, "4M")
     # The front door takes what the listener behind it takes, not nginx's 1m default.
@@ -585,3 +591,116 @@ def test_unset_storage_class_leaves_the_cluster_default(request: pytest.FixtureR
 def test_distributed_tempo_names_the_class_chart_wide(large: HubSettings) -> None:
     values = _tempo(_with_storage_class(large, STORAGE_CLASS))
     assert values["global"] == {"storageClass": STORAGE_CLASS}
+
+
+# --- Availability: replicas, disruption budgets and spread as the plan says ------------------------
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What a chart's values say about one component's copies."""
+
+    replicas: int
+    labels: dict[str, str]
+    spread: list[dict[str, Any]]
+    max_unavailable: Optional[int]
+    """None: no disruption budget."""
+
+
+def _kps_placed(values: dict[str, Any], part: str, spec: str) -> Placed:
+    section = values[part]
+    budget = section["podDisruptionBudget"]
+    replicas = section[spec]["replicas"]
+    return Placed(
+        replicas,
+        section[spec]["podMetadata"]["labels"],
+        section[spec]["topologySpreadConstraints"],
+        replicas - budget["minAvailable"] if budget["enabled"] else None,
+    )
+
+
+def _chart_placed(section: dict[str, Any]) -> Placed:
+    budget = section["podDisruptionBudget"]
+    spread = section["topologySpreadConstraints"]
+    if "enabled" in budget and not budget["enabled"] or not budget:
+        limit = None
+    else:  # tempo-distributed keeps the limit beside its switch
+        limit = budget.get("maxUnavailable", section.get("maxUnavailable"))
+    return Placed(
+        section["replicas"],
+        section["podLabels"],
+        yaml.safe_load(spread) if isinstance(spread, str) else spread,
+        limit,
+    )
+
+
+PLACED: dict[Tier, dict[Component, Callable[[HubSettings], Placed]]] = {
+    tier: {
+        Component.ALERTMANAGER: lambda s: _kps_placed(_prometheus(s), "alertmanager", "alertmanagerSpec"),
+        Component.RECEIVER: lambda s: _kps_placed(_prometheus(s), "prometheus", "prometheusSpec"),
+        Component.GRAFANA: lambda s: _chart_placed(_grafana(s)),
+        Component.LOKI: lambda s: _chart_placed(_loki(s)["singleBinary"]),
+        Component.LOKI_GATEWAY: lambda s: _chart_placed(_loki(s)["gateway"]),
+    }
+    for tier in Tier
+}
+PLACED[Tier.MIMIR][Component.TEMPO] = lambda s: _chart_placed(_tempo(s)["distributor"])
+PLACED[Tier.MIMIR][Component.MIMIR_GATEWAY] = lambda s: _chart_placed(_mimir(s)["gateway"])
+CASES_BY_TIER = [(tier, component) for tier in Tier for component in PLACED[tier]]
+
+
+@pytest.mark.parametrize(("tier", "component"), CASES_BY_TIER)
+def test_replicas_budgets_and_spread_follow_the_plan(
+    request: pytest.FixtureRequest, tier: Tier, component: Component
+) -> None:
+    settings: HubSettings = request.getfixturevalue("large" if tier is Tier.MIMIR else "hub")
+    assert settings.tier is tier
+    placed = PLACED[tier][component](settings)
+    plan = placement(tier, component)
+    assert placed.replicas == plan.replicas
+    # A budget on every replicated copy, one pod at a time; none on a single copy (it would block drains).
+    assert placed.max_unavailable == (1 if plan.replicas > 1 else None)
+    # The constraints select the component's own pods, by a label those pods carry.
+    assert placed.labels.items() >= component_labels(component).items()
+    by_key = {c["topologyKey"]: c for c in placed.spread}
+    assert set(by_key) == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    for constraint in placed.spread:
+        assert constraint["labelSelector"] == {"matchLabels": component_labels(component)}
+        assert constraint["maxSkew"] == 1
+    assert by_key["kubernetes.io/hostname"]["whenUnsatisfiable"] == "DoNotSchedule"
+    zone = "DoNotSchedule" if tier is Tier.MIMIR else "ScheduleAnyway"
+    assert by_key["topology.kubernetes.io/zone"]["whenUnsatisfiable"] == zone
+
+
+@pytest.mark.parametrize("stack", ["hub", "large"])
+def test_alertmanager_grafana_and_the_ingest_path_run_at_least_two_copies(request: pytest.FixtureRequest, stack: str) -> None:
+    settings: HubSettings = request.getfixturevalue(stack)
+    values = _prometheus(settings)
+    assert values["alertmanager"]["alertmanagerSpec"]["replicas"] >= 2
+    assert _grafana(settings)["replicas"] >= 2
+    assert _grafana(settings)["service"]["sessionAffinity"] == "ClientIP"
+    assert _loki(settings)["gateway"]["replicas"] >= 2
+    assert front_door_replicas(settings.tier) >= 2
+
+
+def test_the_prometheus_tier_names_what_it_cannot_make_highly_available(hub: HubSettings) -> None:
+    singles = {c.value for c in PLACED[Tier.PROMETHEUS] if placement(Tier.PROMETHEUS, c).replicas == 1}
+    assert singles == {"prometheus", "loki"}
+    assert singles <= set(SINGLE_POINTS[Tier.PROMETHEUS])
+    assert "mimir" in SINGLE_POINTS[Tier.PROMETHEUS]["prometheus"]  # the documented alternative
+    assert "tempo" in SINGLE_POINTS[Tier.PROMETHEUS]
+    values = _prometheus(hub)
+    assert values["prometheus"]["prometheusSpec"]["replicas"] == 1
+    assert values["prometheus"]["podDisruptionBudget"]["enabled"] is False
+
+
+def test_the_scale_tier_replicates_every_store_across_zones(large: HubSettings) -> None:
+    loki = _loki(large)
+    assert loki["loki"]["commonConfig"]["replication_factor"] == loki["singleBinary"]["replicas"] == SCALE_ZONES
+    mimir = _mimir(large)
+    for component in ("ingester", "store_gateway"):
+        aware = mimir[component]["zoneAwareReplication"]
+        assert aware == {"enabled": True, "topologyKey": "topology.kubernetes.io/zone"}
+    assert mimir["distributor"]["replicas"] >= 2
+    assert {c["topologyKey"] for c in mimir["distributor"]["topologySpreadConstraints"]} >= {"topology.kubernetes.io/zone"}
+    assert _prometheus(large)["prometheus"]["prometheusSpec"]["replicas"] == 2
