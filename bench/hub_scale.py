@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -28,16 +28,20 @@ EDGE_REGIONS = ("eu-west-1", "eu-north-1", "eu-central-1")
 SERIES_PER_EDGE = 50_000
 
 
-def scaled_hub(edges: int, base: str = "hub", series: int = SERIES_PER_EDGE) -> stacks.StackConfig:
-    """The `base` hub stack's config with `edges` synthetic edges (`edge-0001`, ...)."""
-    document = yaml.safe_load((stacks.project_root() / f"Pulumi.{base}.yaml").read_text())
+def scaled_hub(
+    edges: int, base: str = "hub", series: int = SERIES_PER_EDGE, root: Optional[Path] = None
+) -> stacks.StackConfig:
+    """The `base` hub stack's config (in `root`, default the project) with `edges` synthetic edges
+    (`edge-0001`, ...)."""
+    root = root or stacks.project_root()
+    document = yaml.safe_load((root / f"Pulumi.{base}.yaml").read_text())
     values: dict[str, Any] = dict(document["config"])
     values["obsfleet:edges"] = [
         {"name": f"edge-{i:04d}", "region": EDGE_REGIONS[i % len(EDGE_REGIONS)], "seriesEstimate": series}
         for i in range(1, edges + 1)
     ]
     name = f"{base}-{edges}"
-    return stacks.from_values(name, stacks.project_root() / f"Pulumi.{name}.yaml", values)
+    return stacks.from_values(name, root / f"Pulumi.{name}.yaml", values)
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the example fleet previewed once per test session."""
+"""Shared fixtures: the fixture fleet (tests/fixtures/fleet) previewed once per test session."""
 
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ import pytest
 
 from review import engine
 from review.preview import preview_fleet
-from review.stacks import project_root, stack_names
+from tests import fixture_fleet
 
 
 @pytest.fixture(scope="session")
 def fleet() -> dict[str, engine.PreviewResult]:
-    """Every example stack, previewed under mocks in one run (hubs first)."""
-    return {r.stack: r for r in preview_fleet(stack_names())}
+    """Every fixture stack, previewed under mocks in one run (hubs first)."""
+    names = fixture_fleet.names()
+    return {r.stack: r for r in preview_fleet(names, stacks_dir=fixture_fleet.STACKS_DIR)}
 
 
 @pytest.fixture
 def stacks_dir(tmp_path: Path) -> Path:
-    """A writable copy of the example stack files, for tests that mutate config."""
-    for path in project_root().glob("Pulumi.*.yaml"):
+    """A writable copy of the fixture stack files, for tests that mutate config."""
+    for path in fixture_fleet.STACKS_DIR.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
     return tmp_path

@@ -16,6 +16,7 @@ from components.edge_sizing import for_settings
 from components.settings import EdgeSettings
 from review import engine, stacks
 from review.cli import main
+from tests import fixture_fleet
 
 EDGES = {"edge-eu": "hub", "edge-eu-north": "hub", "edge-us-west": "hub-us", "edge-ap-southeast": "hub-ap"}
 MESH_MEMBERS = {"edge-eu", "edge-eu-north"}
@@ -187,7 +188,7 @@ def test_a_hub_without_the_edge_contract_is_named(fleet: dict[str, engine.Previe
     hub = fleet["hub"]
     outputs = {k: v for k, v in hub.outputs.items() if k not in ("caCert", "lokiPushUrl")}
     with pytest.raises(engine.ProgramError, match="stack hub exports no lokiPushUrl, caCert: update the hub before its edges"):
-        engine.preview(stacks.load("edge-eu"), {"hub": (outputs, hub.secret_outputs)})
+        engine.preview(fixture_fleet.load("edge-eu"), {"hub": (outputs, hub.secret_outputs)})
 
 
 def test_an_edge_whose_facts_differ_from_its_hub_entry_refuses_to_deploy(

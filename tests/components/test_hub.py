@@ -16,6 +16,7 @@ from components.pki import CA_SECRET, SERVER_SECRET
 from components.settings import HubSettings
 from review import engine
 from review.engine import SECRET
+from tests import fixture_fleet
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DESIGN_OUTPUTS = {
@@ -38,7 +39,7 @@ def hub(fleet: dict[str, engine.PreviewResult]) -> engine.PreviewResult:
 @pytest.fixture(scope="module")
 def large() -> engine.PreviewResult:
     """A hub with 150 edges: above the Prometheus tier's 100."""
-    return engine.preview(scaled_hub(150))
+    return engine.preview(scaled_hub(150, root=fixture_fleet.STACKS_DIR))
 
 
 def _releases(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:

@@ -24,10 +24,11 @@ from components import pki
 from components.endpoints import ingest_endpoints
 from components.pki import EdgeCredentials, EdgeCredentialsArgs, FleetPki, FleetPkiArgs, MissingEdgeCredentials
 from components.settings import HubSettings, PkiSettings
-from review import engine, stacks
+from review import engine
 from review.engine import SECRET, Recording, run_program
 from review.errors import BadInput
 from review.preview import preview_fleet
+from tests import fixture_fleet
 
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -35,7 +36,7 @@ CERT_TYPE = "tls:index/locallySignedCert:LocallySignedCert"
 
 
 def _hub(name: str) -> HubSettings:
-    settings = stacks.load(name).settings
+    settings = fixture_fleet.load(name).settings
     assert isinstance(settings, HubSettings)
     return settings
 

@@ -32,7 +32,7 @@ from components.endpoints import ingest_endpoints
 from components.hub_sizing import IngestLoad, receiver
 from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings, HubSettings
-from review.stacks import load
+from tests.fixture_fleet import load
 from tests.lab.exporter import Exporter
 from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, count_matching, window_counts
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for

@@ -28,7 +28,7 @@ from components.edge_sizing import EdgeSizing, for_settings
 from components.prometheus_tls import to_yaml
 from components.settings import EdgeSettings
 from review import engine
-from review.stacks import load
+from tests.fixture_fleet import load
 from tests.lab import mtls
 from tests.lab.exporter import Exporter
 from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, series_past, window_counts

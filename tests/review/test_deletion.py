@@ -8,7 +8,7 @@ import pytest
 
 from components.settings import HubSettings, Tier
 from review.deletion import RELEASE_TYPE, capabilities
-from review.stacks import load
+from tests.fixture_fleet import load
 
 
 def hub_settings(**changes: Any) -> HubSettings:

@@ -10,6 +10,7 @@ from review import mermaid
 from review.mermaid import MapFlow, MapNode, MermaidError, ResidencyMap, node_id, parse, render
 from review.report import StackOutcome
 from review.stacks import load
+from tests import fixture_fleet
 
 BUCKET = "aws:s3/bucket:Bucket"
 GCS = "gcp:storage/bucket:Bucket"
@@ -139,7 +140,7 @@ def test_buckets_and_replicas_sit_where_their_data_is(by_dependency: bool) -> No
     stray = _bucket("hub", "stray", region="us-east-1")
     resources = [primary_provider, replica_provider, primary, replica, stray,
                  _replication("hub", primary, replica, by_dependency=by_dependency)]
-    residency = mermaid.residency_map([StackOutcome(load("hub"), resources)])
+    residency = mermaid.residency_map([StackOutcome(fixture_fleet.load("hub"), resources)])
     nodes = {n.key: n for n in residency.nodes}
     assert nodes[primary["urn"]].jurisdiction == "gdpr" and "aws eu-central-1" in nodes[primary["urn"]].label
     assert nodes[replica["urn"]].jurisdiction == "gdpr" and "aws eu-west-1" in nodes[replica["urn"]].label
@@ -158,7 +159,7 @@ def test_replication_out_of_the_stack_and_unknown_locations_are_crossings() -> N
     elsewhere = {"outputs": {"arn": "arn:aws:s3:::someone-elses-bucket"}, "urn": "urn:not-here"}
     unplaced = _bucket("hub", "unplaced")  # no region and no provider
     resources = [primary, unplaced, _replication("hub", primary, elsewhere, by_dependency=False)]
-    residency = mermaid.residency_map([StackOutcome(load("hub"), resources)])
+    residency = mermaid.residency_map([StackOutcome(fixture_fleet.load("hub"), resources)])
     flows = _flows(residency)
     external = flows[(primary["urn"], "arn:aws:s3:::someone-elses-bucket")]
     assert external.crossing and "location is unknown" in external.reason
@@ -170,7 +171,7 @@ def test_replication_out_of_the_stack_and_unknown_locations_are_crossings() -> N
 def test_gcs_bucket_location_is_judged_by_the_catalog() -> None:
     inside = _bucket("hub-ap", "traces", cloud="gcp", location="ASIA-SOUTHEAST1")
     europe = _bucket("hub-ap", "eu", cloud="gcp", location="EU")
-    residency = mermaid.residency_map([StackOutcome(load("hub-ap"), [inside, europe])])
+    residency = mermaid.residency_map([StackOutcome(fixture_fleet.load("hub-ap"), [inside, europe])])
     flows = _flows(residency)
     assert not flows[("hub-ap", inside["urn"])].crossing
     assert flows[("hub-ap", europe["urn"])].crossing

@@ -15,7 +15,8 @@ from review.analyzer import Violation
 from review.cli import main
 from review.mermaid import Flowchart, parse
 from review.preview import error_lines, review_fleet, write_outputs
-from review.stacks import FAKE_SECRET, load, stack_names
+from review.stacks import FAKE_SECRET
+from tests.fixture_fleet import STACKS_DIR, load, names
 
 PEM_MARKER = "PRIVATE KEY"
 FAKE_SECRET_PREFIX = FAKE_SECRET.split("{")[0]
@@ -23,9 +24,9 @@ FAKE_SECRET_PREFIX = FAKE_SECRET.split("{")[0]
 
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The example fleet previewed, judged by the pack and written out once for this module."""
+    """The fixture fleet previewed, judged by the pack and written out once for this module."""
     out = tmp_path_factory.mktemp("out")
-    outcomes, results = review_fleet(stack_names())
+    outcomes, results = review_fleet(names(), stacks_dir=STACKS_DIR)
     document = report.build(outcomes)
     write_outputs(results, document, out)
     return {"outcomes": outcomes, "results": results, "document": document, "out": out}
@@ -45,17 +46,17 @@ def red_links(chart: Flowchart) -> list[tuple[str, str]]:
     return [(label[link.source], label[link.target]) for link in chart.links if link.red]
 
 
-# --- the example fleet --------------------------------------------------------------------------------
+# --- the fixture fleet --------------------------------------------------------------------------------
 
 
-def test_example_fleet_report_has_every_stack_and_is_clean(reviewed: dict[str, Any]) -> None:
+def test_fixture_fleet_report_has_every_stack_and_is_clean(reviewed: dict[str, Any]) -> None:
     document, out = reviewed["document"], reviewed["out"]
     assert [s["name"] for s in document["stacks"]] == [o.name for o in reviewed["outcomes"]]
-    assert sorted(s["name"] for s in document["stacks"]) == stack_names()
+    assert sorted(s["name"] for s in document["stacks"]) == names()
     assert all(s["status"] == "ok" and s["mandatory"] == 0 for s in document["stacks"])
     assert document["summary"]["exitCode"] == 0
     assert json.loads((out / "report.json").read_text()) == document
-    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{n}.json" for n in stack_names()] + ["report.json"])
+    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{n}.json" for n in names()] + ["report.json"])
 
 
 def test_every_hub_and_edge_sits_in_its_jurisdiction_with_no_red_arrow(reviewed: dict[str, Any]) -> None:
@@ -287,7 +288,7 @@ def test_a_program_failure_no_policy_explains_is_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "hub has no certificate for cluster 'edge-eu'"))
-    assert main(["preview", "--stack", "edge-eu", "--out", str(tmp_path)]) == 2
+    assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(STACKS_DIR), "--out", str(tmp_path)]) == 2
     assert "error: Pulumi.edge-eu.yaml: hub has no certificate" in capsys.readouterr().err
     document = json.loads((tmp_path / "report.json").read_text())
     assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "ok", "edge-eu": "failed"}
@@ -298,7 +299,7 @@ def test_edges_of_a_failed_hub_are_reported_not_previewed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(components.fleet, "deploy", refuse("hub", "the hub refuses"))
-    assert main(["preview", "--stack", "edge-eu", "--out", str(tmp_path)]) == 2
+    assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(STACKS_DIR), "--out", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert "edge-eu: not previewed: its hub stack 'hub' failed" in out
     assert out.rstrip().splitlines()[-1].startswith("2 stacks (0 ok, 1 failed, 1 not previewed)")

@@ -1,4 +1,4 @@
-"""`python -m review schema`: the stack-file JSON Schema accepts the examples and rejects bad files."""
+"""`python -m review schema`: the stack-file JSON Schema accepts the fixture stacks and rejects bad files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from components.regions import Cloud, Regime
 from components.settings import NAMESPACE, EdgeSettings, HubSettings, Tier
 from review.cli import main
 from review.schema import stack_file_schema
-from review.stacks import project_root, stack_names
+from tests import fixture_fleet
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +25,11 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def _stack(name: str) -> dict:
-    return yaml.safe_load((project_root() / f"Pulumi.{name}.yaml").read_text())
+    return yaml.safe_load((fixture_fleet.STACKS_DIR / f"Pulumi.{name}.yaml").read_text())
 
 
-@pytest.mark.parametrize("name", stack_names())
-def test_examples_validate(validator: jsonschema.Draft202012Validator, name: str) -> None:
+@pytest.mark.parametrize("name", fixture_fleet.names())
+def test_fixture_stacks_validate(validator: jsonschema.Draft202012Validator, name: str) -> None:
     assert list(validator.iter_errors(_stack(name))) == []
 
 

@@ -32,7 +32,7 @@ from components.storage import ObjectStore, loki_storage_values, tempo_storage_v
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
 from components.values.hub_common import FRONT_DOOR_PORT, HubTls, front_door, merge, server_tls_files
 from components.values.hub_external_dns import external_dns_values
-from review import stacks
+from tests import fixture_fleet
 from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
 TLS = HubTls("server-tls", "fleet-ca", "reader-tls")
@@ -99,7 +99,7 @@ WEB_TLS_FIELDS = {"cert", "keySecret", "client_ca", "clientAuthType", "minVersio
 
 
 def _settings(name: str) -> HubSettings:
-    settings = stacks.load(name).settings
+    settings = fixture_fleet.load(name).settings
     assert isinstance(settings, HubSettings)
     return settings
 
@@ -116,7 +116,7 @@ def hub_ap() -> HubSettings:
 
 @pytest.fixture(scope="module")
 def large() -> HubSettings:
-    settings = scaled_hub(150).settings
+    settings = scaled_hub(150, root=fixture_fleet.STACKS_DIR).settings
     assert isinstance(settings, HubSettings)
     return settings
 
@@ -453,8 +453,8 @@ def _with_edges(settings: HubSettings, edges: list[dict[str, Any]]) -> HubSettin
     return settings.model_validate({**settings.model_dump(by_alias=True), "edges": edges})
 
 
-@pytest.mark.parametrize("stack", [n for n in stacks.stack_names() if stacks.load(n).is_hub])
-def test_every_example_hubs_datasource_uids_are_unique_valid_and_fleet_wide(stack: str) -> None:
+@pytest.mark.parametrize("stack", [n for n in fixture_fleet.names() if fixture_fleet.load(n).is_hub])
+def test_every_fixture_hubs_datasource_uids_are_unique_valid_and_fleet_wide(stack: str) -> None:
     settings = _settings(stack)
     uids = _uids(settings)
     assert {uids["Fleet traces"], uids["Fleet logs"]} == {"fleet-traces", "fleet-logs"}
