@@ -21,7 +21,6 @@ unknown, like a value preview cannot know.
 from __future__ import annotations
 
 import collections
-import json
 import os
 import select
 import subprocess
@@ -39,6 +38,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from review import safe_load
 from review.errors import BadInput
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -58,6 +58,8 @@ _MESSAGE_LIMIT = 400 * 1024 * 1024  # the SDK's own server limit
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", _MESSAGE_LIMIT), ("grpc.max_send_message_length", _MESSAGE_LIMIT)]
 _IN_FLIGHT = 32  # Analyze calls outstanding at once (the engine analyses resources concurrently too)
 _RPC_TIMEOUT = 600.0
+# A secret's plaintext sits inside a resource's properties, which the export limits already bound.
+_PLAINTEXT_LIMITS = safe_load.Limits(max_bytes=safe_load.EXPORT.max_bytes, max_depth=32)
 
 
 @dataclass(frozen=True)
@@ -360,8 +362,8 @@ def _plaintext(plaintext: Any) -> Any:
     if not isinstance(plaintext, str):
         return UNKNOWN
     try:
-        return wire(json.loads(plaintext))
-    except ValueError:
+        return wire(safe_load.parse_json(plaintext, "secret plaintext", _PLAINTEXT_LIMITS))
+    except BadInput:  # unreadable like any other secret
         return UNKNOWN
 
 

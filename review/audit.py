@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
+from review import safe_load
 from review.analyzer import Violation, run_pack
 from review.errors import BadInput
 
@@ -38,21 +37,10 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(v.enforcement == "mandatory" for v in violations) else 0
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError as err:
-        raise BadInput(f"{path}: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path}: not a text file") from None
-
-
 def load_export(path: Path) -> list[dict]:
-    """`deployment.resources` of a version-3 stack export, shape-checked (BadInput otherwise)."""
-    try:
-        document = json.loads(_read(path))
-    except json.JSONDecodeError as err:
-        raise BadInput(f"{path}: not JSON ({err.msg} at line {err.lineno})") from None
+    """`deployment.resources` of a version-3 stack export, read within safe_load.EXPORT's bounds
+    and shape-checked (BadInput otherwise)."""
+    document = safe_load.load_json(path, safe_load.EXPORT)
     if not isinstance(document, dict) or not isinstance(document.get("deployment"), dict):
         raise BadInput(f"{path}: not a `pulumi stack export` document (no `deployment` object)")
     if document.get("version") != EXPORT_VERSION:
@@ -82,17 +70,15 @@ def _shape_problem(resource: Any) -> str:
     for key, kind in _FIELD_TYPES.items():
         if resource.get(key) is not None and not isinstance(resource[key], kind):
             return f"`{key}` is not a {kind.__name__}"
-    dependencies = [resource.get("dependencies") or [], *(resource.get("propertyDependencies") or {}).values()]
-    if not all(isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in dependencies):
-        return "dependencies must be lists of URNs"
+    # The engine writes `null` for a property without dependencies (and may for `dependencies`).
+    dependencies = [resource.get("dependencies"), *(resource.get("propertyDependencies") or {}).values()]
+    if not all(urns is None or (isinstance(urns, list) and all(isinstance(u, str) for u in urns)) for urns in dependencies):
+        return "dependencies must be lists of URNs (or null)"
     return ""
 
 
 def load_policy_config(path: Path) -> Mapping[str, Any]:
-    try:
-        config = yaml.safe_load(_read(path))  # YAML is a superset of JSON
-    except yaml.YAMLError as err:
-        raise BadInput(f"{path}: not JSON or YAML ({' '.join(str(err).split())})") from None
+    config = safe_load.load_yaml(path, safe_load.POLICY_CONFIG)  # YAML is a superset of JSON
     if not isinstance(config, dict):
         raise BadInput(f"{path}: policy config must be a mapping of policy name -> level or settings")
     return config

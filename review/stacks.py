@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from yaml.nodes import MappingNode
 
 from components import edge_facts
 from components import settings as config
 from components.settings import ConfigError, EdgeSettings, HubSettings, Settings
+from review import safe_load
 from review.errors import BadInput
 
 PROJECT = "obsfleet"
@@ -46,10 +47,10 @@ class DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(safe_load.SafeYamlLoader):
     """YAML as the Pulumi CLI reads a stack file: a key twice in one mapping is an error, not the last value."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[tuple[str, Any], int] = {}
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
@@ -84,19 +85,14 @@ def load(name: str, root: Path | None = None) -> StackConfig:
     """Read and validate `Pulumi.<name>.yaml`; any problem is BadInput naming the file and key."""
     root = root or project_root()
     path = root / f"Pulumi.{name}.yaml"
-    if not path.is_file():
+    if not path.exists():
         known = ", ".join(stack_names(root)) or "none"
         raise BadInput(f"unknown stack '{name}' (no {path.name}; stacks: {known})")
     try:
-        document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}
+        document = safe_load.load_yaml(path, safe_load.STACK_FILE, loader=_UniqueKeyLoader, label=path.name) or {}
     except DuplicateKey as err:
         raise BadInput(f"{path.name}: line {err.line}: duplicate key '{err.key}' (first at line {err.first}); "
                        "keep one") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise BadInput(f"{path.name}:{where}: not valid YAML: {problem}") from None
     values = document.get("config") if isinstance(document, dict) else None
     if not isinstance(values, dict):
         raise BadInput(f"{path.name}: no `config:` mapping")

@@ -94,7 +94,7 @@ def test_not_a_stack_export_exits_2_with_one_line(tmp_path: Path, capsys: pytest
     "config, reason",
     [
         ("- a list\n", "must be a mapping of policy name"),
-        ("key: [unclosed\n", "not JSON or YAML"),
+        ("key: [unclosed\n", "not valid YAML"),
         ("storage-tls: mandatory\n", "no policy 'storage-tls'"),
         ("data-residency-region:\n  regime: hipaa\n", "'hipaa' is not one of"),
     ],
