@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from components.regions import Cloud, Regime, UnknownLocation, inside, locate, regime_countries
 
@@ -54,12 +54,7 @@ PATTERN_WORDS = {
 MAX_PROMETHEUS_EDGES = 100
 
 
-def _hours(value: Any) -> Any:
-    # `bufferHours: 4` is an int in YAML; a float field accepting it is not a loss of strictness.
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-BufferHours = Annotated[float, BeforeValidator(_hours), Field(gt=0, le=72)]
+BufferHours = Annotated[float, Field(gt=0, le=72)]  # strict float takes `4` (an int), not `true`
 """Hours of hub outage an edge's WAL covers (and the hub's out-of-order window must accept)."""
 DEFAULT_BUFFER_HOURS = 4.0
 
@@ -86,6 +81,9 @@ def outside_reason(cloud: Cloud, name: str, regime: Regime, countries: frozenset
     return f"'{name}' ({where}) is outside the {regime.value} boundary (allowed: {', '.join(sorted(countries))})"
 
 
+ROLE_DESCRIPTION = "hub (one per jurisdiction: receives and stores) or edge (one per cluster: ships to its hub)"
+
+
 class ConfigError(ValueError):
     """Invalid stack configuration; `str()` is one line per problem, each naming its key path."""
 
@@ -98,9 +96,14 @@ class ResidencySettings(_Model):
     """Overrides of the regime's default countries (DESIGN.md "Residency")."""
 
     allowed_countries: Optional[list[Annotated[str, Field(pattern=ISO_COUNTRY)]]] = Field(
-        None, alias="allowedCountries", min_length=1
+        None, alias="allowedCountries", min_length=1,
+        description="ISO country codes that replace the regime's own countries (e.g. [DE, AT]); every "
+        "location of the stack must lie in one of them",
     )
-    allow_adequacy: bool = Field(False, alias="allowAdequacy")
+    allow_adequacy: bool = Field(
+        False, alias="allowAdequacy",
+        description="gdpr only: also admit the countries of the EU's adequacy decisions (e.g. GB, CH)",
+    )
 
     @field_validator("allowed_countries")
     @classmethod
@@ -113,50 +116,77 @@ class ResidencySettings(_Model):
 class KubernetesSettings(_Model):
     """Which cluster the stack deploys to. The kubeconfig itself is a secret (`obsfleet:kubeconfig`)."""
 
-    context: Optional[str] = None
-    namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "observability"
-    storage_class: Optional[Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]] = Field(
-        None, alias="storageClass"
+    context: Optional[str] = Field(
+        None,
+        description="kubeconfig context of the target cluster; required unless the secret `kubeconfig` is set "
+        "(with neither, the provider would deploy to whatever context is current)",
     )
-    """StorageClass of every volume the stack's charts claim (WAL, TSDB, ingester and Kafka disks).
-    Set it when the cluster has no default StorageClass (EKS 1.30 and later create none; `gp3`
-    with the EBS CSI driver is the usual choice there), else every claim stays Pending; or to pick
-    a class other than the default. Unset, the claims name no class and the cluster default applies."""
+    namespace: Annotated[str, Field(pattern=DNS_LABEL)] = Field(
+        "observability", description="namespace of the stack's releases"
+    )
+    storage_class: Optional[Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]] = Field(
+        None, alias="storageClass",
+        description="StorageClass of every volume the charts claim (WAL, TSDB, ingester and Kafka disks): set it "
+        "when the cluster has no default StorageClass (EKS 1.30 and later, e.g. `gp3`), or every claim stays "
+        "Pending; unset, the cluster default applies",
+    )
 
 
 class EdgeRef(_Model):
     """An edge the hub onboards: it issues the edge's client certificate."""
 
-    name: Annotated[str, Field(pattern=DNS_LABEL)]
-    region: str
-    series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
-    buffer_hours: BufferHours = Field(DEFAULT_BUFFER_HOURS, alias="bufferHours")
-    """The edge's own `bufferHours`: the hub accepts out-of-order replays that old from it."""
+    name: Annotated[str, Field(pattern=DNS_LABEL)] = Field(
+        description="the edge's `cluster` (its tenant id and certificate name)"
+    )
+    region: str = Field(description="the edge's `region`, equal to its stack file's")
+    series_estimate: Annotated[int, Field(gt=0)] = Field(
+        50_000, alias="seriesEstimate", description="the edge's `seriesEstimate`, equal to its stack file's"
+    )
+    buffer_hours: BufferHours = Field(
+        DEFAULT_BUFFER_HOURS, alias="bufferHours",
+        description="the edge's `bufferHours`, equal to its stack file's: the hub's out-of-order window "
+        "accepts that long a replay",
+    )
 
 
 class Retention(_Model):
     """Days each signal is kept at the hub (also the bound on GDPR erasure by expiry)."""
 
-    metrics: Annotated[int, Field(gt=0, le=3650)] = 30
-    logs: Annotated[int, Field(gt=0, le=3650)] = 30
-    traces: Annotated[int, Field(gt=0, le=3650)] = 14
+    metrics: Annotated[int, Field(gt=0, le=3650)] = Field(
+        30, description="days of metrics; at least the longest edge `bufferHours` (the replay window)"
+    )
+    logs: Annotated[int, Field(gt=0, le=3650)] = Field(30, description="days of logs")
+    traces: Annotated[int, Field(gt=0, le=3650)] = Field(14, description="days of traces")
 
 
 class Scale(_Model):
-    tier: Optional[Tier] = None
+    """How the hub stores metrics."""
+
+    tier: Optional[Tier] = Field(
+        None, description="`prometheus` (one Prometheus, at most 100 edges) or `mimir`; unset: mimir above 100 edges"
+    )
 
 
 class OidcProvider(_Model):
     """The EKS cluster's IAM OIDC provider, for IRSA trust of the Tempo/Loki service accounts."""
 
-    arn: Annotated[str, Field(pattern=OIDC_ARN)]
-    url: Annotated[str, Field(pattern=HTTPS_URL)]
+    arn: Annotated[str, Field(pattern=OIDC_ARN)] = Field(description="ARN of the cluster's IAM OIDC provider")
+    url: Annotated[str, Field(pattern=HTTPS_URL)] = Field(description="issuer URL of the cluster's OIDC provider")
 
 
 class PkiSettings(_Model):
-    ca_validity_days: Annotated[int, Field(gt=0)] = Field(3650, alias="caValidityDays")
-    cert_validity_days: Annotated[int, Field(gt=1)] = Field(90, alias="certValidityDays")
-    early_renewal_days: Annotated[int, Field(gt=0)] = Field(30, alias="earlyRenewalDays")
+    """Lifetimes of the hub's CA and of the certificates it issues."""
+
+    ca_validity_days: Annotated[int, Field(gt=0)] = Field(
+        3650, alias="caValidityDays", description="days the hub's CA is valid"
+    )
+    cert_validity_days: Annotated[int, Field(gt=1)] = Field(
+        90, alias="certValidityDays", description="days each server, edge and reader certificate is valid"
+    )
+    early_renewal_days: Annotated[int, Field(gt=0)] = Field(
+        30, alias="earlyRenewalDays",
+        description="days before expiry that `pulumi up` renews a certificate (less than certValidityDays)",
+    )
 
     @model_validator(mode="after")
     def _renewal_inside_validity(self) -> "PkiSettings":
@@ -171,10 +201,13 @@ class PkiSettings(_Model):
 class Receiver(_Model):
     """An Alertmanager receiver. `secret` names the secret config key holding its URL or routing key."""
 
-    name: Annotated[str, Field(pattern=DNS_LABEL)]
-    type: Literal["slack", "pagerduty", "webhook"]
-    secret: Annotated[str, Field(pattern=CONFIG_KEY)]
-    channel: Optional[str] = None
+    name: Annotated[str, Field(pattern=DNS_LABEL)] = Field(description="the receiver's name in Alertmanager")
+    type: Literal["slack", "pagerduty", "webhook"] = Field(description="slack, pagerduty or webhook")
+    secret: Annotated[str, Field(pattern=CONFIG_KEY)] = Field(
+        description="the secret config key (set with `pulumi config set --secret`) holding the webhook URL or "
+        "PagerDuty routing key"
+    )
+    channel: Optional[str] = Field(None, description="Slack channel; required for slack, only for slack")
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> "Receiver":
@@ -184,7 +217,9 @@ class Receiver(_Model):
 
 
 class Alerting(_Model):
-    receivers: list[Receiver] = Field(default_factory=list)
+    """Where the hub's Alertmanager sends alerts."""
+
+    receivers: list[Receiver] = Field(default_factory=list, description="Alertmanager receivers")
 
     @field_validator("receivers")
     @classmethod
@@ -196,33 +231,53 @@ class Alerting(_Model):
 class QueueOverrides(_Model):
     """Remote-write `queue_config` fields that replace the sizing model's values."""
 
-    capacity: Optional[Annotated[int, Field(gt=0)]] = None
-    min_shards: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="minShards")
-    max_shards: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="maxShards")
-    max_samples_per_send: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="maxSamplesPerSend")
-    batch_send_deadline: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(
-        None, alias="batchSendDeadline"
+    capacity: Optional[Annotated[int, Field(gt=0)]] = Field(None, description="samples buffered per shard")
+    min_shards: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="minShards", description="fewest shards")
+    max_shards: Optional[Annotated[int, Field(gt=0)]] = Field(None, alias="maxShards", description="most shards")
+    max_samples_per_send: Optional[Annotated[int, Field(gt=0)]] = Field(
+        None, alias="maxSamplesPerSend", description="samples per remote-write request"
     )
-    min_backoff: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(None, alias="minBackoff")
-    max_backoff: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(None, alias="maxBackoff")
-    retry_on_rate_limit: Optional[bool] = Field(None, alias="retryOnRateLimit")
+    batch_send_deadline: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(
+        None, alias="batchSendDeadline", description="longest wait before a shard sends a partial batch"
+    )
+    min_backoff: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(
+        None, alias="minBackoff", description="first retry delay after a failed send"
+    )
+    max_backoff: Optional[Annotated[str, Field(pattern=PROMETHEUS_DURATION)]] = Field(
+        None, alias="maxBackoff", description="longest retry delay"
+    )
+    retry_on_rate_limit: Optional[bool] = Field(
+        None, alias="retryOnRateLimit", description="retry requests the hub answers with 429"
+    )
 
 
 class ClusterMesh(_Model):
     """Cilium cluster-mesh identity of this cluster (ids are unique per mesh, 1..255)."""
 
-    id: Annotated[int, Field(ge=1, le=255)]
+    id: Annotated[int, Field(ge=1, le=255)] = Field(description="cluster id in the mesh, unique per mesh, 1 to 255")
 
 
 class _Common(_Model):
-    role: Role
-    cloud: Cloud
-    region: str
-    regime: Regime
-    cluster: Annotated[str, Field(pattern=DNS_LABEL)]
-    project: Optional[Annotated[str, Field(pattern=GCP_PROJECT)]] = None
-    residency: ResidencySettings = ResidencySettings()
-    kubernetes: KubernetesSettings = KubernetesSettings()
+    role: Role = Field(description=ROLE_DESCRIPTION)
+    cloud: Cloud = Field(description="aws or gcp")
+    region: str = Field(description="the cloud region the stack runs in, inside its regime's countries")
+    regime: Regime = Field(description="the residency regime whose countries hold the stack's data: gdpr, ccpa or pdpa")
+    cluster: Annotated[str, Field(pattern=DNS_LABEL)] = Field(
+        description="the cluster's name: tenant id, `cluster` label and certificate name"
+    )
+    project: Optional[Annotated[str, Field(pattern=GCP_PROJECT)]] = Field(
+        None, description="gcp only, required there: the Google Cloud project id"
+    )
+    residency: ResidencySettings = Field(
+        ResidencySettings(),
+        description="`allowedCountries` (replaces the regime's countries), `allowAdequacy` (gdpr: EU adequacy countries)",
+    )
+    kubernetes: KubernetesSettings = Field(
+        KubernetesSettings(),
+        description="the target cluster: `context` (or the secret `kubeconfig`), `namespace` (default "
+        "`observability`), optional `storageClass` for every volume the charts claim (set it when the cluster "
+        "has no default StorageClass, e.g. EKS 1.30 and later)",
+    )
 
     @property
     def countries(self) -> frozenset[str]:
@@ -246,15 +301,32 @@ class _Common(_Model):
 
 
 class HubSettings(_Common):
-    role: Literal[Role.HUB]
-    edges: list[EdgeRef] = Field(min_length=1)
-    retention: Retention = Retention()
-    domain: Annotated[str, Field(pattern=DNS_NAME, max_length=253)]
-    scale: Scale = Scale()
-    replica_region: Optional[str] = Field(None, alias="replicaRegion")
-    oidc_provider: Optional[OidcProvider] = Field(None, alias="oidcProvider")
-    pki: PkiSettings = PkiSettings()
-    alerting: Alerting = Alerting()
+    role: Literal[Role.HUB] = Field(description=ROLE_DESCRIPTION)
+    edges: list[EdgeRef] = Field(
+        min_length=1,
+        description="each edge the hub onboards (it issues the edge's certificate): `name`, `region`, optional "
+        "`seriesEstimate` and `bufferHours`, each equal to the edge's stack file (a difference is refused)",
+    )
+    retention: Retention = Field(
+        Retention(), description="`metrics` / `logs` / `traces` days (metrics at least the longest edge replay)"
+    )
+    domain: Annotated[str, Field(pattern=DNS_NAME, max_length=253)] = Field(
+        description="DNS zone of the ingest endpoints (`metrics.`, `otlp.`, `logs.`)"
+    )
+    scale: Scale = Field(Scale(), description="`tier`: `prometheus` or `mimir` (default: mimir above 100 edges)")
+    replica_region: Optional[str] = Field(
+        None, alias="replicaRegion", description="disaster-recovery region for the buckets (inside the boundary)"
+    )
+    oidc_provider: Optional[OidcProvider] = Field(
+        None, alias="oidcProvider",
+        description="aws only, required there: `arn` and `url` of the EKS OIDC provider (IRSA for Tempo/Loki/Mimir)",
+    )
+    pki: PkiSettings = Field(PkiSettings(), description="`caValidityDays`, `certValidityDays`, `earlyRenewalDays`")
+    alerting: Alerting = Field(
+        Alerting(),
+        description="`receivers`: `name`, `type` (slack, pagerduty, webhook), `secret` (config key of its URL or "
+        "key), `channel`",
+    )
 
     @field_validator("edges")
     @classmethod
@@ -304,15 +376,33 @@ class HubSettings(_Common):
 
 
 class EdgeSettings(_Common):
-    role: Literal[Role.EDGE]
-    hub_stack: Annotated[str, Field(pattern=STACK_NAME)] = Field(alias="hubStack")
-    series_estimate: Annotated[int, Field(gt=0)] = Field(50_000, alias="seriesEstimate")
-    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(30, alias="scrapeIntervalSeconds")
-    buffer_hours: BufferHours = Field(DEFAULT_BUFFER_HOURS, alias="bufferHours")
-    hub_rtt_ms: Annotated[int, Field(ge=1, le=2000)] = Field(50, alias="hubRttMs")
-    """Expected round trip to the hub's ingest endpoint: sizes remote-write batches and shards."""
-    queue: QueueOverrides = QueueOverrides()
-    cluster_mesh: Optional[ClusterMesh] = Field(None, alias="clusterMesh")
+    role: Literal[Role.EDGE] = Field(description=ROLE_DESCRIPTION)
+    hub_stack: Annotated[str, Field(pattern=STACK_NAME)] = Field(
+        alias="hubStack", description="fully qualified hub stack, `org/obsfleet/<hub>`"
+    )
+    series_estimate: Annotated[int, Field(gt=0)] = Field(
+        50_000, alias="seriesEstimate", description="active series the edge ships (sizes the agent and the hub)"
+    )
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(
+        30, alias="scrapeIntervalSeconds", description="scrape interval in seconds, 5 to 300"
+    )
+    buffer_hours: BufferHours = Field(
+        DEFAULT_BUFFER_HOURS, alias="bufferHours",
+        description="hours of hub outage the WAL covers and replays (default 4, at most 72)",
+    )
+    hub_rtt_ms: Annotated[int, Field(ge=1, le=2000)] = Field(
+        50, alias="hubRttMs",
+        description="expected round trip to the hub in ms (default 50, 1 to 2000): larger remote-write batches "
+        "for a longer RTT, shards for the RTT-bound throughput",
+    )
+    queue: QueueOverrides = Field(QueueOverrides(), description="remote-write `queue_config` overrides")
+    cluster_mesh: Optional[ClusterMesh] = Field(
+        None, alias="clusterMesh",
+        description="Cilium cluster-mesh `id`. Installs the full Cilium chart into `kube-system`: the stack takes "
+        "over (and then owns) the cluster's CNI. Use it only on a cluster created without a CNI, or whose CNI "
+        "you mean to replace; it collides with a Cilium installed some other way, and on EKS (aws-node) or GKE "
+        "it needs cluster preparation",
+    )
 
 
 Settings = Union[HubSettings, EdgeSettings]
@@ -323,7 +413,13 @@ HUB_KEYS = frozenset(f.alias or n for n, f in HubSettings.model_fields.items())
 _STRING_KEYS = {"role", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion"}
 # Secret keys are read by the components with `require_secret`, never through these models.
 KUBECONFIG = "kubeconfig"
-SECRET_KEYS = frozenset({KUBECONFIG, "grafanaAdminPassword"})
+SECRETS = {
+    KUBECONFIG: ("both", "optional kubeconfig of the target cluster (its current context), instead of "
+                 "`kubernetes.context`"),
+    "grafanaAdminPassword": ("hub", "password of Grafana's admin user"),
+}
+"""Secret keys of their own (role, meaning); each receiver's `secret` names another."""
+SECRET_KEYS = frozenset(SECRETS)
 
 
 def _unique(names: list[str], key: str, field: str) -> None:

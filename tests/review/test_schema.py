@@ -11,9 +11,10 @@ import yaml
 from pydantic import BaseModel
 
 from components.regions import Cloud, Regime
-from components.settings import NAMESPACE, EdgeSettings, HubSettings, Tier
+from components.settings import NAMESPACE, SECRETS, EdgeSettings, HubSettings, Role, Tier
 from review.cli import main
-from review.schema import stack_file_schema
+from review.schema import config_table, role_schemas, stack_file_schema
+from review.stacks import project_root
 from tests import fixture_fleet
 
 
@@ -94,9 +95,10 @@ def _schema_paths(node: dict, defs: dict, prefix: str = "") -> set[str]:
 @pytest.mark.parametrize("model", [HubSettings, EdgeSettings])
 def test_schema_declares_exactly_the_modelled_keys(model: type[BaseModel]) -> None:
     schema = stack_file_schema()
-    (role,) = [r for r in schema["properties"]["config"]["oneOf"] if r["title"] == model.__name__]
+    role = role_schemas(schema)[Role(model.model_fields["role"].annotation.__args__[0])]
     declared = {k.removeprefix(f"{NAMESPACE}:") for k in _schema_paths(role, schema["$defs"])}
-    assert declared == _model_paths(model)
+    secrets = [k for k, (where, _) in SECRETS.items() if where in ("both", role["title"].split()[1])]
+    assert declared == _model_paths(model) | set(secrets) | {f"{k}.secure" for k in secrets}
     assert {"edges.name", "alerting.receivers.secret", "scale.tier"} <= _model_paths(HubSettings)  # the walk nests
 
 
@@ -113,3 +115,116 @@ def test_text_format_lists_every_key_path_with_its_type(capsys: pytest.CaptureFi
     assert "obsfleet:edges[].name  string  required" in lines
     assert "obsfleet:regime  one of gdpr|ccpa|pdpa  required" in lines
     assert "obsfleet:queue.maxShards  integer" in lines
+
+
+# --- what an editor needs -------------------------------------------------------------------------
+
+# Draft 2020-12's keywords (core, applicator, validation, meta-data, format, unevaluated, content).
+STANDARD_KEYWORDS = set("""
+$schema $id $ref $defs $anchor $dynamicRef $dynamicAnchor $vocabulary $comment
+allOf anyOf oneOf not if then else dependentSchemas prefixItems items contains properties patternProperties
+additionalProperties propertyNames unevaluatedItems unevaluatedProperties
+type const enum multipleOf maximum exclusiveMaximum minimum exclusiveMinimum maxLength minLength pattern
+maxItems minItems uniqueItems maxContains minContains maxProperties minProperties required dependentRequired
+title description default deprecated readOnly writeOnly examples format contentEncoding contentMediaType
+contentSchema
+""".split())
+
+
+def _schema_nodes(node: Any) -> list[dict]:
+    """Every subschema (skipping the names under properties/$defs and the values of enum/const/default)."""
+    found: list[dict] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for key, value in node.items():
+            if key in ("properties", "patternProperties", "$defs"):
+                for child in value.values():
+                    found += _schema_nodes(child)
+            elif key in ("items", "not", "if", "then", "else", "additionalProperties"):
+                found += _schema_nodes(value)
+            elif key in ("allOf", "anyOf", "oneOf", "prefixItems"):
+                for child in value:
+                    found += _schema_nodes(child)
+    return found
+
+
+def test_schema_is_valid_against_its_metaschema_and_uses_standard_keywords_only() -> None:
+    schema = stack_file_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    used = {key for node in _schema_nodes(schema) for key in node}
+    assert used <= STANDARD_KEYWORDS, used - STANDARD_KEYWORDS
+
+
+def test_every_property_has_a_description() -> None:
+    schema = stack_file_schema()
+    for branch in schema["properties"]["config"]["allOf"]:
+        del branch["if"]  # a condition on the role, not a declaration
+    missing = [
+        key
+        for node in _schema_nodes(schema)
+        for key, child in node.get("properties", {}).items()
+        if not str(child.get("description", "")).strip()
+    ]
+    assert missing == []
+
+
+def test_readmes_configuration_table_is_the_schemas_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+    table = config_table(stack_file_schema())
+    assert "\n" + "\n".join(table) + "\n" in (project_root() / "README.md").read_text()
+    assert main(["schema", "--format", "markdown"]) == 0
+    assert capsys.readouterr().out.splitlines() == table
+    described = {line.split("`")[1] for line in table[2:]}
+    assert described == {k.removeprefix(f"{NAMESPACE}:") for r in role_schemas(stack_file_schema()).values()
+                         for k in r["properties"]}
+
+
+def _errors(validator: jsonschema.Draft202012Validator, name: str, change: dict) -> list[jsonschema.ValidationError]:
+    document = _stack(name)
+    document["config"].update(change)
+    return list(validator.iter_errors(document))
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("edge-eu", {"obsfleet:seriesEstimate": "30000"}),
+        ("edge-eu", {"obsfleet:bufferHours": "4.5", "obsfleet:scrapeIntervalSeconds": "15", "obsfleet:hubRttMs": "80"}),
+        ("edge-eu", {"obsfleet:bufferHours": 72}),
+    ],
+)
+def test_numbers_in_the_engines_string_form_are_accepted(
+    validator: jsonschema.Draft202012Validator, name: str, change: dict
+) -> None:
+    assert _errors(validator, name, change) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "key"),
+    [
+        ("edge-eu", {"obsfleet:bufferHours": 0}, "obsfleet:bufferHours"),
+        ("edge-eu", {"obsfleet:bufferHours": 500}, "obsfleet:bufferHours"),
+        ("edge-eu", {"obsfleet:seriesEstimate": "30k"}, "obsfleet:seriesEstimate"),
+        ("edge-eu", {"obsfleet:scrapeIntervalSeconds": 4}, "obsfleet:scrapeIntervalSeconds"),
+        ("hub", {"obsfleet:regime": "hipaa"}, "obsfleet:regime"),
+        ("edge-eu", {"obsfleet:kubeconfig": "apiVersion: v1"}, "obsfleet:kubeconfig"),
+        ("hub", {"obsfleet:grafanaAdminPassword": "hunter2"}, "obsfleet:grafanaAdminPassword"),
+    ],
+)
+def test_a_bad_value_is_reported_at_its_key(
+    validator: jsonschema.Draft202012Validator, name: str, change: dict, key: str
+) -> None:
+    errors = _errors(validator, name, change)
+    assert errors and {tuple(e.absolute_path)[:2] for e in errors} == {("config", key)}
+
+
+@pytest.mark.parametrize(("name", "key"), [("hub", "obsfleet:hubStack"), ("edge-eu", "obsfleet:edges"),
+                                           ("edge-eu", "obsfleet:retention")])
+def test_a_key_of_the_other_role_is_named(validator: jsonschema.Draft202012Validator, name: str, key: str) -> None:
+    errors = _errors(validator, name, {key: {"metrics": 1} if key != "obsfleet:hubStack" else "acme/obsfleet/hub"})
+    assert len(errors) == 1 and errors[0].validator == "additionalProperties" and repr(key) in errors[0].message
+
+
+def test_a_missing_role_is_named(validator: jsonschema.Draft202012Validator) -> None:
+    document = _stack("hub")
+    del document["config"]["obsfleet:role"]
+    assert [e.message for e in validator.iter_errors(document)] == ["'obsfleet:role' is a required property"]
