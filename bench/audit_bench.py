@@ -31,11 +31,11 @@ def noop_main(floor: bool) -> str:
     """A no-op pack: the obsfleet policies with empty validations, or (floor) one empty resource
     policy, which measures the SDK's Analyzer server alone."""
     return f"""
-import importlib, pkgutil, sys
+import sys
 sys.path.insert(0, {str(ROOT)!r})
 from pulumi_policy import PolicyPack, ResourceValidationPolicy
-import policies
-from policies import _gc
+from policies.obsfleet_residency import _gc
+from policies.obsfleet_residency.pack import POLICIES
 
 _gc.collect_rarely()  # as the real pack does: the ratio compares policy logic, not GC settings
 
@@ -43,11 +43,9 @@ def noop(args, report):
     return None
 
 def mirrored():
-    for module in pkgutil.iter_modules(policies.__path__):
-        if not module.name.startswith("_"):
-            real = importlib.import_module("policies." + module.name).POLICY
-            yield type(real)(name=real.name, description=real.description, validate=noop,
-                             enforcement_level=real.enforcement_level, config_schema=real.config_schema)
+    for real in POLICIES:
+        yield type(real)(name=real.name, description=real.description, validate=noop,
+                         enforcement_level=real.enforcement_level, config_schema=real.config_schema)
 
 floor = [ResourceValidationPolicy(name="noop", description="nothing", validate=noop)]
 PolicyPack("noop", policies=floor if {floor} else list(mirrored()))

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 from components.charts import KUBE_PROMETHEUS_STACK, LOKI, MIMIR_DISTRIBUTED
 from components.settings import HubSettings, Tier
-from policies._values import dig
+from policies.obsfleet_residency.api import dig
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 

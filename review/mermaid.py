@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Optional, Sequence
 
 from components.regions import inside, locate, regimes_of
-from policies._attribution import Located, Subject, place
+from policies.obsfleet_residency.api import Located, Subject, place
 
 if TYPE_CHECKING:
     from components.settings import Settings

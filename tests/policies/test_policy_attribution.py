@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 import pytest
 
-from components.regions import Regime
-from policies._attribution import (
+from policies.obsfleet_residency._regions import Regime
+from policies.obsfleet_residency._attribution import (
     Boundary,
     Located,
     NoBoundary,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from policies import data_residency_flow, data_residency_region, data_residency_replication, data_residency_unverifiable
-from policies._attribution import Subject
-from policies._policy import Finding
+from policies.obsfleet_residency import data_residency_flow, data_residency_region, data_residency_replication, data_residency_unverifiable
+from policies.obsfleet_residency._attribution import Subject
+from policies.obsfleet_residency._policy import Finding
 from review.analyzer import UNKNOWN
 from tests.policies.builders import (
     BUCKET,

@@ -7,14 +7,14 @@ from typing import Callable, Iterable
 
 import pytest
 
-from policies import (
+from policies.obsfleet_residency import (
     storage_access_logging,
     storage_encryption_at_rest,
     storage_public_access_blocked,
     storage_retention_lifecycle,
     storage_tls_only,
 )
-from policies._policy import Finding
+from policies.obsfleet_residency._policy import Finding
 from review.analyzer import UNKNOWN
 from tests.policies.builders import (
     BUCKET,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from policies._values import (
+from policies.obsfleet_residency._values import (
     UNKNOWN,
     all_of,
     any_item,

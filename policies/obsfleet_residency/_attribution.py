@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional, Union
 
-from components.regions import (
+from ._regions import (
     Cloud,
     Location,
     Regime,
@@ -28,7 +28,7 @@ from components.regions import (
     locate_zone,
     regime_countries,
 )
-from policies._values import UNKNOWN, dig, json_object, mapping, plain, text
+from ._values import UNKNOWN, dig, json_object, mapping, plain, text
 
 RESIDENCY_TAG = "data-residency"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -147,7 +147,7 @@ def _locate(cloud: Cloud, source: str, value: Any) -> Placement:
         except UnknownLocation:
             return Located(locate_zone(cloud, value), source)
     except UnknownLocation:
-        return Unlocated(f"its {source} {value!r} is not a {cloud.value} location in components/regions.py", certain=True)
+        return Unlocated(f"its {source} {value!r} is not a {cloud.value} location in the region catalog", certain=True)
 
 
 def describe(located: Located) -> str:

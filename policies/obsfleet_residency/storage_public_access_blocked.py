@@ -6,10 +6,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import Cloud
-from policies._buckets import PUBLIC_ACCESS_BLOCK, Bucket, bucket_findings
-from policies._policy import Finding, stack_policy
-from policies._values import Tri, all_of, any_of, equals, flag
+from ._buckets import PUBLIC_ACCESS_BLOCK, Bucket, bucket_findings
+from ._policy import Finding, stack_policy
+from ._regions import Cloud
+from ._values import Tri, all_of, any_of, equals, flag
 
 NAME = "storage-public-access-blocked"
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")

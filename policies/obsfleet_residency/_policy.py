@@ -22,8 +22,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.regions import ISO_COUNTRIES, Regime
-from policies._attribution import Subject
+from ._attribution import Subject
+from ._regions import ISO_COUNTRIES, Regime
 
 
 @dataclass(frozen=True)

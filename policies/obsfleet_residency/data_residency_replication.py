@@ -6,11 +6,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import inside
-from policies._attribution import Located, NoBoundary, Subject, boundary, describe, place
-from policies._buckets import AWS_BUCKET, REPLICATION, Bucket, Buckets
-from policies._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
-from policies._values import Unknown, dig, items, text
+from ._attribution import Located, NoBoundary, Subject, boundary, describe, place
+from ._buckets import AWS_BUCKET, REPLICATION, Bucket, Buckets
+from ._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
+from ._regions import inside
+from ._values import Unknown, dig, items, text
 
 NAME = "data-residency-replication"
 ARN_PREFIX = "arn:aws:s3:::"

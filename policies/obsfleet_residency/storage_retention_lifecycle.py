@@ -6,10 +6,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import Cloud
-from policies._buckets import LIFECYCLE, Bucket, bucket_findings
-from policies._policy import Finding, stack_policy
-from policies._values import UNKNOWN, Tri, all_of, any_item, any_of, dig, equals, flag, positive, text
+from ._buckets import LIFECYCLE, Bucket, bucket_findings
+from ._policy import Finding, stack_policy
+from ._regions import Cloud
+from ._values import UNKNOWN, Tri, all_of, any_item, any_of, dig, equals, flag, positive, text
 
 NAME = "storage-retention-lifecycle"
 CONTROL = {

@@ -6,9 +6,9 @@ from typing import Any, Mapping
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import inside
-from policies._attribution import Boundary, Located, NoBoundary, Placement, Subject, boundary, describe, place
-from policies._policy import RESIDENCY_SCHEMA, Finding, finding, resource_policy
+from ._attribution import Boundary, Located, NoBoundary, Placement, Subject, boundary, describe, place
+from ._policy import RESIDENCY_SCHEMA, Finding, finding, resource_policy
+from ._regions import inside
 
 NAME = "data-residency-region"
 REMEDIATION = (

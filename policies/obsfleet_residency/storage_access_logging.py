@@ -6,10 +6,10 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import Cloud
-from policies._buckets import LOGGING, Bucket, bucket_findings, log_destination
-from policies._policy import Finding, stack_policy
-from policies._values import Tri, any_of, present
+from ._buckets import LOGGING, Bucket, bucket_findings, log_destination
+from ._policy import Finding, stack_policy
+from ._regions import Cloud
+from ._values import Tri, any_of, present
 
 NAME = "storage-access-logging"
 CONTROL = {

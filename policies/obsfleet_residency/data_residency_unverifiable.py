@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
-from policies import data_residency_flow, data_residency_region, data_residency_replication
-from policies._attribution import NoBoundary, all_subjects, boundary, place, stack_urn
-from policies._policy import RESIDENCY_SCHEMA, Finding, unverifiable_policy
+from . import data_residency_flow, data_residency_region, data_residency_replication
+from ._attribution import NoBoundary, all_subjects, boundary, place, stack_urn
+from ._policy import RESIDENCY_SCHEMA, Finding, unverifiable_policy
 
 NAME = "data-residency-unverifiable"
 REMEDIATION = "set `regime` in the policy config, or declare the resources through the stack's ResidencyBoundary providers"

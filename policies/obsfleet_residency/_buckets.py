@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from components.regions import Cloud
-from policies._attribution import Subject
-from policies._policy import Finding, finding
-from policies._values import UNKNOWN, Tri, dig, text
+from ._attribution import Subject
+from ._policy import Finding, finding
+from ._regions import Cloud
+from ._values import UNKNOWN, Tri, dig, text
 
 AWS_BUCKET = "aws:s3/bucket:Bucket"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from policies import (
+from . import (
     storage_access_logging,
     storage_encryption_at_rest,
     storage_public_access_blocked,
     storage_retention_lifecycle,
     storage_tls_only,
 )
-from policies._policy import unverifiable_policy
+from ._policy import unverifiable_policy
 
 NAME = "storage-unverifiable"
 

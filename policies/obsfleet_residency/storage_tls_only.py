@@ -6,10 +6,10 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import Cloud
-from policies._buckets import BUCKET_POLICY, Bucket, bucket_findings
-from policies._policy import Finding, stack_policy
-from policies._values import Tri, any_item, any_of, dig, json_object
+from ._buckets import BUCKET_POLICY, Bucket, bucket_findings
+from ._policy import Finding, stack_policy
+from ._regions import Cloud
+from ._values import Tri, any_item, any_of, dig, json_object
 
 NAME = "storage-tls-only"
 CONTROL = {Cloud.AWS: "a bucket policy statement denying every request with aws:SecureTransport=false"}

@@ -6,10 +6,10 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import Regime
-from policies._attribution import NoBoundary, Subject, stack_regime
-from policies._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
-from policies._values import UNKNOWN, dig, text
+from ._attribution import NoBoundary, Subject, stack_regime
+from ._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
+from ._regions import Regime
+from ._values import UNKNOWN, dig, text
 
 NAME = "data-residency-flow"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

@@ -7,10 +7,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from components.regions import Cloud
-from policies._buckets import SSE, Bucket, bucket_findings
-from policies._policy import Finding, stack_policy
-from policies._values import UNKNOWN, Tri, any_item, any_of, dig, present, text
+from ._buckets import SSE, Bucket, bucket_findings
+from ._policy import Finding, stack_policy
+from ._regions import Cloud
+from ._values import UNKNOWN, Tri, any_item, any_of, dig, present, text
 
 NAME = "storage-encryption-at-rest"
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")

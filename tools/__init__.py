@@ -1,0 +1,1 @@
+"""Maintenance scripts (code generation); not imported by the program, the pack or the review."""
