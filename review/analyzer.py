@@ -110,6 +110,8 @@ class PackProcess:
             self._project, self._dry_run = project, dry_run
             self._configure_stack(stack)
             self.info: analyzer_pb2.AnalyzerInfo = self._call("GetAnalyzerInfo", empty_pb2.Empty())
+            self.policies_run: dict[str, str] = {}
+            """Policy name -> enforcement level of the last `run` (disabled policies left out)."""
         except BaseException:
             self.close()
             raise
@@ -149,6 +151,7 @@ class PackProcess:
         if stack is not None and stack != self._stack:
             self._configure_stack(stack)
         config = reconcile_config(self.info, policy_config)
+        self.policies_run = {name: level for name, (level, _) in config.items() if level != "disabled"}
         self._call("Configure", analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
             name: analyzer_pb2.PolicyConfig(enforcementLevel=_LEVEL_ENUM[level], properties=_struct(properties))
             for name, (level, properties) in config.items()

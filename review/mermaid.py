@@ -9,12 +9,11 @@ validates Mermaid offline.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from components.regions import inside, locate, regimes_of
+from components.regions import inside, locate, regime_countries, regimes_of
 from policies.obsfleet_residency.api import Located, Subject, place
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ OUTSIDE = "outside"
 """Jurisdiction of a location no regime holds."""
 
 SHAPES = {"box": ('["', '"]'), "cylinder": ('[("', '")]'), "stadium": ('(["', '"])'), "hexagon": ('{{"', '"}}')}
-KIND_SHAPES = {"hub": "hexagon", "edge": "box", "bucket": "cylinder"}
+KIND_SHAPES = {"hub": "hexagon", "edge": "box", "bucket": "cylinder", "folded": "stadium"}
 CLASS_STYLES = {"failed": "stroke:red,stroke-width:2px,stroke-dasharray:5 5"}
 
 
@@ -53,6 +52,8 @@ class MapNode:
     """The regime whose subgraph holds the node, or `outside`."""
     stack: str
     failed: bool = False
+    where: str = ""
+    """Cloud and location (`aws eu-west-1`): clean buckets of one stack in one place fold into one node."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,11 @@ def residency_map(outcomes: Sequence["StackOutcome"]) -> ResidencyMap:
     for outcome in outcomes:
         settings = outcome.config.settings
         kind = "hub" if outcome.config.is_hub else "edge"
-        where = f"{kind} · {settings.cloud.value} {settings.region}"
+        where = f"{settings.cloud.value} {settings.region}"
         state = {"failed": " · FAILED", "skipped": " · NOT PREVIEWED"}.get(outcome.status, "")
         residency.nodes.append(
             MapNode(outcome.name, kind, f"{outcome.name}\n{where}{state}", settings.regime.value, outcome.name,
-                    failed=outcome.status != "ok")
+                    failed=outcome.status != "ok", where=where)
         )
     for outcome in outcomes:
         hub = by_name.get(outcome.config.hub or "")
@@ -139,7 +140,8 @@ def _add_buckets(residency: ResidencyMap, outcome: "StackOutcome") -> None:
     for record in buckets:
         jurisdiction, where, reason = _bucket_place(record, by_urn, settings)
         name = record["urn"].split("::")[-1]
-        residency.nodes.append(MapNode(record["urn"], "bucket", f"{name}\n{where}", jurisdiction, outcome.name))
+        residency.nodes.append(MapNode(record["urn"], "bucket", f"{name}\n{where}", jurisdiction, outcome.name,
+                                       where=where))
         sources = [source for source, targets in replicas.items() if record["urn"] in targets]
         for source in sources or [outcome.name]:
             label = "replicates" if sources else "stores"
@@ -231,16 +233,6 @@ def _replication(resources: list[dict], buckets: list[dict]) -> dict[str, list[s
 # --- writing ----------------------------------------------------------------------------------
 
 
-def node_id(kind: str, key: str) -> str:
-    """A Mermaid-safe, unique id: `<kind>_<name, every other character as _>_<hash of key>`.
-
-    The name is the key's last `::` part (a URN's resource name); the hash keeps ids distinct
-    when sanitising makes two keys alike (`edge-eu`, `edge_eu`).
-    """
-    safe = re.sub(r"[^A-Za-z0-9]+", "_", key.split("::")[-1]).strip("_")[:40]
-    return f"{kind}_{safe}_{hashlib.sha256(key.encode()).hexdigest()[:6]}"
-
-
 _ENTITIES = {"#": "#35;", "&": "#amp;", '"': "#quot;", "<": "#lt;", ">": "#gt;"}
 
 
@@ -250,23 +242,139 @@ def label_text(text: str) -> str:
     return escaped.replace("\n", "<br/>")
 
 
+FOLD_EDGES_ABOVE = 8
+"""A hub with more clean edges than this shows them as one node (`412 clean edges`)."""
+MAX_SHOWN_EDGES = 40
+"""At most this many edges with findings drawn one by one per hub; the rest fold into one node.
+With every other node folded, a 500-edge hub stays far inside Mermaid's limits (MERMAID_LIMITS)."""
+MERMAID_LIMITS = {"maxTextSize": 50_000, "maxEdges": 500}
+"""Mermaid 11's defaults: a larger diagram renders as an error message, not as a map."""
+ID_PREFIX = {"jurisdiction": "j", "hub": "h", "edge": "e", "bucket": "b", "folded": "f"}
+LEGEND = (
+    "Legend: hexagon = hub, box = edge cluster, cylinder = bucket(s) (clean buckets of a hub in one place "
+    "are one node), rounded box = edges folded into one node. A solid arrow carries metrics, traces and "
+    "logs (edge to hub) or stored data (hub to bucket); a dotted arrow is bucket replication. A red arrow "
+    "is a residency crossing, labelled with why; a dashed red outline is a stack whose program failed or "
+    "was not previewed."
+)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A node as drawn: one map node, or several folded into one."""
+
+    kind: str
+    label: str
+    jurisdiction: str
+    failed: bool = False
+
+
+def jurisdiction_title(jurisdiction: str) -> str:
+    """What a subgraph is: a regime's jurisdiction and the countries its data stays in."""
+    if jurisdiction == OUTSIDE:
+        return "Outside every regime: locations no regime's countries hold"
+    countries = sorted(regime_countries(jurisdiction))
+    where = ", ".join(countries) if len(countries) <= 3 else f"{len(countries)} countries"
+    return f"{jurisdiction.upper()} jurisdiction: data stays in {where}"
+
+
+def _fold_key(node: MapNode, crossing: set[str], hub_of: dict[str, str], clean_edges: dict[str, int]) -> Optional[tuple]:
+    """Which folded node `node` joins, or None to draw it alone."""
+    if node.kind == "bucket" and node.key not in crossing and node.where:
+        return ("bucket", node.stack, node.jurisdiction, node.where)
+    if node.kind == "edge" and node.key in hub_of:
+        dirty = node.failed or node.key in crossing
+        if not dirty and clean_edges[hub_of[node.key]] > FOLD_EDGES_ABOVE:
+            return ("edge", hub_of[node.key], node.jurisdiction, "clean")
+    return None
+
+
+def _layout(residency: ResidencyMap) -> tuple[dict[str, str], dict[str, _Drawn]]:
+    """Map node key -> drawn id, and the drawn nodes in order (folded ones carry a count)."""
+    crossing_flows = [f for f in residency.flows if f.crossing]
+    crossing = {f.source for f in crossing_flows} | {f.target for f in crossing_flows if not _is_stack(residency, f.target)}
+    hub_of = {f.source: f.target for f in residency.flows if _kind(residency, f.source) == "edge"}
+    clean_edges: dict[str, int] = {}
+    shown_dirty: dict[str, int] = {}
+    for node in residency.nodes:
+        if node.kind == "edge" and node.key in hub_of and not node.failed and node.key not in crossing:
+            clean_edges[hub_of[node.key]] = clean_edges.get(hub_of[node.key], 0) + 1
+    groups: dict[tuple, list[MapNode]] = {}
+    placed: dict[str, tuple] = {}
+    for node in residency.nodes:
+        key = _fold_key(node, crossing, hub_of, clean_edges)
+        if key is None and node.kind == "edge" and node.key in hub_of:
+            hub = hub_of[node.key]
+            shown_dirty[hub] = shown_dirty.get(hub, 0) + 1
+            if shown_dirty[hub] > MAX_SHOWN_EDGES:
+                key = ("edge", hub, node.jurisdiction, "more")
+        key = key or ("single", node.key)
+        groups.setdefault(key, []).append(node)
+        placed[node.key] = key
+    counters: dict[str, int] = {}
+    ids: dict[tuple, str] = {}
+    drawn: dict[str, _Drawn] = {}
+    for key, members in groups.items():
+        first = members[0]
+        kind = first.kind if key[0] == "single" or first.kind == "bucket" else "folded"
+        prefix = ID_PREFIX[kind]
+        counters[prefix] = counters.get(prefix, 0) + 1
+        ids[key] = f"{prefix}{counters[prefix]}"
+        drawn[ids[key]] = _Drawn(kind, _group_label(key, members), first.jurisdiction,
+                                 failed=any(m.failed for m in members))
+    return {k: ids[placed[k]] for k in placed}, drawn
+
+
+def _kind(residency: ResidencyMap, key: str) -> str:
+    return next((n.kind for n in residency.nodes if n.key == key), "")
+
+
+def _is_stack(residency: ResidencyMap, key: str) -> bool:
+    return _kind(residency, key) in ("hub", "edge")
+
+
+def _group_label(key: tuple, members: list[MapNode]) -> str:
+    first = members[0]
+    if key[0] == "single" or (first.kind == "bucket" and len(members) == 1):
+        return first.label
+    if first.kind == "bucket":
+        return f"{len(members)} buckets of {first.stack}\n{first.where}"
+    places = sorted({m.where for m in members})
+    shown = ", ".join(places[:3]) + (f" +{len(places) - 3} more" if len(places) > 3 else "")
+    what = "clean edges" if key[3] == "clean" else "more edges with findings"
+    return f"{len(members)} {what}\n{shown}"
+
+
 def render(residency: ResidencyMap, direction: str = "LR") -> str:
-    ids = {n.key: node_id(n.kind, n.key) for n in residency.nodes}
+    """The map as Mermaid: a subgraph per jurisdiction (laid out top to bottom inside), short ids,
+    labels only where they say something (node names, a crossing's reason); LEGEND explains the rest."""
+    ids, drawn = _layout(residency)
     lines = [f"flowchart {direction}"]
-    for jurisdiction in residency.jurisdictions():
-        title = "outside every regime" if jurisdiction == OUTSIDE else jurisdiction
-        lines.append(f'  subgraph {node_id("j", jurisdiction)}["{label_text(title)}"]')
-        for node in residency.nodes:
+    for number, jurisdiction in enumerate(residency.jurisdictions(), 1):
+        lines.append(f'  subgraph {ID_PREFIX["jurisdiction"]}{number}["{label_text(jurisdiction_title(jurisdiction))}"]')
+        lines.append("    direction TB")
+        for identifier, node in drawn.items():
             if node.jurisdiction == jurisdiction:
                 opening, closing = SHAPES[KIND_SHAPES[node.kind]]
-                lines.append(f"    {ids[node.key]}{opening}{label_text(node.label)}{closing}")
+                lines.append(f"    {identifier}{opening}{label_text(node.label)}{closing}")
         lines.append("  end")
+    links: dict[tuple[str, str], list[MapFlow]] = {}
     for flow in residency.flows:
-        lines.append(f'  {ids[flow.source]} -->|"{label_text(flow.label)}"| {ids[flow.target]}')
-    crossing = [str(i) for i, flow in enumerate(residency.flows) if flow.crossing]
-    if crossing:
-        lines.append(f"  linkStyle {','.join(crossing)} {CROSSING_STYLE}")
-    failed = [ids[n.key] for n in residency.nodes if n.failed]
+        links.setdefault((ids[flow.source], ids[flow.target]), []).append(flow)
+    red = []
+    for index, ((source, target), flows) in enumerate(links.items()):
+        crossings = [f for f in flows if f.crossing]
+        arrow = "-.->" if all(f.label == "replicates" for f in flows) else "-->"
+        if crossings:
+            red.append(str(index))
+            reason = crossings[0].reason or "crosses a residency boundary"
+            more = f" (+{len(crossings) - 1} more)" if len(crossings) > 1 else ""
+            lines.append(f'  {source} {arrow}|"{label_text(reason + more)}"| {target}')
+        else:
+            lines.append(f"  {source} {arrow} {target}")
+    if red:
+        lines.append(f"  linkStyle {','.join(red)} {CROSSING_STYLE}")
+    failed = [identifier for identifier, node in drawn.items() if node.failed]
     if failed:
         lines.append(f"  classDef failed {CLASS_STYLES['failed']}")
         lines.append(f"  class {','.join(failed)} failed")
@@ -290,6 +398,7 @@ class Subgraph:
     id: str
     label: str
     parent: Optional[str]
+    direction: Optional[str] = None
 
 
 @dataclass
@@ -329,6 +438,7 @@ _NODE = re.compile(
     + ")$"
 )
 _LINK = re.compile(rf'^(?P<source>{_ID}) (?P<arrow>-->|-\.->|==>)(?:\|{_QUOTED}\|)? (?P<target>{_ID})$')
+_DIRECTION = re.compile(rf"^direction (?P<direction>{'|'.join(DIRECTIONS)})$")
 _SUBGRAPH = re.compile(rf'^subgraph (?P<id>{_ID})(?:\[{_QUOTED}\])?$')
 _STYLE = r"[A-Za-z-]+\s*:\s*[^,;]+(?:,[A-Za-z-]+\s*:\s*[^,;]+)*"
 _LINKSTYLE = re.compile(rf"^linkStyle (?P<which>default|\d+(?:,\d+)*) (?P<style>{_STYLE})$")
@@ -382,6 +492,10 @@ def parse(text: str) -> Flowchart:
             parent = open_subgraphs[-1] if open_subgraphs else None
             chart.subgraphs[identifier] = Subgraph(identifier, _check_label(m["label"] or identifier, number), parent)
             open_subgraphs.append(identifier)
+        elif m := _DIRECTION.match(line):
+            if not open_subgraphs:
+                raise MermaidError(f"line {number}: 'direction' outside a subgraph")
+            chart.subgraphs[open_subgraphs[-1]].direction = m["direction"]
         elif m := _LINK.match(line):
             label = m["label"]
             chart.links.append(

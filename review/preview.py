@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
-from review import analyzer, engine, report, stacks
+from review import analyzer, engine, provenance, report, stacks
 from review.errors import BadInput
 from review.stacks import PROJECT, StackConfig
 
@@ -134,6 +134,7 @@ def review_fleet(
                 if pack is None:
                     pack = cleanup.enter_context(analyzer.PackProcess(project=PROJECT, stack=stack.name))
                 outcome.violations = pack.run(outcome.resources, policy_config(stack), stack=stack.name)
+                outcome.policies = dict(pack.policies_run)
                 levels = Counter(v.enforcement for v in outcome.violations)
                 line += f"; {levels['mandatory']} mandatory, {levels['advisory']} advisory violations"
             outcomes.append(outcome)
@@ -162,9 +163,7 @@ def error_lines(document: dict[str, Any]) -> Iterator[str]:
             continue
         for violation in stack["violations"]:
             if violation["enforcement"] == "mandatory":
-                # A finding is the policy's description, then the line naming the resource and its problem.
-                detail = violation["finding"].strip().splitlines()[-1]
-                yield f"{stack['name']}: {violation['policy']}: {detail}"
+                yield f"{stack['name']}: {violation['policy']}: {report.finding_detail(violation['finding'])}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     channel = sys.stdout if text else sys.stderr
     say = None if args.quiet else (lambda line: print(line, file=channel, flush=True))
     outcomes, results = review_fleet(names, progress=say, stacks_dir=args.stacks_dir)
-    document = report.build(outcomes)
+    document = report.build(outcomes, provenance.collect(stacks.project_root()))
     write_outputs(results, document, args.out)
     for line in error_lines(document):
         print(f"error: {line}", file=sys.stderr)

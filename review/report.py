@@ -17,13 +17,25 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from review import deletion, mermaid
+from components.settings import EdgeSettings, HubSettings, Regime
+from review import deletion, hub_facts, mermaid
+from review.provenance import Provenance
 from review.stacks import PROJECT, StackConfig
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
 ENFORCEMENT_ORDER = ("mandatory", "advisory")  # what review/analyzer.py reports (remediate counts as mandatory)
 REMEDIATION_MARK = " Remediation: "
 EXIT_OK, EXIT_VIOLATION, EXIT_FAILED = 0, 1, 2
+SCHEMA_VERSION = 2
+"""report.json's shape (review/report_schema.py); raised when a field changes meaning or goes away."""
+ERASURE_REGIMES = (Regime.GDPR, Regime.CCPA)
+"""Regimes with a right to erasure (GDPR Art. 17, CCPA §1798.105): a hub that cannot erase a signal is an advisory."""
+CROSSINGS_DEFINED = (
+    "A residency crossing is a flow of data out of the countries its stack's regime allows: an edge "
+    "shipping to a hub of another regime or outside its countries, a bucket outside its hub's countries "
+    "(or whose location cannot be told), or replication to such a bucket."
+)
+LEVEL_ORDER = ("mandatory", "failed", "advisory")
 
 
 @dataclass
@@ -39,6 +51,8 @@ class StackOutcome:
     seconds: float = 0.0
     previewed: bool = True
     """False when the stack was not run (its hub failed, so its StackReference has nothing to read)."""
+    policies: dict[str, str] = field(default_factory=dict)
+    """The policies that judged it: name -> enforcement level."""
 
     @property
     def name(self) -> str:
@@ -133,23 +147,94 @@ def _stack_json(outcome: StackOutcome) -> dict[str, Any]:
     }
 
 
+def erasure_advisories(hub: str, regime: Regime, capabilities: Sequence[deletion.Capability]) -> list[str]:
+    """Why a hub under a right to erasure cannot honour one for some signal before it expires."""
+    if regime not in ERASURE_REGIMES:
+        return []
+    found = []
+    for c in capabilities:
+        if c.status == "disabled":
+            found.append(f"{hub} ({regime.value}) cannot erase {c.signal} on request: {c.backend} deletion is "
+                         f"disabled ({c.evidence}); they live up to {c.retention_days} days")
+        elif c.status == "retention-only":
+            found.append(f"{hub} ({regime.value}) cannot erase {c.signal} on request ({c.evidence}); they go only "
+                         f"when retention expires, after {c.retention_days} days")
+    return found
+
+
 def _deletion_json(outcomes: Sequence[StackOutcome]) -> list[dict[str, Any]]:
-    return [
-        {
+    hubs = []
+    for o in outcomes:
+        if not o.config.is_hub:
+            continue
+        settings = o.config.settings
+        capabilities = deletion.capabilities(settings, o.resources)
+        hubs.append({
             "hub": o.name,
-            "regime": o.config.settings.regime.value,
-            "tier": o.config.settings.tier.value,
+            "regime": settings.regime.value,
+            "tier": settings.tier.value,
             "status": o.status,
-            "signals": [c.to_json() for c in deletion.capabilities(o.config.settings, o.resources)],
-        }
+            "signals": [c.to_json() for c in capabilities],
+            "advisories": erasure_advisories(o.name, settings.regime, capabilities),
+        })
+    return hubs
+
+
+def _hubs_json(outcomes: Sequence[StackOutcome], stacks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    edges = {o.config.settings.cluster: o.config.settings for o in outcomes
+             if isinstance(o.config.settings, EdgeSettings) and o.status == "ok"}
+    violations = {s["name"]: s["violations"] for s in stacks}
+    return [
+        {"hub": o.name, "status": o.status,
+         **hub_facts.hub_json(o.config.settings, o.resources, violations[o.name], edges)}
         for o in outcomes
-        if o.config.is_hub
+        if isinstance(o.config.settings, HubSettings)
     ]
 
 
-def build(outcomes: Sequence[StackOutcome]) -> dict[str, Any]:
+def _findings(stacks: Sequence[dict[str, Any]], hubs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Everything that needs a look, mandatory first: violations, programs that failed or did not
+    run, and hubs that cannot honour an erasure request."""
+    found = []
+    for stack in stacks:
+        if stack["status"] != "ok":
+            found.append({"level": "failed", "stack": stack["name"], "source": "program", "resource": None,
+                          "text": stack["error"]})
+        for v in stack["violations"]:
+            found.append({"level": v["enforcement"], "stack": stack["name"], "source": v["policy"],
+                          "resource": _name(v["urn"]) if v["urn"] else None, "text": finding_detail(v["finding"])})
+    for hub in hubs:
+        found += [{"level": "advisory", "stack": hub["hub"], "source": "deletion capability", "resource": None,
+                   "text": text} for text in hub["advisories"]]
+
+    def rank(f: dict[str, Any]) -> int:
+        return LEVEL_ORDER.index(f["level"]) if f["level"] in LEVEL_ORDER else len(LEVEL_ORDER)
+
+    return sorted(found, key=rank)
+
+
+def finding_detail(finding: str) -> str:
+    """A policy finding is its description, then the line naming the resource and its problem."""
+    return finding.strip().splitlines()[-1] if finding.strip() else ""
+
+
+def _policies_json(outcomes: Sequence[StackOutcome], stacks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    levels: dict[str, str] = {}
+    judged: Counter[str] = Counter()
+    for o in outcomes:
+        for name, level in o.policies.items():
+            levels.setdefault(name, level)
+            judged[name] += 1
+    found = Counter(v["policy"] for s in stacks for v in s["violations"])
+    return [{"name": name, "enforcement": levels[name], "stacks": judged[name], "violations": found[name],
+             "passed": found[name] == 0} for name in sorted(levels)]
+
+
+def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance()) -> dict[str, Any]:
     """The report document (report.json); `markdown(build(...))` is report.md."""
     stacks = [_stack_json(o) for o in outcomes]
+    deletion_hubs = _deletion_json(outcomes)
+    findings = _findings(stacks, deletion_hubs)
     residency = mermaid.residency_map(outcomes)
     summary = {
         "stacks": len(stacks),
@@ -159,14 +244,24 @@ def build(outcomes: Sequence[StackOutcome]) -> dict[str, Any]:
         "mandatory": sum(s["mandatory"] for s in stacks),
         "advisory": sum(s["advisory"] for s in stacks),
         "crossings": sum(f.crossing for f in residency.flows),
+        "findings": len(findings),
     }
     summary["exitCode"] = exit_code(summary)
+    policies = _policies_json(outcomes, stacks)
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "project": PROJECT,
+        "generatedAt": provenance.generated_at,
+        "commit": provenance.commit,
+        "packVersion": provenance.pack_version,
         "summary": summary,
+        "findings": findings,
+        "policies": policies,
         "stacks": stacks,
-        "residency": {**residency.to_json(), "mermaid": mermaid.render(residency)},
-        "deletion": _deletion_json(outcomes),
+        "residency": {**residency.to_json(), "mermaid": mermaid.render(residency), "crossingsDefined": CROSSINGS_DEFINED,
+                      "legend": mermaid.LEGEND},
+        "hubs": _hubs_json(outcomes, stacks),
+        "deletion": deletion_hubs,
     }
 
 
@@ -210,10 +305,18 @@ def _tree_lines(tree: dict[str, Any], depth: int = 0) -> list[str]:
     return lines
 
 
+def _anchor(stack: str) -> str:
+    return "stack-" + "".join(c if c.isalnum() or c == "-" else "-" for c in stack.lower())
+
+
+def _link(stack: str) -> str:
+    return f"[`{stack}`](#{_anchor(stack)})"
+
+
 def _stack_section(stack: dict[str, Any]) -> list[str]:
     where = f"{stack['role']} · {stack['cloud']} {stack['region']} · {stack['regime']}"
     ships = f" · ships to `{stack['hub']}`" if stack["hub"] else ""
-    lines = [f"### `{stack['name']}` ({where}{ships})", ""]
+    lines = [f'<a id="{_anchor(stack["name"])}"></a>', "", f"### `{stack['name']}` ({where}{ships})", ""]
     if stack["status"] != "ok":
         verb = "not previewed" if stack["status"] == "skipped" else "program failed"
         lines += [f"> **{verb}:** {_cell(stack['error'])}", ""]
@@ -230,7 +333,7 @@ def _stack_section(stack: dict[str, Any]) -> list[str]:
 
 
 def _deletion_lines(hubs: Sequence[dict[str, Any]]) -> list[str]:
-    lines = ["## Deletion capability (GDPR Art. 17)", "",
+    lines = ["## Deletion capability (GDPR Art. 17, CCPA §1798.105)", "",
              "How one cluster's or data subject's data can be erased at each hub before it expires, "
              "and the retention that erases it in any case.", ""]
     signals = list(dict.fromkeys(c["signal"] for hub in hubs for c in hub["signals"]))
@@ -247,6 +350,63 @@ def _deletion_lines(hubs: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _findings_lines(findings: Sequence[dict[str, Any]]) -> list[str]:
+    lines = ["## Findings", ""]
+    if not findings:
+        return lines + ["None: no policy violation, no failed program, no erasure gap.", ""]
+    for f in findings:
+        where = f" `{f['resource']}`" if f["resource"] else ""
+        lines.append(f"- **{f['level']}** {_link(f['stack'])} {f['source']}{where}: {_cell(f['text'])}")
+    return lines + [""]
+
+
+def _attention(stack: dict[str, Any]) -> tuple:
+    """Failed and not-previewed stacks first, then by mandatory, then advisory violations."""
+    return (stack["status"] == "ok", -stack["mandatory"], -stack["advisory"])
+
+
+def _provenance_line(report: dict[str, Any]) -> str:
+    policies = report["policies"]
+    passed = [p["name"] for p in policies if p["passed"]]
+    failed = [p["name"] for p in policies if not p["passed"]]
+    run = f"{len(policies)} policies run, {len(passed)} passed" + (f" (violated: {', '.join(failed)})" if failed else "")
+    return (f"Generated {report['generatedAt'] or 'at an unknown time'} from commit `{report['commit'] or 'unknown'}` "
+            f"with policy pack `{report['packVersion'] or 'unknown'}`; {run}.")
+
+
+def _hub_lines(hub: dict[str, Any]) -> list[str]:
+    lines = [f"### {_link(hub['hub'])}", ""]
+    if hub["endpoints"]:
+        lines += _table(("signal", "ingest endpoint"), [(k, f"`{v}`") for k, v in hub["endpoints"].items()]) + [""]
+    if hub["certificates"]:
+        lines += _table(("certificate", "role", "expires"),
+                        [(c["name"], c["role"], c["notAfter"]) for c in hub["certificates"]]) + [""]
+    lines += _table(("release", "chart", "version"),
+                    [(f"`{c['release']}`", c["chart"], c["version"]) for c in hub["charts"]]) + [""]
+    sizing = hub["sizing"]
+    lines += [f"Metrics tier **{sizing['tier']}**: {sizing['series']} series, ~{sizing['samplesPerSecond']} "
+              f"samples/s, out-of-order window {sizing['outOfOrderWindow']}.", ""]
+    lines += _table(("component", "replicas", "CPU", "memory", "disk"),
+                    [(c["component"], c["replicas"], f"{c['cpuMillicores']}m", f"{c['memoryMiB']} MiB",
+                      f"{c['diskGiB']} GiB") for c in sizing["components"]]) + [""]
+    rows = []
+    for e in sizing["edges"]:
+        if not e["sized"]:
+            rows.append((f"`{e['edge']}`", e["seriesEstimate"], f"{e['bufferHours']:g} h", "not in this review", "", "", ""))
+            continue
+        queue = e["queue"]
+        rows.append((f"`{e['edge']}`", e["seriesEstimate"], f"{e['bufferHours']:g} h",
+                     f"{queue['capacity']} × {queue['maxShards']} shards, {queue['maxSamplesPerSend']}/send",
+                     f"{e['walVolumeGiB']} GiB ({e['walRetention']})", f"{e['memoryRequestMiB']}-{e['memoryLimitMiB']} MiB",
+                     f"{e['cpuRequestMillicores']}m"))
+    lines += _table(("edge", "series", "buffer", "queue", "WAL", "memory", "CPU"), rows) + [""]
+    if hub["buckets"]:
+        lines += _table(("bucket", "controls", "policy violations"),
+                        [(f"`{b['bucket']}`", ", ".join(b["controls"]) or "none", ", ".join(b["violations"]) or "none")
+                         for b in hub["buckets"]]) + [""]
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     s = report["summary"]
     verdict = {EXIT_OK: "clean", EXIT_VIOLATION: "mandatory policy violations", EXIT_FAILED: "programs failed"}
@@ -255,19 +415,25 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"**{verdict[s['exitCode']]}**: {summary_text(report)}.",
         "",
+        _provenance_line(report),
+        "",
     ]
+    lines += _findings_lines(report["findings"])
+    lines += ["## Fleet", ""]
     lines += _table(
         ("stack", "role", "cloud / region", "regime", "resources", "mandatory", "advisory", "status"),
-        [(f"`{t['name']}`", t["role"], f"{t['cloud']} {t['region']}", t["regime"], t["resources"],
-          t["mandatory"], t["advisory"], t["status"]) for t in report["stacks"]],
+        [(_link(t["name"]), t["role"], f"{t['cloud']} {t['region']}", t["regime"], t["resources"],
+          t["mandatory"], t["advisory"], t["status"]) for t in sorted(report["stacks"], key=_attention)],
     )
     residency = report["residency"]
-    lines += ["", "## Residency map", "",
-              "One subgraph per jurisdiction; red arrows cross a residency boundary.", "",
+    lines += ["", "## Residency map", "", residency["crossingsDefined"], "", residency["legend"], "",
               "```mermaid", residency["mermaid"].rstrip("\n"), "```", ""]
     crossings = [f for f in residency["flows"] if f["crossing"]]
     if crossings:
-        lines += ["Boundary crossings:", ""] + [f"- {_cell(f['reason'])}" for f in crossings] + [""]
+        lines += ["Residency crossings:", ""] + [f"- {_cell(f['reason'])}" for f in crossings] + [""]
+    lines += ["## Hubs", ""]
+    for hub in report["hubs"]:
+        lines += _hub_lines(hub)
     lines += _deletion_lines(report["deletion"])
     lines += ["", "## Stacks", ""]
     for stack in report["stacks"]:

@@ -37,8 +37,9 @@ def chart_of(document: dict[str, Any]) -> Flowchart:
 
 
 def jurisdiction(chart: Flowchart, stack: str) -> str:
+    """The regime whose subgraph holds `stack` (subgraph titles start with the regime's name)."""
     node = chart.node_by_label(stack)
-    return chart.subgraphs[node.subgraph].label
+    return chart.subgraphs[node.subgraph].label.split()[0].lower()
 
 
 def red_links(chart: Flowchart) -> list[tuple[str, str]]:
