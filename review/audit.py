@@ -9,12 +9,14 @@ inputs to Analyze, every resource's outputs to AnalyzeStack. Secret values are j
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from dataclasses import dataclass
 import json
 from pathlib import Path
 from typing import Any, Mapping
 
 from review import safe_load
-from review.analyzer import Violation, run_pack
+from review.analyzer import PackProcess, Violation
 from review.errors import BadInput
 
 EXPORT_VERSION = 3
@@ -32,8 +34,11 @@ def run(args: argparse.Namespace) -> int:
     resources = load_export(args.export)
     config = load_policy_config(args.policy_config) if args.policy_config else None
     project, stack = stack_identity(resources)
-    violations = run_pack(resources, project=project, stack=stack, policy_config=config, dry_run=False)
-    print(render_json(violations) if args.format == "json" else render_text(violations))
+    with PackProcess(project=project, stack=stack, dry_run=False) as pack:
+        violations = pack.run(resources, config)
+        policies = dict(pack.policies_run)
+    judged = Judged(project, stack, sum(1 for r in resources if not r.get("delete")), policies)
+    print(render_json(violations) if args.format == "json" else render_text(violations, judged))
     return 1 if any(v.enforcement == "mandatory" for v in violations) else 0
 
 
@@ -99,8 +104,24 @@ def render_json(violations: list[Violation]) -> str:
     ]}, indent=2)
 
 
-def render_text(violations: list[Violation]) -> str:
-    lines = []
+@dataclass(frozen=True)
+class Judged:
+    """What an audit judged: the stack, how many resources, with which policies (name -> level)."""
+
+    project: str
+    stack: str
+    resources: int
+    policies: dict[str, str]
+
+    def line(self) -> str:
+        levels = Counter(self.policies.values())
+        by_level = ", ".join(f"{n} {level}" for level, n in sorted(levels.items()))
+        return (f"audit of stack {self.stack} (project {self.project}): {self.resources} resources judged by "
+                f"{len(self.policies)} policies ({by_level})")
+
+
+def render_text(violations: list[Violation], judged: Judged) -> str:
+    lines = [judged.line()]
     for v in violations:
         lines.append(f"[{v.enforcement}] {v.policy}  {v.urn or '(stack)'}")
         lines += [f"    {line}" for line in v.message.splitlines()]

@@ -4,7 +4,8 @@ Each stack runs under the SDK's mocks (hubs first), then the policy pack judges 
 through the Analyzer protocol (review/analyzer.py). A program that refuses its config (an edge
 pointed at another regime's hub) does not stop the review: the stack is reported with its error,
 the pack judges what it declared before failing, and edges of a failed hub are reported as not
-previewed. Writes <stack>.json exports of the stacks that previewed, report.json and report.md.
+previewed. Writes <stack>.json exports of the stacks that previewed, report.json (with its JSON
+Schema, report.schema.json) and report.md.
 
 Exit codes: 1 when any mandatory policy fails (failed programs included); else 2 when a program
 failed or the input is bad (a bad stack file stops before anything is written); else 0.
@@ -22,6 +23,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 
 from review import analyzer, engine, provenance, report, stacks
 from review.errors import BadInput
+from review.report_schema import REPORT_SCHEMA
 from review.stacks import PROJECT, StackConfig
 
 FORMATS = ("text", "json")
@@ -150,6 +152,7 @@ def write_outputs(results: list[engine.PreviewResult], document: dict[str, Any],
             (out / f"{result.stack}.json").write_text(json.dumps(result.export(), indent=2, sort_keys=True))
         (out / "report.json").write_text(json.dumps(document, indent=2, sort_keys=True))
         (out / "report.md").write_text(report.markdown(document))
+        (out / "report.schema.json").write_text(json.dumps(REPORT_SCHEMA, indent=2, sort_keys=True))
     except OSError as err:
         raise BadInput(f"--out {out}: {err.strerror}") from None
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 from review import engine
-from review.analyzer import _SIG, UNKNOWN, wire
+from review.analyzer import _SIG, UNKNOWN, PackProcess, wire
 from review.cli import main
-from tests.policies.builders import BUCKET_POLICY, aws_provider, gcp_provider, gcs_bucket, hardened_s3, stack
+from tests.policies.builders import BUCKET_POLICY, PROJECT, STACK, aws_provider, gcp_provider, gcs_bucket, hardened_s3, stack
 
 EU = aws_provider()
 
@@ -49,8 +50,25 @@ def test_advisory_only_exits_0_and_text_format_lists_it(tmp_path: Path, capsys: 
     path = export(tmp_path, [stack(), ap, gcs_bucket("traces", ap, logging=None)])
     code, out, _ = audit(capsys, str(path), "--format", "text")
     assert code == 0
-    assert out.splitlines()[0] == f"[advisory] storage-access-logging  {gcs_bucket('traces', ap)['urn']}"
-    assert out.splitlines()[-1] == "1 violation(s), 0 mandatory"
+    lines = out.splitlines()
+    # What it judged comes first: the stack, how many resources, with how many policies.
+    assert re.fullmatch(rf"audit of stack {STACK} \(project {PROJECT}\): 3 resources judged by "
+                        r"(\d+) policies \((\d+) advisory, (\d+) mandatory\)", lines[0]), lines[0]
+    judged_by = int(re.search(r"judged by (\d+) policies", lines[0])[1])
+    with PackProcess(project=PROJECT, stack=STACK) as pack:
+        assert judged_by == len(pack.info.policies) > 0
+    assert lines[1] == f"[advisory] storage-access-logging  {gcs_bucket('traces', ap)['urn']}"
+    assert lines[-1] == "1 violation(s), 0 mandatory"
+
+
+def test_text_format_counts_the_policies_the_config_leaves_enabled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "policy.yaml"
+    config.write_text("storage-tls-only: disabled\nstorage-access-logging: disabled\n")
+    path = export(tmp_path, [stack(), EU])
+    _, full, _ = audit(capsys, str(path), "--format", "text")
+    _, fewer, _ = audit(capsys, str(path), "--format", "text", "--policy-config", str(config))
+    count = lambda out: int(re.search(r"judged by (\d+) policies", out)[1])  # noqa: E731
+    assert count(fewer) == count(full) - 2 and ": 2 resources judged" in fewer
 
 
 @pytest.mark.parametrize("suffix, text", [

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Optional
 
 import pytest
+import yaml
 
 from review import mermaid
-from review.mermaid import MapFlow, MapNode, MermaidError, ResidencyMap, parse, render
+from review import stacks
+from review.mermaid import Flowchart, MapFlow, MapNode, MermaidError, ResidencyMap, parse, render
 from review.report import StackOutcome
 from review.stacks import load
 from tests import fixture_fleet
@@ -192,3 +195,88 @@ def test_an_edge_on_another_regimes_hub_is_a_crossing_even_when_its_program_fail
     assert "FAILED" in node.label and "failed" in node.classes
     assert chart.subgraphs[node.subgraph].label.startswith("GDPR jurisdiction")
     assert [link.label for link in chart.links] == ["edge-eu (gdpr) ships to hub-us (ccpa)"]
+
+
+# --- readable at 35 stacks, inside Mermaid's limits at 500 edges ------------------------------------------
+
+BASE_EDGE = {"hub": "edge-eu", "hub-us": "edge-us-west", "hub-ap": "edge-ap-southeast"}
+
+
+def _config(name: str) -> dict:
+    return dict(yaml.safe_load((fixture_fleet.STACKS_DIR / f"Pulumi.{name}.yaml").read_text())["config"])
+
+
+def synthetic_fleet(edges: dict[str, int], *, failed: frozenset[str] = frozenset(),
+                    hub_of: Optional[dict[str, str]] = None, hub_resources: Optional[dict[str, list]] = None
+                    ) -> list[StackOutcome]:
+    """Hubs of the fixture fleet with `edges[hub]` edge stacks each (`<hub>-e001`, ...), edges in
+    their base edge's region; `failed` edges failed their program; `hub_of` sends an edge to
+    another hub than its own."""
+    outcomes, edge_outcomes = [], []
+    for hub, count in edges.items():
+        base = _config(BASE_EDGE[hub])
+        names = [f"{hub}-e{i:03d}" for i in range(1, count + 1)]
+        values = _config(hub) | {"obsfleet:edges": [{"name": n, "region": base["obsfleet:region"]} for n in names]}
+        config = stacks.from_values(hub, fixture_fleet.STACKS_DIR / f"Pulumi.{hub}.yaml", values)
+        outcomes.append(StackOutcome(config, list((hub_resources or {}).get(hub, []))))
+        for name in names:
+            target = (hub_of or {}).get(name, hub)
+            edge_values = base | {"obsfleet:cluster": name, "obsfleet:hubStack": f"acme/obsfleet/{target}"}
+            edge = stacks.from_values(name, fixture_fleet.STACKS_DIR / f"Pulumi.{name}.yaml", edge_values)
+            edge_outcomes.append(StackOutcome(edge, error="refused" if name in failed else None))
+    return outcomes + edge_outcomes
+
+
+def within_mermaids_limits(text: str) -> Flowchart:
+    chart = parse(text)
+    assert len(text) <= mermaid.MERMAID_LIMITS["maxTextSize"], len(text)
+    assert len(chart.links) <= mermaid.MERMAID_LIMITS["maxEdges"], len(chart.links)
+    return chart
+
+
+@pytest.mark.parametrize("case", ["clean", "all failed", "crossing and failed"])
+def test_a_500_edge_hub_renders_inside_mermaids_limits(case: str, fleet: dict) -> None:
+    names = [f"hub-e{i:03d}" for i in range(1, 501)]
+    failed = frozenset(names) if case == "all failed" else frozenset(names[::7]) if case != "clean" else frozenset()
+    hub_of = {n: "hub-us" for n in names[::10]} if case == "crossing and failed" else None
+    outcomes = synthetic_fleet({"hub": 500, "hub-us": 1} if hub_of else {"hub": 500}, failed=failed, hub_of=hub_of,
+                               hub_resources={"hub": fleet["hub"].resources})
+    residency = mermaid.residency_map(outcomes)
+    assert sum(f.source.startswith("hub-e") for f in residency.flows) == 500  # the data keeps every edge
+    chart = within_mermaids_limits(render(residency))
+    labels = [n.label for n in chart.nodes.values()]
+    if case == "clean":
+        assert "500 clean edges<br/>aws eu-west-1" in labels and len(chart.nodes) < 10
+    else:
+        drawn = sum(1 for n in chart.nodes.values() if n.label.startswith("hub-e"))
+        assert drawn == mermaid.MAX_SHOWN_EDGES * (2 if hub_of else 1)  # per receiving hub
+        assert any(re.fullmatch(r"\d+ more edges with findings<br/>aws eu-west-1", label) for label in labels)
+    if hub_of:
+        red = [link for link in chart.links if link.red]
+        assert red and all(link.label and "ships to hub-us (ccpa)" in link.label for link in red)
+
+
+def test_35_stacks_read_as_a_map(fleet: dict) -> None:
+    """3 hubs, 32 edges: folded clean edges and buckets, a legend instead of repeated labels, one
+    direction per subgraph, titles that say what each subgraph is, short ids."""
+    counts = {"hub": 14, "hub-us": 10, "hub-ap": 8}
+    resources = {hub: fleet[hub].resources for hub in counts}
+    clean = synthetic_fleet(counts, hub_resources=resources)
+    dirty = synthetic_fleet(counts, hub_resources=resources, failed=frozenset({"hub-e003"}),
+                            hub_of={"hub-e005": "hub-us"})
+    assert len(clean) == 35
+    text = render(mermaid.residency_map(clean))
+    chart = within_mermaids_limits(text)
+    assert len(chart.nodes) <= 20 and all(re.fullmatch(r"[a-z]\d{1,3}", i) for i in [*chart.nodes, *chart.subgraphs])
+    assert all(link.label is None for link in chart.links)  # the legend says what the arrows carry
+    assert all(s.direction == "TB" for s in chart.subgraphs.values())
+    assert sorted(s.label.split(":")[0] for s in chart.subgraphs.values()) == [
+        "CCPA jurisdiction", "GDPR jurisdiction", "PDPA jurisdiction"]
+    assert "14 clean edges<br/>aws eu-west-1" in [n.label for n in chart.nodes.values()]
+    assert not any("8 clean" in n.label for n in chart.nodes.values())  # at the threshold: drawn one by one
+    problems = parse(render(mermaid.residency_map(dirty)))
+    (red,) = [link for link in problems.links if link.red]
+    assert red.label == "hub-e005 (gdpr) ships to hub-us (ccpa)"
+    assert "failed" in problems.node_by_label("hub-e003").classes
+    # The same jurisdictions in the same order, clean or not: the layout does not flip.
+    assert [s.label for s in problems.subgraphs.values()] == [s.label for s in chart.subgraphs.values()]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
+import jsonschema
 import pulumi
 import pytest
 
 import components.fleet
-from review import engine, report
+from review import deletion, engine, provenance, report
 from review.analyzer import Violation
 from review.cli import main
 from review.mermaid import Flowchart, parse
 from review.preview import error_lines, review_fleet, write_outputs
-from review.stacks import FAKE_SECRET
+from review.report_schema import REPORT_SCHEMA
+from review.stacks import FAKE_SECRET, project_root
 from tests.fixture_fleet import STACKS_DIR, load, names
 
 PEM_MARKER = "PRIVATE KEY"
@@ -27,7 +31,7 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The fixture fleet previewed, judged by the pack and written out once for this module."""
     out = tmp_path_factory.mktemp("out")
     outcomes, results = review_fleet(names(), stacks_dir=STACKS_DIR)
-    document = report.build(outcomes)
+    document = report.build(outcomes, provenance.collect(project_root()))
     write_outputs(results, document, out)
     return {"outcomes": outcomes, "results": results, "document": document, "out": out}
 
@@ -57,7 +61,7 @@ def test_fixture_fleet_report_has_every_stack_and_is_clean(reviewed: dict[str, A
     assert all(s["status"] == "ok" and s["mandatory"] == 0 for s in document["stacks"])
     assert document["summary"]["exitCode"] == 0
     assert json.loads((out / "report.json").read_text()) == document
-    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{n}.json" for n in names()] + ["report.json"])
+    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{n}.json" for n in names()] + ["report.json", "report.schema.json"])
 
 
 def test_every_hub_and_edge_sits_in_its_jurisdiction_with_no_red_arrow(reviewed: dict[str, Any]) -> None:
@@ -307,3 +311,150 @@ def test_edges_of_a_failed_hub_are_reported_not_previewed(
     document = json.loads((tmp_path / "report.json").read_text())
     assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "failed", "edge-eu": "skipped"}
     assert "NOT PREVIEWED" in chart_of(document).node_by_label("edge-eu").label
+
+
+# --- what an operator reads first ----------------------------------------------------------------------
+
+
+def _violation(policy: str, level: str, resource: str) -> Violation:
+    return Violation(policy, f"urn:pulumi:x::obsfleet::aws:s3/bucket:Bucket::{resource}", level,
+                     f"What the policy wants.\n{resource}: what is wrong. Remediation: fix it")
+
+
+def mixed_fleet() -> dict[str, Any]:
+    """A report over outcomes with every kind of finding: a failed program, a skipped edge,
+    mandatory and advisory violations, and hubs' erasure gaps."""
+    clean = report.StackOutcome(load("hub-ap"), policies={"storage-tls-only": "mandatory"})
+    advisory = report.StackOutcome(load("hub-us"), violations=[_violation("storage-access-logging", "advisory", "b1")],
+                                   policies={"storage-tls-only": "mandatory", "storage-access-logging": "advisory"})
+    mandatory = report.StackOutcome(load("hub"), violations=[_violation("storage-tls-only", "mandatory", "b2")],
+                                    policies={"storage-tls-only": "mandatory", "storage-access-logging": "advisory"})
+    failed = report.StackOutcome(load("edge-eu"), error="Pulumi.edge-eu.yaml: refused")
+    skipped = report.StackOutcome(load("edge-ap-southeast"), error="not previewed", previewed=False)
+    outcomes = [clean, advisory, mandatory, failed, skipped]
+    stamp = provenance.Provenance("2026-12-07T16:30:00Z", "0" * 40, "0.1.0+abc")
+    return report.build(outcomes, stamp)
+
+
+def test_findings_come_right_under_the_summary_mandatory_first_and_linked_to_their_stack() -> None:
+    document = mixed_fleet()
+    levels = [f["level"] for f in document["findings"]]
+    assert levels == sorted(levels, key=report.LEVEL_ORDER.index) and levels[0] == "mandatory"
+    assert {f["stack"] for f in document["findings"] if f["level"] == "failed"} == {"edge-eu", "edge-ap-southeast"}
+    markdown = report.markdown(document)
+    headings = re.findall(r"^## (.+)$", markdown, re.M)
+    assert headings[0] == "Findings"
+    summary_end = markdown.index("\n\n", markdown.index("**mandatory policy violations**"))
+    assert markdown.index("## Findings") < markdown.index("## Fleet") and summary_end < markdown.index("## Findings")
+    first = markdown.splitlines()[markdown.splitlines().index("## Findings") + 2]
+    assert first == "- **mandatory** [`hub`](#stack-hub) storage-tls-only `b2`: b2: what is wrong."
+    for anchor in set(re.findall(r"\]\(#(stack-[a-z0-9-]+)\)", markdown)):
+        assert f'<a id="{anchor}"></a>' in markdown, anchor
+
+
+def test_failed_and_violating_stacks_lead_the_fleet_table() -> None:
+    markdown = report.markdown(mixed_fleet())
+    table = markdown[markdown.index("## Fleet"):markdown.index("## Residency map")]
+    order = re.findall(r"^\| \[`([a-z-]+)`\]", table, re.M)
+    assert order == ["edge-eu", "edge-ap-southeast", "hub", "hub-us", "hub-ap"]
+
+
+def test_provenance_and_policies_run_are_stated() -> None:
+    document = mixed_fleet()
+    assert (document["schemaVersion"], document["generatedAt"], document["commit"], document["packVersion"]) == (
+        report.SCHEMA_VERSION, "2026-12-07T16:30:00Z", "0" * 40, "0.1.0+abc")
+    policies = {p["name"]: p for p in document["policies"]}
+    assert policies["storage-tls-only"] == {"name": "storage-tls-only", "enforcement": "mandatory", "stacks": 3,
+                                            "violations": 1, "passed": False}
+    assert policies["storage-access-logging"]["passed"] is False
+    assert "Generated 2026-12-07T16:30:00Z from commit `" + "0" * 40 + "` with policy pack `0.1.0+abc`; 2 policies run, " \
+           "0 passed (violated: storage-access-logging, storage-tls-only)." in report.markdown(document)
+
+
+def test_the_reviews_own_provenance_is_real(reviewed: dict[str, Any]) -> None:
+    document = reviewed["document"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["generatedAt"])
+    assert document["packVersion"] == provenance.pack_version()
+    assert {p["name"] for p in document["policies"]} == set(reviewed["outcomes"][0].policies) != set()
+    assert all(p["stacks"] == len(reviewed["outcomes"]) and p["passed"] for p in document["policies"])
+
+
+def test_residency_crossings_are_defined_where_they_are_counted() -> None:
+    markdown = report.markdown(mixed_fleet())
+    assert "residency crossings" in markdown.split("\n\n")[1]
+    assert report.CROSSINGS_DEFINED in markdown
+
+
+def test_a_gdpr_or_ccpa_hub_that_cannot_erase_a_signal_gets_an_advisory(reviewed: dict[str, Any]) -> None:
+    document = reviewed["document"]
+    advisories = {h["hub"]: h["advisories"] for h in document["deletion"]}
+    for hub in document["deletion"]:
+        gaps = [s["signal"] for s in hub["signals"] if s["status"] != "enabled"]
+        if hub["regime"] in ("gdpr", "ccpa"):
+            assert len(advisories[hub["hub"]]) == len(gaps) > 0, hub["hub"]
+        else:
+            assert advisories[hub["hub"]] == [], hub["hub"]
+    found = [f for f in document["findings"] if f["source"] == "deletion capability"]
+    assert found and all(f["level"] == "advisory" for f in found)
+    assert "hub (gdpr) cannot erase metrics on request: Prometheus deletion is disabled" in report.markdown(document)
+
+
+def test_erasure_advisories_follow_the_capability() -> None:
+    def capability(status: str) -> deletion.Capability:
+        return deletion.Capability("metrics", "Prometheus", "m", "s", status, "why", 30)
+
+    from components.settings import Regime
+    assert report.erasure_advisories("h", Regime.GDPR, [capability("enabled")]) == []
+    assert report.erasure_advisories("h", Regime.PDPA, [capability("disabled")]) == []
+    (text,) = report.erasure_advisories("h", Regime.CCPA, [capability("disabled")])
+    assert text == "h (ccpa) cannot erase metrics on request: Prometheus deletion is disabled (why); they live up to 30 days"
+
+
+def test_hub_sections_show_endpoints_certificates_charts_sizing_and_buckets(reviewed: dict[str, Any]) -> None:
+    document = reviewed["document"]
+    results = {r.stack: r for r in reviewed["results"]}
+    markdown = report.markdown(document)
+    for hub in document["hubs"]:
+        outputs = results[hub["hub"]].outputs
+        assert set(hub["endpoints"].values()) == {outputs["remoteWriteUrl"], outputs["otlpEndpoint"], outputs["lokiPushUrl"]}
+        for url in hub["endpoints"].values():
+            assert f"`{url}`" in markdown
+        settings = load(hub["hub"]).settings
+        assert {c["name"] for c in hub["certificates"] if c["role"] == "edge"} == {e.name for e in settings.edges}
+        (ca,) = [c for c in hub["certificates"] if c["role"] == "ca"]
+        assert all(ca["notAfter"] > c["notAfter"] for c in hub["certificates"] if c["role"] != "ca")
+        assert [e["edge"] for e in hub["sizing"]["edges"]] == [e.name for e in settings.edges]
+        assert all(e["sized"] and e["walVolumeGiB"] > 0 for e in hub["sizing"]["edges"])
+        assert hub["buckets"] and all(b["controls"] and b["violations"] == [] for b in hub["buckets"])
+        assert {c["chart"] for c in hub["charts"]} >= {"grafana", "loki"}
+
+
+# --- report.json's own schema ------------------------------------------------------------------------------
+
+
+def test_report_schema_is_valid_and_the_written_report_follows_it(reviewed: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
+    validator = jsonschema.Draft202012Validator(REPORT_SCHEMA)
+    written = json.loads((reviewed["out"] / "report.json").read_text())
+    assert list(validator.iter_errors(written)) == []
+    assert json.loads((reviewed["out"] / "report.schema.json").read_text()) == REPORT_SCHEMA
+    assert list(validator.iter_errors(mixed_fleet())) == []
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("schemaVersion"),
+        lambda d: d.update(schemaVersion=1),
+        lambda d: d["summary"].update(exitCode=3),
+        lambda d: d["findings"].append({"level": "fatal", "stack": "x", "source": "y", "resource": None, "text": ""}),
+        lambda d: d["stacks"][0].update(status="done"),
+        lambda d: d.update(generatedAt="yesterday"),
+        lambda d: d["hubs"][0]["sizing"].pop("tier"),
+        lambda d: d.update(extra=True),
+    ],
+)
+def test_report_schema_rejects_a_changed_shape(mutate: Callable[[dict[str, Any]], Any]) -> None:
+    document = copy.deepcopy(mixed_fleet())
+    mutate(document)
+    assert list(jsonschema.Draft202012Validator(REPORT_SCHEMA).iter_errors(document))
