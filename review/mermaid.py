@@ -242,7 +242,7 @@ def label_text(text: str) -> str:
     return escaped.replace("\n", "<br/>")
 
 
-FOLD_EDGES_ABOVE = 8
+FOLD_EDGES_ABOVE = 4
 """A hub with more clean edges than this shows them as one node (`412 clean edges`)."""
 MAX_SHOWN_EDGES = 40
 """At most this many edges with findings drawn one by one per hub; the rest fold into one node.
@@ -345,9 +345,11 @@ def _group_label(key: tuple, members: list[MapNode]) -> str:
     return f"{len(members)} {what}\n{shown}"
 
 
-def render(residency: ResidencyMap, direction: str = "LR") -> str:
+def render(residency: ResidencyMap, direction: str = "TB") -> str:
     """The map as Mermaid: a subgraph per jurisdiction (laid out top to bottom inside), short ids,
-    labels only where they say something (node names, a crossing's reason); LEGEND explains the rest."""
+    labels only where they say something (node names, a crossing's reason); LEGEND explains the rest.
+    Top to bottom (edges, hub, buckets) keeps jurisdictions side by side and, in Mermaid 11, a
+    crossing's label beside its link."""
     ids, drawn = _layout(residency)
     lines = [f"flowchart {direction}"]
     for number, jurisdiction in enumerate(residency.jurisdictions(), 1):
