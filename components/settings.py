@@ -116,7 +116,7 @@ class ResidencySettings(_Model):
 class KubernetesSettings(_Model):
     """Which cluster the stack deploys to. The kubeconfig itself is a secret (`obsfleet:kubeconfig`)."""
 
-    context: Optional[str] = Field(
+    context: Optional[Annotated[str, Field(min_length=1)]] = Field(
         None,
         description="kubeconfig context of the target cluster; required unless the secret `kubeconfig` is set "
         "(with neither, the provider would deploy to whatever context is current)",

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from components.settings import NAMESPACE, ROLE_DESCRIPTION, SECRETS, EdgeSettings, HubSettings, Role
+from components.settings import KUBECONFIG, NAMESPACE, ROLE_DESCRIPTION, SECRETS, EdgeSettings, HubSettings, Role
 
 SCHEMA_ID = "https://obsfleet.dev/schema/pulumi-stack.json"
 ROLE_MODELS = {Role.HUB: HubSettings, Role.EDGE: EdgeSettings}
@@ -79,6 +79,12 @@ def _role_schema(role: Role, defs: dict[str, Any]) -> dict[str, Any]:
             f"^{NAMESPACE}:(?!({modelled})$)": {"$ref": "#/$defs/Secure"},
         },
         "additionalProperties": False,
+        # A target cluster: `kubernetes.context`, or a secret kubeconfig (else the current context is used).
+        "anyOf": [
+            {"required": [f"{NAMESPACE}:kubernetes"], "properties": {f"{NAMESPACE}:kubernetes": {
+                "description": "names its cluster's context", "required": ["context"]}}},
+            {"required": [f"{NAMESPACE}:{KUBECONFIG}"]},
+        ],
     }
 
 

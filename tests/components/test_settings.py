@@ -226,6 +226,8 @@ def test_no_target_cluster_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"^obsfleet:kubernetes\.context: no target cluster: .*"
                        r"`pulumi config set --secret obsfleet:kubeconfig`$"):
         from_engine(engine_config({**untargeted, "kubernetes": {"namespace": "obs"}}))
+    with pytest.raises(ConfigError, match=r"^obsfleet:kubernetes\.context: '': String should have at least 1 character$"):
+        from_engine(engine_config({**untargeted, "kubernetes": {"context": ""}}))
     # A secret kubeconfig names the cluster (its current context).
     raw = engine_config(untargeted) | {"obsfleet:kubeconfig": "apiVersion: v1"}
     assert from_engine(raw, frozenset({"obsfleet:kubeconfig"})).cluster == "edge-eu"

@@ -228,3 +228,14 @@ def test_a_missing_role_is_named(validator: jsonschema.Draft202012Validator) -> 
     document = _stack("hub")
     del document["config"]["obsfleet:role"]
     assert [e.message for e in validator.iter_errors(document)] == ["'obsfleet:role' is a required property"]
+
+
+@pytest.mark.parametrize("name", ["hub", "edge-eu"])
+def test_a_stack_without_a_target_cluster_is_flagged(validator: jsonschema.Draft202012Validator, name: str) -> None:
+    document = _stack(name)
+    del document["config"]["obsfleet:kubernetes"]
+    assert [e.validator for e in validator.iter_errors(document)] == ["anyOf"]
+    document["config"]["obsfleet:kubernetes"] = {"namespace": "obs"}
+    assert [e.validator for e in validator.iter_errors(document)] == ["anyOf"]
+    document["config"]["obsfleet:kubeconfig"] = {"secure": "v1:abc"}
+    assert list(validator.iter_errors(document)) == []
