@@ -54,7 +54,7 @@ def check_hub(edge: str, edge_regime: str, hub_stack: str, exported: Iterable[st
 
 def check_facts(settings: EdgeSettings, entries: Any) -> None:
     """Refuse an edge whose region, seriesEstimate or bufferHours differ from its hub's `edges` entry."""
-    problem = edge_facts.drift(settings, entries or {}, settings.hub_stack.split("/")[-1])
+    problem = edge_facts.drift(settings, entries, settings.hub_stack.split("/")[-1])
     if problem:
         raise HubError(problem)
 

@@ -31,14 +31,17 @@ def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def drift(settings: EdgeSettings, entries: Mapping[str, Mapping[str, Any]], hub: str) -> Optional[str]:
-    """Why this edge's facts disagree with its entry in hub stack `hub`'s `edges`, or None.
+def drift(settings: EdgeSettings, entries: Any, hub: str) -> Optional[str]:
+    """Why this edge's facts disagree with its entry in hub stack `hub`'s `edges` (as exported,
+    so checked for shape), or None.
 
     An edge the hub does not list is the certificate check's to report (components/pki.py).
     """
-    entry = entries.get(settings.cluster)
+    entry = entries.get(settings.cluster) if isinstance(entries, Mapping) else None
     if entry is None:
         return None
+    if not isinstance(entry, Mapping):
+        return f"stack {hub} exports an `edges` entry for {settings.cluster} that is not a map: update the hub"
     for key, attribute in FACTS.items():
         mine, theirs = getattr(settings, attribute), entry.get(key)
         if mine != theirs:

@@ -44,3 +44,13 @@ def test_equal_facts_pass_and_an_unlisted_edge_is_left_to_the_certificate_check(
 def test_each_differing_fact_names_both_keys(entry: dict, edge: dict, message: str) -> None:
     found = drift(_edge(**edge), hub_entries(_hub(**entry)), "hub")
     assert found is not None and found.startswith(message + ": ")
+
+
+@pytest.mark.parametrize("entries", [None, [], "edges", {"edge-eu": None}])
+def test_exports_without_this_edges_entry_are_left_to_the_certificate_check(entries: object) -> None:
+    assert drift(_edge(), entries, "hub") is None
+
+
+def test_an_entry_that_is_not_a_map_names_the_hub() -> None:
+    assert drift(_edge(), {"edge-eu": ["x"]}, "hub") == (
+        "stack hub exports an `edges` entry for edge-eu that is not a map: update the hub")
