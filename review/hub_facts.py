@@ -8,6 +8,7 @@ components/edge_sizing.py), so the report shows what the program declares.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Optional, Sequence
 
 from cryptography import x509
@@ -76,7 +77,7 @@ def charts(resources: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def _resources(resources: hub_sizing.Resources, replicas: int = 1) -> dict[str, Any]:
     return {"replicas": replicas, "cpuMillicores": resources.cpu_millicores,
-            "memoryMiB": -(-resources.memory_bytes // MIB)}
+            "memoryMiB": math.ceil(resources.memory_bytes / MIB)}
 
 
 def hub_sizing_json(settings: HubSettings) -> dict[str, Any]:

@@ -291,9 +291,11 @@ def _fold_key(node: MapNode, crossing: set[str], hub_of: dict[str, str], clean_e
 
 def _layout(residency: ResidencyMap) -> tuple[dict[str, str], dict[str, _Drawn]]:
     """Map node key -> drawn id, and the drawn nodes in order (folded ones carry a count)."""
+    kinds = {n.key: n.kind for n in residency.nodes}
     crossing_flows = [f for f in residency.flows if f.crossing]
-    crossing = {f.source for f in crossing_flows} | {f.target for f in crossing_flows if not _is_stack(residency, f.target)}
-    hub_of = {f.source: f.target for f in residency.flows if _kind(residency, f.source) == "edge"}
+    # A crossing's sender, and its receiver unless that is a hub, are drawn alone.
+    crossing = {f.source for f in crossing_flows} | {f.target for f in crossing_flows if kinds.get(f.target) != "hub"}
+    hub_of = {f.source: f.target for f in residency.flows if kinds.get(f.source) == "edge"}
     clean_edges: dict[str, int] = {}
     shown_dirty: dict[str, int] = {}
     for node in residency.nodes:
@@ -323,14 +325,6 @@ def _layout(residency: ResidencyMap) -> tuple[dict[str, str], dict[str, _Drawn]]
         drawn[ids[key]] = _Drawn(kind, _group_label(key, members), first.jurisdiction,
                                  failed=any(m.failed for m in members))
     return {k: ids[placed[k]] for k in placed}, drawn
-
-
-def _kind(residency: ResidencyMap, key: str) -> str:
-    return next((n.kind for n in residency.nodes if n.key == key), "")
-
-
-def _is_stack(residency: ResidencyMap, key: str) -> bool:
-    return _kind(residency, key) in ("hub", "edge")
 
 
 def _group_label(key: tuple, members: list[MapNode]) -> str:
