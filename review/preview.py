@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
+from components.storage import ACCESS_LOG_RETENTION_DAYS
 from review import analyzer, engine, provenance, report, stacks
 from review.errors import BadInput
 from review.report_schema import REPORT_SCHEMA
@@ -99,13 +100,17 @@ def summary_line(result: engine.PreviewResult) -> str:
 
 
 def policy_config(stack: StackConfig) -> dict[str, Any]:
-    """The pack's config for this stack: its regime and residency overrides."""
+    """The pack's config for this stack: its regime and residency overrides, and for a hub the
+    longest time any of its buckets keeps objects (its retention, the access logs')."""
     residency = stack.settings.residency
     values: dict[str, Any] = {"regime": stack.settings.regime.value}
     if residency.allowed_countries is not None:
         values["allowedCountries"] = list(residency.allowed_countries)
     if residency.allow_adequacy:
         values["allowAdequacy"] = True
+    retention = getattr(stack.settings, "retention", None)
+    if retention is not None:
+        values["retentionDays"] = max(retention.metrics, retention.logs, retention.traces, ACCESS_LOG_RETENTION_DAYS)
     return {"all": values}
 
 

@@ -3,22 +3,27 @@
 Regional attribution (DESIGN.md): an AWS resource's region is its own `region` if set, else its
 provider's `region`; a GCP resource's location is `location` (region, zone, dual- or
 multi-region; `customPlacementConfig.dataLocations` for a configurable dual-region), else
-`region`, else `zone`, else its provider's `region`. Explicit and default providers look alike:
-both arrive as the provider's inputs (a default provider's come from `aws:region` etc.).
+`region`, else `zone`, else its provider's `region`. Each is read from the resource's inputs
+(as declared), else its outputs (as the cloud reports them: the engine's state of an existing
+resource), and the provider's from its inputs, then its outputs. Explicit and default providers
+look alike: both arrive as the provider's inputs (a default provider's come from `aws:region`).
 
-The boundary: the policy config's `regime` (with `allowedCountries` / `allowAdequacy`), else the
-`data-residency` tag/label the ResidencyBoundary puts on its providers (AWS `defaultTags.tags`,
-GCP `defaultLabels`), else the resource's own tags/labels. The provider's comes first: the
-boundary owns it, so a resource cannot tag itself out of the boundary.
+The boundary (`stack_boundary`): the policy config's `regime` (with `allowedCountries` /
+`allowAdequacy`), else the one regime the stack declares: its ResidencyBoundary components'
+`regime` (and the `countries` they enforce), the `data-residency` tag/label the boundary puts on
+its providers (AWS `defaultTags.tags`, GCP `defaultLabels`) and its Stack's `regime` output. A
+resource's own tags declare nothing: a resource cannot choose its boundary.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from ._regions import (
+    ISO_COUNTRIES,
     Cloud,
     Location,
     Regime,
@@ -28,24 +33,35 @@ from ._regions import (
     locate_zone,
     regime_countries,
 )
-from ._values import UNKNOWN, dig, json_object, mapping, plain, text
+from ._values import UNKNOWN, dig, json_object, mapping, plain
 
 RESIDENCY_TAG = "data-residency"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 _PROVIDER_PREFIX = "pulumi:providers:"
 _DEFAULTS = {Cloud.AWS: "defaultTags", Cloud.GCP: "defaultLabels"}  # provider inputs carrying default tags/labels
-# Where each cloud keeps a resource's own tags/labels (inputs first, then merged outputs).
-_OWN_TAGS = {Cloud.AWS: ("tags", "tagsAll"), Cloud.GCP: ("labels", "effectiveLabels", "pulumiLabels")}
+
+
+# Each resource's inputs, recorded when Analyze sees it (`declare`): AnalyzeStack carries outputs
+# only. The engine analyses every resource of a deployment before the stack, in one pack process;
+# a URN's entry is replaced at each analysis, so a later run never reads an earlier one's inputs.
+_DECLARED: dict[str, Mapping[str, Any]] = {}
+
+
+def declare(subject: "Subject") -> None:
+    """Record `subject`'s properties as its declared inputs (call from Analyze only)."""
+    _DECLARED[subject.urn] = subject._props
 
 
 class Subject:
     """A resource as the policies read it: its properties, its provider's inputs (when that is
-    this cloud's provider) and its property dependencies. Values are converted by `plain` one
-    top-level property at a time, on read: stack policies see every resource but read few."""
+    this cloud's provider) and outputs (when the stack is known), its inputs as declared and its
+    property dependencies. Values are converted by `plain` one top-level property at a time, on
+    read: stack policies see every resource but read few."""
 
-    def __init__(self, resource: Any) -> None:
-        """`resource`: the SDK's ResourceValidationArgs or PolicyResource, or an object like them."""
+    def __init__(self, resource: Any, stack: Optional[Mapping[str, Any]] = None) -> None:
+        """`resource`: the SDK's ResourceValidationArgs or PolicyResource, or an object like them;
+        `stack`: every resource of the stack by URN (AnalyzeStack), for the provider's outputs."""
         self.urn: str = resource.urn
         self.type: str = resource.resource_type
         self.name: str = resource.name
@@ -57,15 +73,29 @@ class Subject:
         self.provider_name: str = provider.name if provider is not None else ""
         self._props = mapping(resource.props)
         self._provider_props = mapping(provider.props) if provider is not None else {}
+        provider_state = stack.get(provider.urn) if provider is not None and stack else None
+        self._provider_outputs = mapping(provider_state.props) if provider_state is not None else {}
         self._deps: Mapping[str, Any] = getattr(resource, "property_dependencies", None) or {}
 
     def get(self, key: str) -> Any:
         """Top-level property `key`, plain (None when absent)."""
         return plain(self._props.get(key))
 
+    def keys(self) -> list[str]:
+        return [key for key in self._props if isinstance(key, str)]
+
+    def declared(self, key: str) -> Any:
+        """Input `key` as Analyze saw it (None when absent or not analysed)."""
+        declared = _DECLARED.get(self.urn)
+        return plain(declared.get(key)) if declared is not None and declared is not self._props else None
+
     def provider_get(self, key: str) -> Any:
         """The provider's input `key`, plain (None when absent or no provider of this cloud)."""
         return plain(self._provider_props.get(key))
+
+    def provider_output(self, key: str) -> Any:
+        """The provider's output `key` (AnalyzeStack only), plain."""
+        return plain(self._provider_outputs.get(key))
 
     def deps(self, key: str) -> list[str]:
         """URNs property `key` depends on."""
@@ -118,22 +148,68 @@ def place(subject: Subject) -> Optional[Placement]:
 
 
 def _aws_candidates(subject: Subject) -> list[tuple[str, Any]]:
-    return [("`region`", subject.get("region")), *_provider_candidates(subject, "region")]
+    return [*_own_candidates(subject, ("`region`", lambda read: read("region"))), *_provider_candidates(subject, "region")]
 
 
 def _gcp_candidates(subject: Subject) -> list[tuple[str, Any]]:
-    placement = dig(subject.get("customPlacementConfig"), "dataLocations")
-    own = [
-        ("`customPlacementConfig.dataLocations`", placement if placement else None),
-        ("`location`", subject.get("location")),
-        ("`region`", subject.get("region")),
-        ("`zone`", subject.get("zone")),
-    ]
+    def placement(read: Any) -> Any:
+        locations = dig(read("customPlacementConfig"), "dataLocations")
+        return locations if locations else None
+
+    own = _own_candidates(
+        subject,
+        ("`customPlacementConfig.dataLocations`", placement),
+        ("`location`", lambda read: read("location")),
+        ("`region`", lambda read: read("region")),
+        ("`zone`", lambda read: read("zone")),
+    )
     return own + _provider_candidates(subject, "region", "zone")
 
 
+def _own_candidates(subject: Subject, *keys: tuple[str, Any]) -> list[tuple[str, Any]]:
+    """Each own location setting from the declared inputs, then from the properties at hand."""
+    declared = [(f"input {source}", read(subject.declared)) for source, read in keys]
+    return declared + [(source, read(subject.get)) for source, read in keys]
+
+
 def _provider_candidates(subject: Subject, *keys: str) -> list[tuple[str, Any]]:
-    return [(f"provider '{subject.provider_name}' `{key}`", subject.provider_get(key)) for key in keys]
+    name = f"provider '{subject.provider_name}'"
+    return [(f"{name} `{key}`", subject.provider_get(key)) for key in keys] + [
+        (f"{name} output `{key}`", subject.provider_output(key)) for key in keys
+    ]
+
+
+# Where a resource names a KMS key, the key's own location: a key elsewhere holds the data's keys
+# elsewhere (and S3/GCS only accept keys of the bucket's own region, so it also breaks encryption).
+_AWS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
+_GCP_KEY_PATH = re.compile(r"(?:^|/)locations/([A-Za-z0-9-]+)/keyRings/")
+_KEY_DEPTH = 6
+
+
+def key_placements(subject: Subject) -> list[tuple[str, Placement]]:
+    """(property path, placement) of each KMS key the subject's properties reference by ARN/path."""
+    found: list[tuple[str, Placement]] = []
+    cloud = subject.cloud
+    if cloud is None:
+        return found
+    pattern = _AWS_KEY_ARN if cloud is Cloud.AWS else _GCP_KEY_PATH
+    for key in subject.keys():
+        for path, value in _strings_under(subject.get(key), key, 0):
+            matched = pattern.search(value)
+            if matched:
+                found.append((path, _locate(cloud, f"key `{path}`", matched.group(1).lower())))
+    return found
+
+
+def _strings_under(value: Any, path: str, depth: int) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif depth < _KEY_DEPTH and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings_under(item, f"{path}.{key}", depth + 1)
+    elif depth < _KEY_DEPTH and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings_under(item, f"{path}[{index}]", depth + 1)
 
 
 def _locate(cloud: Cloud, source: str, value: Any) -> Placement:
@@ -174,19 +250,6 @@ class NoBoundary:
     reason: str
 
 
-def boundary(config: Mapping[str, Any], subject: Subject) -> Union[Boundary, NoBoundary]:
-    """The boundary `subject` must stay in, from the policy config or its data-residency tag."""
-    configured = config.get("regime")
-    if configured:
-        return _boundary(str(configured), config, "the policy config")
-    tagged, source = residency_tag(subject)
-    if tagged is None:
-        return NoBoundary("no `regime` in the policy config and no data-residency tag/label on it or its provider")
-    if tagged is UNKNOWN:
-        return NoBoundary(f"its data-residency tag/label ({source}) is not known yet")
-    return _boundary(tagged, config, source)
-
-
 def _boundary(regime: str, config: Mapping[str, Any], source: str) -> Union[Boundary, NoBoundary]:
     allowed = config.get("allowedCountries")
     if allowed is not None and not (isinstance(allowed, list) and all(isinstance(code, str) for code in allowed)):
@@ -203,22 +266,6 @@ def _countries(regime: str, allowed: Optional[tuple[str, ...]], adequacy: bool) 
     return regime_countries(regime, allowed, adequacy)
 
 
-def residency_tag(subject: Subject) -> tuple[Any, str]:
-    """The data-residency tag/label value (str, UNKNOWN or None) and where it was found."""
-    cloud = subject.cloud
-    if cloud is None:
-        return None, ""
-    if subject.has_provider:
-        value = _default_tag(cloud, subject.provider_get(_DEFAULTS[cloud]))
-        if value is not None:
-            return text(value), f"provider '{subject.provider_name}' default {_tag_word(cloud)}s"
-    for key in _OWN_TAGS[cloud]:
-        value = dig(subject.get(key), RESIDENCY_TAG)
-        if value is not None:
-            return text(value), f"its `{key}`"
-    return None, ""
-
-
 def _default_tag(cloud: Cloud, defaults: Any) -> Any:
     """The data-residency value in a provider's `defaultTags` ({"tags": {...}}) / `defaultLabels`."""
     found = json_object(defaults)
@@ -229,36 +276,77 @@ def _tag_word(cloud: Cloud) -> str:
     return "tag" if cloud is Cloud.AWS else "label"
 
 
-def stack_regime(config: Mapping[str, Any], resources: Iterable[Any]) -> Union[Regime, NoBoundary]:
-    """The whole stack's regime: the policy config's, else the one regime its resources declare."""
+@dataclass(frozen=True)
+class Conflict:
+    """The stack declares several regimes: which declaration said which."""
+
+    declarations: tuple[tuple[str, str], ...]  # (regime, where)
+
+    def describe(self) -> str:
+        return "; ".join(f"{where} says {regime!r}" for regime, where in self.declarations)
+
+
+StackBoundary = Union[Boundary, NoBoundary, Conflict]
+BOUNDARY_SUFFIX = ":ResidencyBoundary"
+
+
+def stack_boundary(config: Mapping[str, Any], resources: Sequence[Any]) -> StackBoundary:
+    """The whole stack's boundary: the policy config's regime, else the one regime the stack
+    declares (its ResidencyBoundary components' `regime` and `countries`, its providers'
+    data-residency tags/labels, its Stack's `regime` output); several regimes are a Conflict."""
     configured = config.get("regime")
     if configured:
-        try:
-            return Regime(configured)
-        except ValueError:
-            return NoBoundary(f"the policy config's regime {configured!r} is not a regime")
-    found = {value for value in map(_declared_regime, resources) if isinstance(value, str)}
-    if len(found) == 1:
-        (only,) = found
-        try:
-            return Regime(only)
-        except ValueError:
-            return NoBoundary(f"the stack declares regime {only!r}, which is not a regime")
-    if found:
-        return NoBoundary(f"its resources declare several regimes ({', '.join(sorted(found))})")
-    return NoBoundary("no `regime` in the policy config, no data-residency tag/label and no `regime` output")
+        return _boundary(str(configured), config, "the policy config")
+    # A provider's inputs reach AnalyzeStack with each resource it serves; its own entry has outputs.
+    provider_inputs = {r.provider.urn: r.provider.props for r in resources if getattr(r, "provider", None) is not None}
+    declarations = [found for resource in resources for found in _declarations(resource, provider_inputs)]
+    regimes = sorted({regime for regime, _where, _countries in declarations})
+    if not regimes:
+        return NoBoundary(
+            "the pack could not tell its regime: no `regime` in the policy config, no ResidencyBoundary, "
+            "no data-residency tag/label on a provider and no `regime` stack output"
+        )
+    if len(regimes) > 1:
+        return Conflict(tuple((regime, where) for regime, where, _countries in declarations))
+    (regime,) = regimes
+    sources = sorted({where for _regime, where, _countries in declarations})
+    source = ", ".join(sources[:3]) + (", ..." if len(sources) > 3 else "")
+    declared_countries = [countries for _regime, _where, countries in declarations if countries is not None]
+    found = _boundary(regime, config, source)
+    if isinstance(found, Boundary) and declared_countries and config.get("allowedCountries") is None:
+        # The boundary component records the countries it enforced (allowedCountries, adequacy).
+        return Boundary(found.regime, frozenset().union(*declared_countries), source)
+    return found
 
 
-def _declared_regime(resource: Any) -> Any:
-    """The regime a resource declares: a provider's default tags/labels, a cloud resource's
-    data-residency tag/label, the Stack's `regime` output (DESIGN.md: hubs and edges export it)."""
-    kind = resource.resource_type
-    if kind == STACK_TYPE:
-        return plain(mapping(resource.props).get("regime"))
-    if kind.startswith(_PROVIDER_PREFIX):
-        cloud = _CLOUDS.get(kind.removeprefix(_PROVIDER_PREFIX))
-        return _default_tag(cloud, plain(mapping(resource.props).get(_DEFAULTS[cloud]))) if cloud else None
-    return residency_tag(Subject(resource))[0] if cloud_of(kind) else None
+def _declarations(resource: Any, provider_inputs: Mapping[str, Any]) -> list[tuple[str, str, Optional[frozenset[str]]]]:
+    """(regime, where, countries or None) `resource` declares in its outputs, its declared inputs
+    and (a provider) the inputs its resources carry; an unreadable (unknown, secret) declaration
+    declares nothing."""
+    kind, name = resource.resource_type, resource.name
+    views = [mapping(resource.props), _DECLARED.get(resource.urn) or {}, mapping(provider_inputs.get(resource.urn))]
+    found: list[tuple[str, str, Optional[frozenset[str]]]] = []
+    for view in views:
+        if kind == STACK_TYPE:
+            regime, where, countries = plain(view.get("regime")), "the Stack's `regime` output", None
+        elif kind.endswith(BOUNDARY_SUFFIX):
+            regime, where = plain(view.get("regime")), f"ResidencyBoundary '{name}'"
+            countries = _country_list(plain(view.get("countries")))
+        elif kind.startswith(_PROVIDER_PREFIX) and kind.removeprefix(_PROVIDER_PREFIX) in _CLOUDS:
+            cloud = _CLOUDS[kind.removeprefix(_PROVIDER_PREFIX)]
+            regime = _default_tag(cloud, plain(view.get(_DEFAULTS[cloud])))
+            where, countries = f"provider '{name}' default {_tag_word(cloud)}s", None
+        else:
+            return found
+        if isinstance(regime, str) and regime:
+            found.append((regime.lower(), where, countries))
+    return found
+
+
+def _country_list(value: Any) -> Optional[frozenset[str]]:
+    if isinstance(value, list) and value and all(isinstance(code, str) and code in ISO_COUNTRIES for code in value):
+        return frozenset(value)
+    return None
 
 
 def stack_urn(resources: Iterable[Any]) -> str:
@@ -266,6 +354,7 @@ def stack_urn(resources: Iterable[Any]) -> str:
     return next((r.urn for r in resources if r.resource_type == STACK_TYPE), "")
 
 
-def all_subjects(resources: Iterable[Any]) -> list[Subject]:
-    """Subjects of the cloud resources among `resources` (plain-converted once)."""
-    return [Subject(r) for r in resources if cloud_of(r.resource_type) is not None]
+def all_subjects(resources: Sequence[Any]) -> list[Subject]:
+    """Subjects of the cloud resources among `resources` (an AnalyzeStack's: providers' outputs known)."""
+    stack = {r.urn: r for r in resources}
+    return [Subject(r, stack) for r in resources if cloud_of(r.resource_type) is not None]

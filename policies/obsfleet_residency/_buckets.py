@@ -1,9 +1,16 @@
-"""Buckets and the configuration resources that harden them (pulumi-aws 7, pulumi-gcp 10).
+"""Buckets and every resource that configures or opens them (pulumi-aws 7, pulumi-gcp 10).
 
-On AWS each control is a separate resource pointing at its bucket: linked by
-`propertyDependencies.bucket` (the engine records the URN even while the bucket name is unknown in
-preview), falling back to the name in `bucket`. The deprecated inline bucket properties count
-too: a bucket configured either way is configured.
+On AWS each control is a separate resource naming its bucket in `bucket` (v1 and the `...V2`
+types alike); on GCS, IAM and ACL resources name it the same way. A control applies to the bucket
+its `bucket` names, as the cloud applies it: a known name that is not one of the stack's buckets
+configures some other bucket, not ours. Only while the name is unknown (preview) does the engine's
+`propertyDependencies.bucket` link it. The deprecated inline bucket settings are controls too:
+as declared (the bucket's inputs, recorded by Analyze), and as the outputs report them when no
+separate control of that kind exists (otherwise the outputs only echo what the cloud had when the
+bucket was read, AWS's own defaults included).
+
+Several controls of one kind on one bucket are judged together: the cloud keeps one of them (for
+S3 the last write wins) and which one is not knowable from the plan, so every one must comply.
 """
 
 from __future__ import annotations
@@ -16,78 +23,142 @@ from ._policy import Finding, finding
 from ._regions import Cloud
 from ._values import UNKNOWN, Tri, dig, text
 
-AWS_BUCKET = "aws:s3/bucket:Bucket"
-GCS_BUCKET = "gcp:storage/bucket:Bucket"
-SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-LOGGING = "aws:s3/bucketLogging:BucketLogging"
-REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
-_CONFIGS = frozenset({SSE, PUBLIC_ACCESS_BLOCK, BUCKET_POLICY, LIFECYCLE, LOGGING, REPLICATION})
+
+def _s3(name: str) -> str:
+    return f"aws:s3/{name[0].lower()}{name[1:]}:{name}"
+
+
+def _gcs(module: str, name: str) -> str:
+    return f"gcp:storage/{module}:{name}"
+
+
+AWS_BUCKETS = frozenset({_s3("Bucket"), _s3("BucketV2")})
+GCS_BUCKET = _gcs("bucket", "Bucket")
+ARN_PREFIX = "arn:aws:s3:::"
+
+# Control kinds -> the resource types that are one (v1 and V2 spellings of one S3 API).
+SSE = "encryption"
+PUBLIC_ACCESS_BLOCK = "public-access-block"
+BUCKET_POLICY = "bucket-policy"
+LIFECYCLE = "lifecycle"
+LOGGING = "logging"
+REPLICATION = "replication"
+ACL = "acl"
+GCS_ACCESS = "gcs-access"
+_KINDS: dict[str, str] = {
+    **dict.fromkeys([_s3("BucketServerSideEncryptionConfiguration"), _s3("BucketServerSideEncryptionConfigurationV2")], SSE),
+    _s3("BucketPublicAccessBlock"): PUBLIC_ACCESS_BLOCK,
+    _s3("BucketPolicy"): BUCKET_POLICY,
+    **dict.fromkeys([_s3("BucketLifecycleConfiguration"), _s3("BucketLifecycleConfigurationV2")], LIFECYCLE),
+    **dict.fromkeys([_s3("BucketLogging"), _s3("BucketLoggingV2")], LOGGING),
+    _s3("BucketReplicationConfig"): REPLICATION,
+    **dict.fromkeys([_s3("BucketAcl"), _s3("BucketAclV2")], ACL),
+    **dict.fromkeys([
+        _gcs("bucketIAMBinding", "BucketIAMBinding"), _gcs("bucketIAMMember", "BucketIAMMember"),
+        _gcs("bucketIAMPolicy", "BucketIAMPolicy"), _gcs("bucketACL", "BucketACL"),
+        _gcs("bucketAccessControl", "BucketAccessControl"), _gcs("defaultObjectACL", "DefaultObjectACL"),
+        _gcs("defaultObjectAccessControl", "DefaultObjectAccessControl"), _gcs("objectACL", "ObjectACL"),
+        _gcs("objectAccessControl", "ObjectAccessControl"),
+    ], GCS_ACCESS),
+}
+
+
+def kind_of(type_token: str) -> Optional[str]:
+    return _KINDS.get(type_token)
 
 
 @dataclass(eq=False)  # identity: buckets are compared as resources
 class Bucket:
     subject: Subject
-    configs: dict[str, list[Subject]] = field(default_factory=dict)  # type token -> its config resources
+    configs: dict[str, list[Subject]] = field(default_factory=dict)  # control kind -> its resources
     log_target: bool = False  # receives other buckets' access logs
 
     @property
     def cloud(self) -> Cloud:
-        return self.subject.cloud  # type: ignore[return-value]  # cloud_of: AWS for AWS_BUCKET, GCP for GCS_BUCKET
+        return self.subject.cloud  # type: ignore[return-value]  # AWS for AWS_BUCKETS, GCP for GCS_BUCKET
 
-    def attached(self, type_token: str) -> list[Subject]:
-        return self.configs.get(type_token, [])
+    def attached(self, kind: str) -> list[Subject]:
+        return self.configs.get(kind, [])
 
-    def inline(self, *path: str) -> Any:
-        """A deprecated inline S3 setting, only when known: in preview an unknown one is the
-        provider's computed default (AWS's own defaults), not configuration the program set."""
-        value = dig(self.subject.get(path[0]), *path[1:])
-        return None if value is UNKNOWN else value
+    def inline(self, kind: str, *keys: str) -> list[Any]:
+        """The bucket's own settings under `keys` (spellings of one setting), each a control of
+        `kind`: as declared; from the outputs only when neither the inputs nor a separate control
+        set it. An unknown output is the provider's computed default in preview: not a control."""
+        declared = [value for key in keys if _set(value := self.subject.declared(key))]
+        if declared or self.attached(kind):
+            return declared
+        return [value for key in keys if _set(value := self.subject.get(key)) and value is not UNKNOWN]
+
+    def controls(self, kind: str, *inline_keys: str) -> list[Any]:
+        """Every control of `kind` on this bucket: the separate resources' properties (as a dict
+        of their top-level values) and the inline settings under `inline_keys`."""
+        separate = [_properties(control) for control in self.attached(kind)]
+        return separate + (self.inline(kind, *inline_keys) if inline_keys else [])
+
+    @property
+    def names(self) -> list[str]:
+        """The names the cloud knows this bucket by (name, ARN): what controls and policies use."""
+        return [name for key in ("bucket", "name", "id", "arn") if isinstance(name := text(self.subject.get(key)), str)]
+
+
+def _set(value: Any) -> bool:
+    return value is not None and value != [] and value != {} and value != ""
+
+
+def _properties(subject: Subject) -> dict[str, Any]:
+    return {key: subject.get(key) for key in subject.keys()}
 
 
 class Buckets:
-    """The stack's buckets, indexed by URN and by name/ARN, with their config resources attached."""
+    """The stack's buckets, indexed by URN and by name/ARN, with their controls attached."""
 
     def __init__(self, resources: Sequence[Any]) -> None:
         self.all: list[Bucket] = []
         self.by_urn: dict[str, Bucket] = {}
         self.by_name: dict[str, Bucket] = {}
         self.configs: list[Subject] = []
+        stack = {r.urn: r for r in resources}
         for resource in resources:
             kind = resource.resource_type
-            if kind in (AWS_BUCKET, GCS_BUCKET):
-                self._add(Bucket(Subject(resource)))
-            elif kind in _CONFIGS:
-                self.configs.append(Subject(resource))
+            if kind in AWS_BUCKETS or kind == GCS_BUCKET:
+                self._add(Bucket(Subject(resource, stack)))
+            elif kind in _KINDS:
+                self.configs.append(Subject(resource, stack))
         for config in self.configs:  # every bucket is indexed by now: linking may go in any order
+            kind = _KINDS[config.type]
             sources = self.linked(config, "bucket", config.get("bucket"))
             for bucket in sources:
-                bucket.configs.setdefault(config.type, []).append(config)
-            if config.type == LOGGING:
+                bucket.configs.setdefault(kind, []).append(config)
+            if kind == LOGGING:
                 _mark_log_buckets(self.linked(config, "targetBucket", config.get("targetBucket")), sources)
         for bucket in self.all:
-            _mark_log_buckets(self.linked(bucket.subject, "logging", log_destination(bucket)), [bucket])
+            for destination in log_destinations(bucket):
+                _mark_log_buckets(self.linked(bucket.subject, "logging", destination), [bucket])
 
     def _add(self, bucket: Bucket) -> None:
         self.all.append(bucket)
         self.by_urn[bucket.subject.urn] = bucket
-        for key in ("bucket", "name", "id", "arn"):
-            name = text(bucket.subject.get(key))
-            if isinstance(name, str):
-                self.by_name[name] = bucket
+        for name in bucket.names:
+            self.by_name[name] = bucket
 
     def linked(self, subject: Subject, key: str, name: Any) -> list[Bucket]:
-        """Buckets `subject.<key>` points at: by property dependency (URN), else by `name` (name or ARN)."""
-        return self.dependencies(subject, key) or self.named(name)
+        """The bucket `subject.<key>` names: by name or ARN when known (a known name of no bucket
+        here is a bucket elsewhere), by property dependency (URN) while it is unknown or unset."""
+        if isinstance(text(name), str):
+            return self.named(name)
+        return self.dependencies(subject, key)
 
     def dependencies(self, subject: Subject, key: str) -> list[Bucket]:
         return [self.by_urn[urn] for urn in subject.deps(key) if urn in self.by_urn]
 
     def named(self, name: Any) -> list[Bucket]:
-        found = self.by_name.get(name) if isinstance(name, str) else None
-        return [found] if found else []
+        if not isinstance(name, str):
+            return []
+        for candidate in (name, name.removeprefix(ARN_PREFIX), name.removeprefix("b/"), name.removeprefix("gs://")):
+            found = self.by_name.get(candidate)
+            if found:
+                return [found]
+        return []
 
 
 def _mark_log_buckets(targets: list[Bucket], sources: list[Bucket]) -> None:
@@ -96,11 +167,16 @@ def _mark_log_buckets(targets: list[Bucket], sources: list[Bucket]) -> None:
             target.log_target = True
 
 
-def log_destination(bucket: Bucket) -> Any:
-    """The bucket's own logging destination setting (AWS inline `logging`, GCS `logging`)."""
+def log_destinations(bucket: Bucket) -> list[Any]:
+    """The log buckets named by the bucket's own logging settings (AWS inline `logging(s)`, GCS `logging`)."""
     if bucket.cloud is Cloud.AWS:
-        return bucket.inline("logging", "targetBucket")
-    return dig(bucket.subject.get("logging"), "logBucket")
+        return [dig(setting, "targetBucket") for setting in flat(bucket.inline(LOGGING, "logging", "loggings"))]
+    return [dig(bucket.subject.get("logging"), "logBucket")]
+
+
+def flat(values: list[Any]) -> list[Any]:
+    """`values` with each list among them replaced by its members."""
+    return [member for value in values for member in (value if isinstance(value, list) else [value])]
 
 
 # Index once per stack check (storage-unverifiable runs 5 checks on one list); held, so no id is reused.
@@ -121,19 +197,22 @@ def buckets_of(resources: Sequence[Any]) -> Buckets:
 
 
 Judge = Callable[[Bucket], Optional[Tri]]  # None: the control does not apply to this bucket
+Describe = Callable[[Bucket], str]  # the control a bucket needs, or how to fix it, for this very bucket
 
 
-def bucket_findings(
-    resources: Sequence[Any], judge: Judge, control: Mapping[Cloud, str], remediation: Mapping[Cloud, str]
-) -> Iterable[Finding]:
-    """A finding per bucket `judge` does not pass: certain when False, uncertain when UNKNOWN.
-    `control` names what is required, per cloud ("a public access block with all four settings")."""
+def bucket_findings(resources: Sequence[Any], judge: Judge, control: Describe, remediation: Describe) -> Iterable[Finding]:
+    """A finding per bucket `judge` does not pass: certain when False, uncertain when UNKNOWN."""
     for bucket in buckets_of(resources).all:
         verdict = judge(bucket)
         if verdict is True or verdict is None:
             continue
         if verdict is UNKNOWN:
-            problem = f"cannot verify {control[bucket.cloud]}: a deciding value is not known yet (preview) or secret"
+            problem = f"cannot verify {control(bucket)}: a deciding value is not known yet (preview) or secret"
         else:
-            problem = f"missing {control[bucket.cloud]}"
-        yield finding(bucket.subject, problem, remediation[bucket.cloud], certain=verdict is not UNKNOWN)
+            problem = f"does not have {control(bucket)} (every control of this kind on it must comply)"
+        yield finding(bucket.subject, problem, remediation(bucket), certain=verdict is not UNKNOWN)
+
+
+def per_cloud(texts: Mapping[Cloud, str]) -> Describe:
+    """A Describe giving each cloud its text."""
+    return lambda bucket: texts[bucket.cloud]

@@ -16,13 +16,13 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.policy import Policy
 
-from ._attribution import Subject
+from ._attribution import Subject, declare
 from ._regions import ISO_COUNTRIES, Regime
 
 
@@ -37,7 +37,6 @@ def finding(subject: Subject, problem: str, remediation: str, *, certain: bool =
     return Finding(subject.urn, f"{subject.type} '{subject.name}': {problem}. Remediation: {remediation}", certain)
 
 
-ResourceCheck = Callable[[Subject, Mapping[str, Any]], Iterable[Finding]]
 StackCheck = Callable[[Sequence[Any], Mapping[str, Any]], Iterable[Finding]]
 
 RESIDENCY_SCHEMA = PolicyConfigSchema(
@@ -59,29 +58,6 @@ RESIDENCY_SCHEMA = PolicyConfigSchema(
         },
     }
 )
-
-
-def resource_policy(
-    name: str,
-    description: str,
-    level: EnforcementLevel,
-    check: ResourceCheck,
-    remediation: str,
-    schema: Optional[PolicyConfigSchema] = None,
-) -> ResourceValidationPolicy:
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        for found in check(Subject(args), args.get_config()):
-            if found.certain:
-                report(found.message, None)
-
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=schema,
-        remediation_steps=remediation,
-    )
 
 
 def stack_policy(
@@ -108,6 +84,50 @@ def unverifiable_policy(
     return _stack_policy(name, description, EnforcementLevel.ADVISORY, check, remediation, schema, certain=False)
 
 
+class _DeclaredAndStackPolicy(ResourceValidationPolicy, StackValidationPolicy):
+    """A stack policy that also sees what AnalyzeStack does not carry: each resource's inputs, as
+    the program declares them. The SDK runs it in both calls, under one name (it dispatches on the
+    policy's class, `validate` on the arguments): Analyze records each resource's inputs
+    (`declare`), AnalyzeStack judges the stack with them. The engine analyses every resource
+    before the stack, in the same pack process, so the inputs are there when the stack is judged."""
+
+    def __init__(self, name: str, description: str, level: EnforcementLevel, stack_check: StackCheck,
+                 remediation: str, schema: Optional[PolicyConfigSchema]) -> None:
+        Policy.__init__(self, name, description, enforcement_level=level, config_schema=schema, remediation_steps=remediation)
+        # The SDK's own validate/remediate slots stay empty: `validate` below replaces both kinds'.
+        self._ResourceValidationPolicy__validate = None
+        self._ResourceValidationPolicy__remediate = None
+        self._StackValidationPolicy__validate = None
+        self._stack_check = stack_check
+
+    def validate(self, args: Any, report: ReportViolation) -> None:  # type: ignore[override]
+        if isinstance(args, StackValidationArgs):
+            _report(self._stack_check(args.resources, args.get_config()), report, certain=True)
+        else:
+            declare(Subject(args))
+
+
+def declared_and_stack_policy(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    check: StackCheck,
+    remediation: str,
+    schema: Optional[PolicyConfigSchema] = None,
+) -> StackValidationPolicy:
+    """A stack policy that reads each resource's declared inputs too (`Subject.declared`)."""
+    return _DeclaredAndStackPolicy(name, description, level, check, remediation, schema)
+
+
+def _report(findings: Iterable[Finding], report: ReportViolation, *, certain: bool) -> None:
+    reported: set[tuple[str, str]] = set()  # several rules can lead to one conclusion
+    for found in findings:
+        key = (found.urn, found.message)
+        if found.certain is certain and key not in reported:
+            reported.add(key)
+            report(found.message, found.urn or None)
+
+
 def _stack_policy(
     name: str,
     description: str,
@@ -119,12 +139,7 @@ def _stack_policy(
     certain: bool,
 ) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        reported: set[tuple[str, str]] = set()  # several rules can lead to one conclusion
-        for found in check(args.resources, args.get_config()):
-            key = (found.urn, found.message)
-            if found.certain is certain and key not in reported:
-                reported.add(key)
-                report(found.message, found.urn or None)
+        _report(check(args.resources, args.get_config()), report, certain=certain)
 
     return StackValidationPolicy(
         name=name,

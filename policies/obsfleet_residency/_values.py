@@ -159,3 +159,29 @@ def any_item(value: Any, judge: Callable[[Any], Tri]) -> Tri:
     """`any_of` over a list's elements; UNKNOWN when the list itself is."""
     found = items(value)
     return UNKNOWN if isinstance(found, Unknown) else any_of(judge(item) for item in found)
+
+
+def each(value: Any, *keys: str) -> Union[list, Unknown]:
+    """The objects under any of `keys` of `value`, one list: provider versions spell one setting
+    as an object (`rule`, pulumi-aws 7 Bucket) or a list (`rules`, BucketV2). UNKNOWN if any is."""
+    found: list = []
+    for key in keys:
+        listed = items(dig(value, key))
+        if isinstance(listed, Unknown):
+            return UNKNOWN
+        found += listed
+    return found
+
+
+def strings(value: Any) -> list[str]:
+    """A string or list's string members ([] otherwise)."""
+    listed = value if isinstance(value, list) else [value]
+    return [member for member in listed if isinstance(member, str)]
+
+
+def every_item(value: Any, judge: Callable[[Any], Tri]) -> Tri:
+    """`all_of` over a list's elements, False for an empty or absent list; UNKNOWN when the list is."""
+    found = items(value)
+    if isinstance(found, Unknown):
+        return UNKNOWN
+    return all_of(judge(item) for item in found) if found else False

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from pulumi_policy import EnforcementLevel
 
-from ._attribution import NoBoundary, Subject, stack_regime
+from ._attribution import Boundary, NoBoundary, Subject, stack_boundary
 from ._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
 from ._regions import Regime
 from ._values import UNKNOWN, dig, text
@@ -23,7 +23,9 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Findi
     references = [Subject(r) for r in resources if r.resource_type == STACK_REFERENCE]
     if not references:
         return
-    ours = stack_regime(config, resources)
+    bounds = stack_boundary(config, resources)
+    ours = bounds.regime if isinstance(bounds, Boundary) else NoBoundary(
+        bounds.reason if isinstance(bounds, NoBoundary) else f"it spans several regimes ({bounds.describe()})")
     for reference in references:
         name = text(reference.get("name"))
         verdict = _judge(ours, name if isinstance(name, str) else reference.name, text(dig(reference.get("outputs"), "regime")))

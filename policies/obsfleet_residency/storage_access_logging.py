@@ -6,10 +6,10 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from ._buckets import LOGGING, Bucket, bucket_findings, log_destination
+from ._buckets import LOGGING, Bucket, bucket_findings, log_destinations, per_cloud
 from ._policy import Finding, stack_policy
 from ._regions import Cloud
-from ._values import Tri, any_of, present
+from ._values import Tri, all_of, dig, every_item, present
 
 NAME = "storage-access-logging"
 CONTROL = {
@@ -17,7 +17,8 @@ CONTROL = {
     Cloud.GCP: "usage and storage logs into a log bucket (logging.logBucket)",
 }
 REMEDIATION = {
-    Cloud.AWS: "add an aws.s3.BucketLogging with target_bucket set to the stack's (hardened) access-log bucket",
+    Cloud.AWS: "give the bucket one aws.s3.BucketLogging with target_bucket set to the stack's (hardened) "
+    "access-log bucket",
     Cloud.GCP: "set logging={log_bucket: <the stack's log bucket>} on the bucket",
 }
 
@@ -25,12 +26,14 @@ REMEDIATION = {
 def logged(bucket: Bucket) -> Optional[Tri]:
     if bucket.log_target:
         return None  # a log bucket logging into itself loops; the buckets it serves are the ones logged
-    separate = [present(config.get("targetBucket")) for config in bucket.attached(LOGGING)]
-    return any_of([*separate, present(log_destination(bucket))])
+    if bucket.cloud is Cloud.GCP:
+        return all_of(present(destination) for destination in log_destinations(bucket))
+    separate = [dig(control, "targetBucket") for control in bucket.controls(LOGGING)]
+    return every_item(separate + log_destinations(bucket), present)
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Finding]:
-    return bucket_findings(resources, logged, CONTROL, REMEDIATION)
+    return bucket_findings(resources, logged, per_cloud(CONTROL), per_cloud(REMEDIATION))
 
 
 POLICY = stack_policy(

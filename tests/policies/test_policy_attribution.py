@@ -7,17 +7,17 @@ from typing import Any, Optional
 
 import pytest
 
-from policies.obsfleet_residency._regions import Regime
 from policies.obsfleet_residency._attribution import (
     Boundary,
+    Conflict,
     Located,
     NoBoundary,
     Subject,
     Unlocated,
-    boundary,
     place,
-    stack_regime,
+    stack_boundary,
 )
+from policies.obsfleet_residency._regions import Regime
 from review.analyzer import UNKNOWN
 from tests.policies.builders import (
     BUCKET,
@@ -115,7 +115,8 @@ def test_another_clouds_provider_is_not_this_resources_provider() -> None:
 
 
 def bounds(entry: dict, config: Optional[dict] = None, *others: dict) -> Any:
-    return boundary(config or {}, subject(entry, *others))
+    """The boundary of a stack of `entry` and `others` (its providers)."""
+    return stack_boundary(config or {}, stack_resources([stack(), *others, entry]))
 
 
 def test_policy_config_regime_wins_over_tags() -> None:
@@ -136,12 +137,12 @@ def test_provider_tag_wins_over_the_resources_own() -> None:
     assert bounds(entry, None, provider).regime is Regime.GDPR
 
 
-def test_own_tags_or_labels_when_the_provider_has_none() -> None:
+def test_a_resource_cannot_declare_its_own_regime() -> None:
     aws = aws_provider(regime=None)
-    assert bounds(resource(BUCKET, "b", {"tags": {"data-residency": "ccpa"}}, provider=aws), None, aws).regime is Regime.CCPA
+    assert isinstance(bounds(resource(BUCKET, "b", {"tags": {"data-residency": "ccpa"}}, provider=aws), None, aws), NoBoundary)
     gcp = gcp_provider(regime=None)
     entry = resource(GCS_BUCKET, "g", {"labels": {"data-residency": "pdpa"}}, provider=gcp)
-    assert bounds(entry, None, gcp).regime is Regime.PDPA
+    assert isinstance(bounds(entry, None, gcp), NoBoundary)
 
 
 def test_gcp_default_labels_give_the_regime() -> None:
@@ -176,27 +177,40 @@ def test_unknown_tag_is_no_boundary() -> None:
     provider = aws_provider(regime=None)
     provider["inputs"]["defaultTags"] = UNKNOWN
     found = bounds(resource(BUCKET, "b", provider=provider), None, provider)
-    assert isinstance(found, NoBoundary) and "not known yet" in found.reason
+    assert isinstance(found, NoBoundary) and "could not tell its regime" in found.reason
+
+
+def regime(config: dict, resources: list) -> Any:
+    found = stack_boundary(config, resources)
+    return found.regime if isinstance(found, Boundary) else found
 
 
 def test_stack_regime_from_config_else_the_one_regime_the_stack_declares() -> None:
     gdpr, ccpa = aws_provider("eu", regime="gdpr"), aws_provider("us", regime="ccpa")
     one = [gdpr, resource(BUCKET, "a", provider=gdpr), resource(BUCKET, "b", provider=gdpr)]
-    assert stack_regime({}, stack_resources(one)) is Regime.GDPR
-    assert stack_regime({"regime": "ccpa"}, stack_resources(one)) is Regime.CCPA
+    assert regime({}, stack_resources(one)) is Regime.GDPR
+    assert regime({"regime": "ccpa"}, stack_resources(one)) is Regime.CCPA
     mixed = one + [ccpa, resource(BUCKET, "c", provider=ccpa)]
-    found = stack_regime({}, stack_resources(mixed))
-    assert isinstance(found, NoBoundary) and "ccpa, gdpr" in found.reason
-    assert isinstance(stack_regime({}, []), NoBoundary)
+    found = regime({}, stack_resources(mixed))
+    assert isinstance(found, Conflict) and "provider 'us' default tags says 'ccpa'" in found.describe()
+    assert isinstance(regime({}, []), NoBoundary)
+
+
+def test_the_boundary_component_declares_regime_and_countries() -> None:
+    component = {"urn": "urn:pulumi:hub::obsfleet::obsfleet:index:ResidencyBoundary::boundary", "custom": False,
+                 "type": "obsfleet:index:ResidencyBoundary", "outputs": {"regime": "gdpr", "countries": ["DE", "GB"]}}
+    found = stack_boundary({}, stack_resources([stack(), component]))
+    assert isinstance(found, Boundary) and found.regime is Regime.GDPR and found.countries == {"DE", "GB"}
+    assert "ResidencyBoundary 'boundary'" in found.source
 
 
 def test_an_unused_provider_or_the_stack_output_declares_the_regime() -> None:
     """An edge on EKS has only Kubernetes resources: its boundary's AWS provider and its outputs tell."""
     edge = [stack(), resource("kubernetes:apps/v1:Deployment", "agent")]
-    assert isinstance(stack_regime({}, stack_resources(edge)), NoBoundary)
-    assert stack_regime({}, stack_resources(edge + [gcp_provider(regime="pdpa")])) is Regime.PDPA
+    assert isinstance(regime({}, stack_resources(edge)), NoBoundary)
+    assert regime({}, stack_resources(edge + [gcp_provider(regime="pdpa")])) is Regime.PDPA
     edge[0]["outputs"] = {"regime": "ccpa", "cluster": "edge-us-west"}
-    assert stack_regime({}, stack_resources(edge)) is Regime.CCPA
+    assert regime({}, stack_resources(edge)) is Regime.CCPA
 
 
 def test_tags_are_read_from_json_or_objects() -> None:
@@ -215,5 +229,5 @@ def test_resources_sent_without_properties_read_as_empty() -> None:
         entry.props = None
         if entry.provider is not None:
             entry.provider.props = None
-    assert isinstance(stack_regime({}, resources), NoBoundary)
+    assert isinstance(regime({}, resources), NoBoundary)
     assert Subject(resources[2]).get("region") is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 from policies.obsfleet_residency import data_residency_flow, data_residency_region, data_residency_replication, data_residency_unverifiable
-from policies.obsfleet_residency._attribution import Subject
 from policies.obsfleet_residency._policy import Finding
 from review.analyzer import UNKNOWN
 from tests.policies.builders import (
@@ -15,7 +14,6 @@ from tests.policies.builders import (
     named,
     replication,
     resource,
-    resource_args,
     s3_bucket,
     stack,
     stack_reference,
@@ -27,7 +25,8 @@ EU_REPLICA = aws_provider("boundary-aws-replica", region="eu-west-1", regime="gd
 
 
 def region(entry: dict, resources: list[dict], config: Optional[dict] = None) -> list[Finding]:
-    return data_residency_region.check(Subject(resource_args(entry, resources)), config or {})
+    """data-residency-region's findings on `entry`, in a stack of `resources`."""
+    return [f for f in data_residency_region.check(stack_resources(resources), config or {}) if f.urn == entry["urn"]]
 
 
 def judged(check, resources: list[dict], config: Optional[dict] = None) -> list[Finding]:
@@ -101,7 +100,7 @@ def test_destination_found_by_dependency_when_its_arn_is_unknown() -> None:
     assert found.certain and "replica" in found.message
 
 
-def test_destination_outside_the_stack_cannot_be_verified() -> None:
+def test_destination_outside_the_stack_is_a_violation() -> None:
     source = hardened_s3("traces", EU)
     config = resource(
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "external",
@@ -109,7 +108,7 @@ def test_destination_outside_the_stack_cannot_be_verified() -> None:
         provider=EU, deps={"bucket": [source[0]]},
     )
     (found,) = judged(data_residency_replication.check, [EU, *source, config])
-    assert not found.certain and "'arn:aws:s3:::elsewhere' is not a bucket of this stack" in found.message
+    assert found.certain and "'arn:aws:s3:::elsewhere', which this stack does not declare" in found.message
 
 
 def test_inline_bucket_replication_is_judged_too() -> None:

@@ -75,8 +75,8 @@ def test_without_access_logging_the_log_bucket_is_just_another_unlogged_bucket()
 
 def test_violation_message_names_the_gap_and_the_remedy() -> None:
     (found,) = storage_public_access_blocked.check(stack_resources([AWS, *hardened_s3("t", AWS, omit=[PAB])]), {})
-    assert "missing a public access block with all four settings on" in found.message
-    assert "Remediation: add an aws.s3.BucketPublicAccessBlock" in found.message
+    assert "does not have a public access block with all four settings on" in found.message
+    assert "Remediation: give the bucket one aws.s3.BucketPublicAccessBlock" in found.message
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,7 @@ def test_each_of_the_four_blocks_is_required(off: str) -> None:
 
 def _statement(**changes: object) -> dict:
     statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                 "Resource": ["arn:aws:s3:::t-0abc", "arn:aws:s3:::t-0abc/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     return {k: v for k, v in {**statement, **changes}.items() if v is not None}
 
 
@@ -182,7 +182,11 @@ def _statement(**changes: object) -> dict:
         (_statement(Principal={"AWS": "arn:aws:iam::1:root"}), False),
         (_statement(Condition={"Bool": {"aws:SecureTransport": "true"}}), False),
         (_statement(Condition=None), False),
-        (_statement(Resource=["arn:aws:s3:::b"]), False),  # the objects are not covered
+        (_statement(Resource=["arn:aws:s3:::t-0abc"]), False),  # the objects are not covered
+        (_statement(Resource=["arn:aws:s3:::t-0*", "arn:aws:s3:::t-0*/*"]), True),  # IAM wildcards
+        (_statement(Resource=["arn:aws:s3:::other", "arn:aws:s3:::other/*"]), False),  # another bucket
+        (_statement(Resource=["arn:aws:s3:::t-0abc", "arn:aws:s3:::t-0abc/logs/*"]), False),  # some objects only
+        (_statement(NotPrincipal={"AWS": "arn:aws:iam::1:root"}), False),
     ],
 )
 def test_tls_only_needs_a_deny_on_insecure_transport(statement: dict, passes: bool) -> None:

@@ -1,0 +1,353 @@
+"""Red-team exports through the real Analyzer gRPC path (`review audit`): each evasion of a policy
+gives exit 1 with that policy on that resource, and its compliant twin stays clean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import pytest
+
+from review.analyzer import PackProcess
+from review.cli import main
+from tests.policies.builders import (
+    BUCKET,
+    BUCKET_POLICY,
+    GCS_BUCKET,
+    LIFECYCLE,
+    PAB,
+    SSE,
+    STACK,
+    aws_provider,
+    control_name,
+    deny_insecure_transport,
+    gcp_provider,
+    gcs_bucket,
+    hardened_s3,
+    named,
+    resource,
+    s3_bucket,
+    stack,
+    urn,
+)
+
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+SSE_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
+GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+KMS_KEY = "aws:kms/key:Key"
+EU_KEY = "arn:aws:kms:eu-central-1:123456789012:key/1"
+
+
+def eu(name: str = "boundary-aws", region: Optional[str] = "eu-central-1", regime: Optional[str] = "gdpr") -> dict:
+    return aws_provider(name, region, regime)
+
+
+def hub(*extra: dict, provider: Optional[dict] = None) -> list[dict]:
+    """A compliant EU stack: a hardened data bucket `traces` with its log bucket, plus `extra`."""
+    provider = provider or eu()
+    return [stack(), provider, *hardened_s3("traces", provider), *extra]
+
+
+def control(type_: str, bucket: dict, name: str, props: dict, provider: dict) -> dict:
+    """A control resource naming `bucket` as the cloud sees it (its name) and depending on it."""
+    return resource(type_, name, {"bucket": bucket["outputs"]["bucket"], **props}, provider=provider,
+                    deps={"bucket": [bucket]})
+
+
+def second(type_: str, props: dict) -> Callable[[], list[dict]]:
+    """The hub with a second control of `type_` on `traces`."""
+    def build() -> list[dict]:
+        provider = eu()
+        resources = hub(provider=provider)
+        return resources + [control(type_, named(resources, "traces"), "traces-second", props, provider)]
+    return build
+
+
+def edited(change: Callable[[list[dict]], Any]) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        resources = hub()
+        change(resources)
+        return resources
+    return build
+
+
+def _set(name: str, field: str, key: str, value: Any) -> Callable[[list[dict]], None]:
+    def change(resources: list[dict]) -> None:
+        named(resources, name)[field][key] = value
+    return change
+
+
+def _both(name: str, key: str, value: Any) -> Callable[[list[dict]], None]:
+    def change(resources: list[dict]) -> None:
+        entry = named(resources, name)
+        entry["inputs"][key] = entry["outputs"][key] = value
+    return change
+
+
+def _lifecycle(rule: dict) -> Callable[[list[dict]], None]:
+    return _both(control_name("traces", LIFECYCLE), "rules", [rule])
+
+
+def _rule(**changes: Any) -> dict:
+    return {"id": "expire", "status": "Enabled", "filter": {"prefix": ""}, "expiration": {"days": 14}, **changes}
+
+
+def region_in_outputs_only(region: str) -> Callable[[], list[dict]]:
+    """A key whose inputs set no region; its outputs (the engine's state) say `region`."""
+    def build() -> list[dict]:
+        provider = eu()
+        return hub(resource(KMS_KEY, "stray", {}, outputs={"region": region}, provider=provider), provider=provider)
+    return build
+
+
+def provider_region_in_outputs_only(region: str) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        provider = eu("boundary-aws")
+        other = eu("other", region=None)
+        other["outputs"]["region"] = region
+        return hub(other, resource(KMS_KEY, "key", {}, outputs={"arn": EU_KEY}, provider=other), provider=provider)
+    return build
+
+
+def untagged_provider(region: str) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        loose = eu("loose", region=region, regime=None)
+        return hub(loose, resource(KMS_KEY, "stray", {}, provider=loose))
+    return build
+
+
+def tagged_provider(regime: str) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        other = eu("other", region="eu-west-1", regime=regime)
+        return hub(other, resource(KMS_KEY, "key", {}, provider=other))
+    return build
+
+
+def bucket_v2(weak: bool) -> Callable[[], list[dict]]:
+    """A BucketV2 with the pulumi-aws 6 list-shaped inline settings (as real exports hold them)."""
+    def build() -> list[dict]:
+        provider = eu()
+        resources = hub(provider=provider)
+        logs = named(resources, "traces-logs")
+        algorithm = {"sseAlgorithm": "AES256"} if weak else {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": EU_KEY}
+        inline = {
+            "serverSideEncryptionConfigurations": [{"rules": [{"applyServerSideEncryptionByDefaults": [algorithm]}]}],
+            "lifecycleRules": [{"enabled": True, "expirations": [{"days": 14}]}],
+            "loggings": [{"targetBucket": logs["outputs"]["bucket"]}],
+            "policy": deny_insecure_transport("v2-0abc"),
+        }
+        v2 = resource(BUCKET_V2, "v2", inline, outputs={**inline, "bucket": "v2-0abc", "arn": "arn:aws:s3:::v2-0abc"},
+                      provider=provider)
+        block = control(PAB, v2, "v2-pab", {k: True for k in (
+            "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, provider)
+        return resources + [v2, block]
+    return build
+
+
+def inline_replication(destination: str) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        provider = eu()
+        resources = hub(provider=provider)
+        rules = {"role": "arn:aws:iam::123456789012:role/r",
+                 "rules": [{"status": "Enabled", "destination": {"bucket": destination}}]}
+        traces = named(resources, "traces")
+        traces["inputs"]["replicationConfiguration"] = traces["outputs"]["replicationConfiguration"] = rules
+        return resources
+    return build
+
+
+def kms_key_region(region: str) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        provider = eu()
+        return hub(resource(KMS_KEY, "key", {"region": region}, provider=provider), provider=provider)
+    return build
+
+
+def gcs(**changes: Any) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        ap = gcp_provider()
+        return [stack(), ap, gcs_bucket("logs", ap, logging=None, name="logs-0abc"), gcs_bucket("traces", ap, **changes)]
+    return build
+
+
+def gcs_member(member: str) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        resources = gcs()()
+        ap, traces = resources[1], named(resources, "traces")
+        return resources + [resource(GCS_MEMBER, "traces-reader", {"bucket": "traces-0abc", "role": "roles/storage.objectViewer",
+                                                                   "member": member}, provider=ap, deps={"bucket": [traces]})]
+    return build
+
+
+def public_policy(statement: dict) -> Callable[[], list[dict]]:
+    def build() -> list[dict]:
+        provider = eu()
+        resources = hub(provider=provider)
+        document = json.loads(deny_insecure_transport("traces-0abc"))
+        document["Statement"].append(statement)
+        _both(control_name("traces", BUCKET_POLICY), "policy", json.dumps(document))(resources)
+        return resources
+    return build
+
+
+ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
+PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
+PAB_ON = {k: True for k in PAB_OFF}
+KMS = {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": EU_KEY}}]}
+AES = {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+OTHER_TLS = deny_insecure_transport("traces-logs-0abc")
+
+# scenario: (violating export, compliant twin, (policy, resource name) that must fire as mandatory)
+Scenario = tuple[Callable[[], list[dict]], Callable[[], list[dict]], tuple[str, str]]
+SCENARIOS: dict[str, Scenario] = {
+    "region only in outputs": (region_in_outputs_only("us-east-1"), region_in_outputs_only("eu-west-1"),
+                               ("data-residency-region", "stray")),
+    "provider region only in outputs": (provider_region_in_outputs_only("us-east-1"),
+                                        provider_region_in_outputs_only("eu-west-1"), ("data-residency-region", "key")),
+    "untagged provider outside": (untagged_provider("us-east-1"), untagged_provider("eu-west-1"),
+                                  ("data-residency-region", "stray")),
+    "provider of another regime": (tagged_provider("ccpa"), tagged_provider("gdpr"),
+                                   ("data-residency-region", f"obsfleet-{STACK}")),
+    "KMS key in another region": (kms_key_region("us-east-1"), kms_key_region("eu-west-1"), ("data-residency-region", "key")),
+    "SSE names a key in another region": (
+        edited(_both(control_name("traces", SSE), "rules", [{"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:us-east-1:123456789012:key/1"}}])),
+        edited(_both(control_name("traces", SSE), "rules", KMS["rules"])),
+        ("data-residency-region", control_name("traces", SSE))),
+    "GCS CMEK in another location": (
+        gcs(encryption={"defaultKmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"}),
+        gcs(), ("data-residency-region", "traces")),
+    "inline replication outside the stack": (inline_replication("arn:aws:s3:::somewhere-else"),
+                                             inline_replication("arn:aws:s3:::traces-logs-0abc"),
+                                             ("data-residency-replication", "traces")),
+    "second public access block off": (second(PAB, PAB_OFF), second(PAB, PAB_ON), ("storage-public-access-blocked", "traces")),
+    "second encryption AES256": (second(SSE, AES), second(SSE, KMS), ("storage-encryption-at-rest", "traces")),
+    "V2 encryption AES256": (second(SSE_V2, AES), second(SSE_V2, KMS), ("storage-encryption-at-rest", "traces")),
+    "BucketV2 inline AES256": (bucket_v2(weak=True), bucket_v2(weak=False), ("storage-encryption-at-rest", "v2")),
+    "second lifecycle disabled": (second(LIFECYCLE, {"rules": [_rule(status="Disabled")]}),
+                                  second(LIFECYCLE, {"rules": [_rule()]}), ("storage-retention-lifecycle", "traces")),
+    "lifecycle filter matching nothing": (edited(_lifecycle(_rule(filter={"prefix": "never/"}))),
+                                          edited(_lifecycle(_rule(filter={}))), ("storage-retention-lifecycle", "traces")),
+    "lifecycle far beyond retention": (edited(_lifecycle(_rule(expiration={"days": 36500}))),
+                                       edited(_lifecycle(_rule(expiration={"days": 30}))),
+                                       ("storage-retention-lifecycle", "traces")),
+    "lifecycle on another bucket": (
+        edited(_both(control_name("traces", LIFECYCLE), "bucket", "somebody-elses-bucket")),
+        edited(_both(control_name("traces", LIFECYCLE), "bucket", "traces-0abc")),
+        ("storage-retention-lifecycle", "traces")),
+    "TLS deny on another bucket": (edited(_both(control_name("traces", BUCKET_POLICY), "policy", OTHER_TLS)),
+                                   edited(_both(control_name("traces", BUCKET_POLICY), "policy",
+                                                deny_insecure_transport("traces-0abc"))),
+                                   ("storage-tls-only", "traces")),
+    "public canned ACL": (second(ACL_V2, {"acl": "public-read"}), second(ACL_V2, {"acl": "private"}),
+                          ("storage-public-access-blocked", "traces")),
+    "public ACL grant": (
+        second(ACL_V2, {"accessControlPolicy": {"owner": {"id": "o"}, "grants": [{"permission": "READ", "grantee": {
+            "type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}}]}}),
+        second(ACL_V2, {"accessControlPolicy": {"owner": {"id": "o"}, "grants": [{"permission": "FULL_CONTROL", "grantee": {
+            "type": "CanonicalUser", "id": "o"}}]}}),
+        ("storage-public-access-blocked", "traces")),
+    "inline public ACL": (edited(_both("traces", "acl", "public-read-write")), edited(_both("traces", "acl", "private")),
+                          ("storage-public-access-blocked", "traces")),
+    "bucket policy open to everyone": (
+        public_policy({**ALLOW_READ, "Principal": "*"}),
+        public_policy({**ALLOW_READ, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}),
+        ("storage-public-access-blocked", "traces")),
+    "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
+                         ("storage-public-access-blocked", "traces")),
+    "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
+                                      ("storage-public-access-blocked", "traces")),
+}
+
+
+def _export(tmp_path: Path, resources: list[dict], name: str) -> Path:
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"version": 3, "deployment": {"manifest": {}, "resources": resources}}))
+    return path
+
+
+def _audit(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, list[dict]]:
+    code = main(["audit", str(path)])
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    return code, json.loads(out)["violations"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_each_evasion_fails_audit_and_its_compliant_twin_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, scenario: str
+) -> None:
+    violating, compliant, (policy, name) = SCENARIOS[scenario]
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    code, violations = _audit(capsys, _export(tmp_path, violating(), "violating"))
+    fired = {(v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in violations if v["enforcement"] == "mandatory"}
+    assert code == 1 and (policy, name) in fired, violations
+    code, violations = _audit(capsys, _export(tmp_path, compliant(), "compliant"))
+    assert (code, violations) == (0, []), violations
+
+
+# --- the regime without config ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PackProcess]:
+    with PackProcess(project="obsfleet", stack=STACK) as process:
+        yield process
+
+
+def test_a_stack_without_any_boundary_gets_one_advisory(pack: PackProcess) -> None:
+    loose = eu("loose", regime=None)
+    resources = [stack(), loose, resource(BUCKET, "b", {}, outputs={"bucket": "b-0abc"}, provider=loose)]
+    residency = [v for v in pack.run(resources) if v.policy.startswith("data-residency")]
+    assert [(v.policy, v.enforcement, v.urn) for v in residency] == [("data-residency-unverifiable", "advisory", urn(
+        "pulumi:pulumi:Stack", f"obsfleet-{STACK}"))]
+    assert "could not tell its regime" in residency[0].message
+
+
+def test_the_policy_config_overrides_the_stacks_own_regime(pack: PackProcess) -> None:
+    resources = hub()
+    assert pack.run(resources) == []
+    overridden = {v.policy for v in pack.run(resources, {"all": {"regime": "ccpa"}}) if v.enforcement == "mandatory"}
+    assert overridden == {"data-residency-region"}
+
+
+def test_the_boundary_components_countries_bound_the_stack(pack: PackProcess) -> None:
+    """With allowAdequacy the program's ResidencyBoundary allows GB; its recorded countries say so."""
+    london = eu("london", region="eu-west-2")
+    component = {"urn": urn("obsfleet:index:ResidencyBoundary", "boundary"), "custom": False,
+                 "type": "obsfleet:index:ResidencyBoundary", "outputs": {"regime": "gdpr", "countries": ["DE", "GB", "IE"]}}
+    resources = [stack(), component, london, resource(KMS_KEY, "key", {}, provider=london)]
+    assert [v for v in pack.run(resources) if v.enforcement == "mandatory"] == []
+    component["outputs"]["countries"] = ["DE", "IE"]
+    assert {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in pack.run(resources)} >= {("data-residency-region", "key")}
+
+
+# --- remediation fits the resource --------------------------------------------------------------
+
+
+def test_an_access_log_bucket_is_told_to_use_sse_s3_not_sse_kms(pack: PackProcess) -> None:
+    provider = eu()
+    logs = s3_bucket("traces-logs", provider, omit=[SSE])
+    data = s3_bucket("traces", provider, log_bucket=logs[0], omit=[SSE])
+    violations = [v for v in pack.run([stack(), provider, *data, *logs]) if v.policy == "storage-encryption-at-rest"]
+    by_name = {v.urn.rsplit("::", 1)[-1]: v.message for v in violations}
+    remedy = {name: message.split("Remediation: ", 1)[1] for name, message in by_name.items()}
+    assert "sse_algorithm='AES256'" in remedy["traces-logs"] and "aws:kms'" not in remedy["traces-logs"]
+    assert "sse_algorithm='aws:kms'" in remedy["traces"]
+
+
+def test_an_access_log_bucket_under_sse_kms_fails(pack: PackProcess) -> None:
+    """S3 does not deliver server access logs to an SSE-KMS bucket: its logging would silently stop."""
+    provider = eu()
+    resources = hub(provider=provider)
+    logs_sse = named(resources, control_name("traces-logs", SSE))
+    logs_sse["inputs"]["rules"] = logs_sse["outputs"]["rules"] = KMS["rules"]
+    fired = {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in pack.run(resources)}
+    assert fired == {("storage-encryption-at-rest", "traces-logs")}
+
+
+def test_bucket_types_cover_gcs_too(pack: PackProcess) -> None:
+    assert GCS_BUCKET in {r["type"] for r in gcs()()}
+    assert pack.run(gcs()()) == []
