@@ -109,6 +109,8 @@ BAD_CONFIG = [
     ("edge-eu", {"obsfleet:seriesEstimate": "30000"},
      "obsfleet:seriesEstimate=30000 differs from Pulumi.hub.yaml obsfleet:edges[0].seriesEstimate=80000"),
     ("hub", {"obsfleet:retention": {"metrics": 0.2}}, "obsfleet:retention.metrics: 0.2: Input should be a valid integer"),
+    ("hub", {"obsfleet:retention": {"metrics": 1}, "obsfleet:edges": [{"name": "edge-eu", "region": "eu-west-1", "bufferHours": 48}]},
+     "obsfleet:retention.metrics: 1 days (24 h) is shorter than the 48 h replay window of edges[0].bufferHours"),
     # No silent misconfiguration.
     ("hub", {"obsfleet:grafanaAdminPassword": "hunter2"},
      "obsfleet:grafanaAdminPassword: a secret in plain text; remove it from the stack file and run "
