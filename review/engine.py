@@ -4,6 +4,8 @@ Each stack runs in a fresh `contextvars.Context` (the SDK keeps its settings, co
 stack in context variables), with config injected the way the engine does. Every registration
 is recorded from the request the SDK sends (type, name, parent, provider, dependencies, inputs),
 and the result is shaped like `pulumi stack export` (version 3) so it can be audited like one.
+The same program and config always give the same export: registrations resolve concurrently, so
+the export orders them by their dependencies and URN, not by arrival.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import asyncio
 import contextlib
 import contextvars
 import gc
+import hashlib
+import heapq
 import runpy
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import pulumi
 from google.protobuf import json_format
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, get_root_resource
@@ -36,6 +42,8 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 UNKNOWN = rpc.UNKNOWN
 SIG = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
+ASSET_SIG = rpc._special_asset_sig
+ARCHIVE_SIG = rpc._special_archive_sig
 
 
 @dataclass
@@ -80,6 +88,8 @@ def mask(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(SIG) == SECRET_SIG:
             return SECRET
+        if value.get(SIG) == ASSET_SIG and isinstance(value.get("text"), str):
+            return _text_asset(value["text"])
         return {k: mask(v) for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v) for v in value]
@@ -129,11 +139,12 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         provider = getattr(request, "provider", "")
         if provider:
             record["provider"] = provider
-        dependencies = list(getattr(request, "dependencies", []))
+        # Dependencies are sets; the SDK gathers them concurrently, in no fixed order.
+        dependencies = sorted(getattr(request, "dependencies", []))
         if dependencies:
             record["dependencies"] = dependencies
         property_dependencies = {
-            key: list(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items() if deps.urns
+            key: sorted(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items() if deps.urns
         }
         if property_dependencies:
             record["propertyDependencies"] = property_dependencies
@@ -141,14 +152,35 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
 
 
 def _plain(value: Any) -> Any:
-    """Mock state may hold SDK objects (resource refs); keep the JSON-able shape of it."""
+    """Mock state may hold SDK objects (assets, resource refs); keep the JSON-able shape of it."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    return str(value)
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return _asset(value)
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    raise TypeError(f"no export form for {type(value).__name__} in mock state")
+
+
+def _text_asset(text: str) -> dict[str, Any]:
+    """A text asset as the engine records it: its signature, the text and the text's SHA-256."""
+    return {SIG: ASSET_SIG, "hash": hashlib.sha256(text.encode()).hexdigest(), "text": text}
+
+
+def _asset(value: pulumi.Asset | pulumi.Archive) -> dict[str, Any]:
+    """An asset or archive in the engine's state form (`pulumi stack export`)."""
+    if isinstance(value, pulumi.StringAsset):
+        return _text_asset(value.text)
+    sig = ASSET_SIG if isinstance(value, pulumi.Asset) else ARCHIVE_SIG
+    if isinstance(value, pulumi.AssetArchive):
+        return {SIG: sig, "assets": {name: _asset(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
+        return {SIG: sig, "path": str(value.path)}
+    return {SIG: sig, "uri": value.uri}
 
 
 def _resolve(output: Any) -> tuple[Any, bool]:
@@ -173,7 +205,38 @@ def root_urn(stack: str) -> str:
 def _with_root(stack: str, outputs: dict[str, Any], records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Export order: the Stack first (with its masked outputs), then the registrations."""
     root = {"urn": root_urn(stack), "custom": False, "type": ROOT_TYPE, "outputs": outputs}
-    return [root] + [r for r in records if r["type"] != ROOT_TYPE]
+    return [root] + export_order([r for r in records if r["type"] != ROOT_TYPE])
+
+
+def export_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each resource after its parent, provider and dependencies (as the engine lists them), and
+    among those ready, by URN: an order that depends on what was declared, not on when."""
+    by_urn = {r["urn"]: r for r in records}
+    waiting = {urn: _needs(record) & by_urn.keys() - {urn} for urn, record in by_urn.items()}
+    dependents: dict[str, list[str]] = defaultdict(list)
+    for urn, needs in waiting.items():
+        for need in needs:
+            dependents[need].append(urn)
+    ready = sorted(urn for urn, needs in waiting.items() if not needs)
+    ordered: list[dict[str, Any]] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for dependent in dependents[urn]:
+            waiting[dependent].discard(urn)
+            if not waiting[dependent]:
+                heapq.heappush(ready, dependent)
+    # The SDK cannot declare a cycle; were there one, its resources still appear, by URN.
+    listed = {r["urn"] for r in ordered}
+    return ordered + [by_urn[urn] for urn in sorted(by_urn.keys() - listed)]
+
+
+def _needs(record: dict[str, Any]) -> set[str]:
+    needs = {record.get("parent", "")} | set(record.get("dependencies", []))
+    needs.update(urn for urns in record.get("propertyDependencies", {}).values() for urn in urns)
+    if "provider" in record:
+        needs.add(record["provider"].rsplit("::", 1)[0])  # a provider reference is `<urn>::<id>`
+    return needs
 
 
 def run_program(

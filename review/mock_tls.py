@@ -1,9 +1,13 @@
 """Real PEM material for pulumi-tls resources under SDK mocks, built as terraform-provider-tls builds it.
 
-Keys are freshly generated per resource (not deterministic); every certificate is made from its
-resource's inputs (subject, SANs, validity, key usages, signing key and CA) with the same choices
-the provider's Go code makes (`internal/provider/common_cert.go`, `resource_*.go`), so what the
-program declares can be verified with real TLS tools downstream.
+Every certificate is made from its resource's inputs (subject, SANs, validity, key usages, signing
+key and CA) with the same choices the provider's Go code makes (`internal/provider/common_cert.go`,
+`resource_*.go`), so what the program declares can be verified with real TLS tools downstream.
+
+Reviewing the same stacks twice writes the same bytes: a key is derived from its resource's type
+and name (never usable outside the review: anyone can derive it), a certificate's serial number
+from its resource's name, ECDSA signatures are deterministic (RFC 6979), and every certificate
+starts at the fixed moment `START`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import datetime as dt
 import functools
 import hashlib
 import ipaddress
-import secrets
+import math
+import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -33,6 +38,10 @@ CURVES = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P52
 # The provider's schema defaults.
 DEFAULT_CURVE = "P224"
 DEFAULT_RSA_BITS = 2048
+RSA_EXPONENT = 65537
+# The mock clock: when every certificate's validity starts (the real provider uses the time of
+# `pulumi up`). Tests whose certificates meet real TLS peers move it to the wall clock.
+START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 # `allowed_uses` -> x509.KeyUsage flags (cryptography's field names) and ExtKeyUsage OIDs, one for one
 # with the provider's `keyUsages` / `extendedKeyUsages` maps; unknown names are ignored, as there.
@@ -95,16 +104,66 @@ def _value(inputs: Mapping[str, Any], key: str, default: Any = None) -> Any:
 # --- keys -------------------------------------------------------------------------------------
 
 
-def generate_key(algorithm: str, ecdsa_curve: str = DEFAULT_CURVE, rsa_bits: int = DEFAULT_RSA_BITS) -> PrivateKey:
+def derive_key(seed: str, algorithm: str, ecdsa_curve: str = DEFAULT_CURVE, rsa_bits: int = DEFAULT_RSA_BITS) -> PrivateKey:
+    """The key of `algorithm` that `seed` determines: the same seed gives the same key."""
+    material = hashlib.shake_256(f"{algorithm}:{ecdsa_curve}:{rsa_bits}:{seed}".encode())
     if algorithm == "ECDSA":
         if ecdsa_curve not in CURVES:
             raise ValueError(f"invalid ECDSA curve {ecdsa_curve!r}; supported values are: {', '.join(CURVES)}")
-        return ec.generate_private_key(CURVES[ecdsa_curve]())
+        curve = CURVES[ecdsa_curve]()
+        # One bit shorter than the group order, so below it without rejection; never zero.
+        bits = curve.key_size - 1
+        scalar = int.from_bytes(material.digest((bits + 7) // 8), "big") >> (-bits % 8)
+        return ec.derive_private_key(scalar or 1, curve)
     if algorithm == "RSA":
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(rsa_bits))
+        return _rsa_key(int(rsa_bits), random.Random(material.digest(32)))
     if algorithm == "ED25519":
-        return ed25519.Ed25519PrivateKey.generate()
+        return ed25519.Ed25519PrivateKey.from_private_bytes(material.digest(32))
     raise ValueError(f"Key Algorithm {algorithm!r} is not supported")
+
+
+def _rsa_key(bits: int, rng: random.Random) -> rsa.RSAPrivateKey:
+    """An RSA key from two primes drawn from `rng` (each with its top two bits set, so the modulus
+    has exactly `bits` bits)."""
+    while True:
+        p, q = _prime(bits - bits // 2, rng), _prime(bits // 2, rng)
+        if p != q and math.gcd(RSA_EXPONENT, (p - 1) * (q - 1)) == 1:
+            break
+    d = pow(RSA_EXPONENT, -1, math.lcm(p - 1, q - 1))
+    public = rsa.RSAPublicNumbers(RSA_EXPONENT, p * q)
+    numbers = rsa.RSAPrivateNumbers(
+        p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q), public
+    )
+    return numbers.private_key()
+
+
+SMALL_PRIMES = [n for n in range(3, 2000, 2) if all(n % f for f in range(3, math.isqrt(n) + 1, 2))]
+
+
+def _prime(bits: int, rng: random.Random) -> int:
+    while True:
+        candidate = rng.getrandbits(bits) | (0b11 << (bits - 2)) | 1
+        if all(candidate % f for f in SMALL_PRIMES) and _miller_rabin(candidate, rng):
+            return candidate
+
+
+def _miller_rabin(n: int, rng: random.Random, rounds: int = 8) -> bool:
+    """Random candidates of 512 bits and more need 7 rounds for an error below 2^-100 (FIPS 186-4,
+    table C.2); composites almost always fail the first."""
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for _ in range(rounds):
+        x = pow(rng.randrange(2, n - 1), d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
 
 
 def key_pem(key: PrivateKey) -> str:
@@ -153,11 +212,32 @@ def _public_key_outputs(key: PrivateKey) -> dict[str, str]:
         publicKeyOpenssh=authorized.decode() + "\n",
         publicKeyFingerprintMd5=":".join(md5[i:i + 2] for i in range(0, len(md5), 2)),
         publicKeyFingerprintSha256="SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("="),
-        privateKeyOpenssh=key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-        ).decode(),
+        privateKeyOpenssh=_openssh_private(key, blob),
     )
     return outputs
+
+
+def _openssh_private(key: PrivateKey, public_blob: bytes) -> str:
+    """The OpenSSH private key form, with its check integers (random in OpenSSH and the provider)
+    taken from the public key, so the same key always writes the same text."""
+    pem_text = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    header, *body, footer = pem_text.strip().splitlines()
+    data = base64.b64decode("".join(body))
+    # magic, cipher "none", kdf "none", kdf options, key count, public key: then the private section.
+    offset = len(b"openssh-key-v1\0")
+    for _ in range(3):
+        offset += 4 + int.from_bytes(data[offset:offset + 4], "big")
+    offset += 4
+    offset += 4 + int.from_bytes(data[offset:offset + 4], "big")
+    check = hashlib.sha256(public_blob).digest()[:4]
+    section = offset + 4  # past the private section's length
+    data = data[:section] + check + check + data[section + 8:]
+    encoded = base64.b64encode(data).decode()
+    width = len(body[0])
+    lines = [encoded[i:i + width] for i in range(0, len(encoded), width)]
+    return "\n".join([header, *lines, footer]) + "\n"
 
 
 def _hash_for(key: PrivateKey) -> Optional[hashes.HashAlgorithm]:
@@ -202,6 +282,16 @@ class CertificateSpec:
     set_authority_key_id: bool = False
 
 
+def serial_number(seed: str) -> int:
+    """A serial number in Go's range (rand.Int below 2^128, plus one) that `seed` determines."""
+    return int.from_bytes(hashlib.shake_256(seed.encode()).digest(16), "big") % (2**128 - 1) + 1
+
+
+def _sign(builder: Any, signer: PrivateKey) -> Any:
+    """Sign a certificate or request; ECDSA with RFC 6979 nonces, so the same input signs the same."""
+    return builder.sign(signer, _hash_for(signer), ecdsa_deterministic=isinstance(signer, ec.EllipticCurvePrivateKey) or None)
+
+
 def issue(
     spec: CertificateSpec,
     public_key: PublicKey,
@@ -209,6 +299,7 @@ def issue(
     issuer: Optional[x509.Certificate],
     not_before: dt.datetime,
     not_after: dt.datetime,
+    serial: int,
 ) -> x509.Certificate:
     """Sign `spec` for `public_key` with `signer`; `issuer` None means self-signed.
 
@@ -220,7 +311,7 @@ def issue(
         .subject_name(spec.subject)
         .issuer_name(issuer_name)
         .public_key(public_key)
-        .serial_number(secrets.randbelow(2**128 - 1) + 1)  # Go: rand.Int below 2^128
+        .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
     )
@@ -243,7 +334,7 @@ def issue(
     if spec.names:
         # RFC 5280: the SAN extension is critical when the subject is empty.
         builder = builder.add_extension(x509.SubjectAlternativeName(spec.names), critical=len(spec.subject) == 0)
-    return builder.sign(signer, _hash_for(signer))
+    return _sign(builder, signer)
 
 
 def _authority_key_id(
@@ -269,21 +360,17 @@ def pem(cert: x509.Certificate | x509.CertificateSigningRequest) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-
-
 def _rfc3339(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _signed_outputs(inputs: Mapping[str, Any], spec: CertificateSpec, public_key: PublicKey,
+def _signed_outputs(name: str, inputs: Mapping[str, Any], spec: CertificateSpec, public_key: PublicKey,
                     signer: PrivateKey, issuer: Optional[x509.Certificate]) -> dict[str, Any]:
     hours = int(_value(inputs, "validityPeriodHours"))
     early = int(_value(inputs, "earlyRenewalHours", 0))
-    start = _now()
+    start = START.replace(microsecond=0)
     end = start + dt.timedelta(hours=hours)
-    cert = issue(spec, public_key, signer, issuer, start, end)
+    cert = issue(spec, public_key, signer, issuer, start, end, serial_number(name))
     return {
         "certPem": pem(cert),
         "validityStartTime": _rfc3339(start),
@@ -325,13 +412,16 @@ def _check_key_matches(cert: x509.Certificate, key: PrivateKey) -> None:
 # --- the provider's resources -----------------------------------------------------------------
 
 
-def _computing(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]:
-    """A mock computation over the inputs; an unknown input leaves every output unknown."""
+def _computing(
+    fn: Callable[[Mapping[str, Any], str], dict[str, Any]]
+) -> Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]:
+    """A mock computation over the inputs and the resource's `type::name` (what derived keys and
+    serial numbers come from); an unknown input leaves every output unknown."""
 
     @functools.wraps(fn)
     def compute(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         try:
-            return fn(args.inputs)
+            return fn(args.inputs, f"{args.typ}::{args.name}")
         except NotComputable:
             return {}
 
@@ -340,11 +430,11 @@ def _computing(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[[p
 
 @computes("tls:index/privateKey:PrivateKey")
 @_computing
-def private_key(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def private_key(inputs: Mapping[str, Any], name: str) -> dict[str, Any]:
     algorithm = _value(inputs, "algorithm")
     curve = _value(inputs, "ecdsaCurve", DEFAULT_CURVE)
     bits = int(_value(inputs, "rsaBits", DEFAULT_RSA_BITS))
-    key = generate_key(algorithm, curve, bits)
+    key = derive_key(name, algorithm, curve, bits)
     pkcs8 = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -359,28 +449,28 @@ def private_key(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 @computes("tls:index/selfSignedCert:SelfSignedCert")
 @_computing
-def self_signed_cert(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def self_signed_cert(inputs: Mapping[str, Any], name: str) -> dict[str, Any]:
     key = load_key(_value(inputs, "privateKeyPem"))
     spec = _spec(inputs, subject_name(_value(inputs, "subject", {})), _names_from_inputs(inputs))
     if spec.is_ca and len(spec.subject) == 0:
         raise ValueError("Must contain at least one Distinguished Name when creating Certificate Authority (CA)")
-    return {"keyAlgorithm": key_algorithm(key), **_signed_outputs(inputs, spec, key.public_key(), key, None)}
+    return {"keyAlgorithm": key_algorithm(key), **_signed_outputs(name, inputs, spec, key.public_key(), key, None)}
 
 
 @computes("tls:index/certRequest:CertRequest")
 @_computing
-def cert_request(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def cert_request(inputs: Mapping[str, Any], _name: str) -> dict[str, Any]:
     key = load_key(_value(inputs, "privateKeyPem"))
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject_name(_value(inputs, "subject", {})))
     names = _names_from_inputs(inputs)
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return {"certRequestPem": pem(builder.sign(key, _hash_for(key))), "keyAlgorithm": key_algorithm(key)}
+    return {"certRequestPem": pem(_sign(builder, key)), "keyAlgorithm": key_algorithm(key)}
 
 
 @computes("tls:index/locallySignedCert:LocallySignedCert")
 @_computing
-def locally_signed_cert(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def locally_signed_cert(inputs: Mapping[str, Any], name: str) -> dict[str, Any]:
     request = x509.load_pem_x509_csr(_value(inputs, "certRequestPem").encode())
     ca_key = load_key(_value(inputs, "caPrivateKeyPem"))
     ca_cert = x509.load_pem_x509_certificate(_value(inputs, "caCertPem").encode())
@@ -394,5 +484,5 @@ def locally_signed_cert(inputs: Mapping[str, Any]) -> dict[str, Any]:
     public_key = request.public_key()
     return {
         "caKeyAlgorithm": key_algorithm(ca_key),
-        **_signed_outputs(inputs, spec, public_key, ca_key, ca_cert),  # type: ignore[arg-type]
+        **_signed_outputs(name, inputs, spec, public_key, ca_key, ca_cert),  # type: ignore[arg-type]
     }

@@ -4,8 +4,10 @@ Each stack runs under the SDK's mocks (hubs first), then the policy pack judges 
 through the Analyzer protocol (review/analyzer.py). A program that refuses its config (an edge
 pointed at another regime's hub) does not stop the review: the stack is reported with its error,
 the pack judges what it declared before failing, and edges of a failed hub are reported as not
-previewed. Writes <stack>.json exports of the stacks that previewed, report.json (with its JSON
-Schema, report.schema.json) and report.md.
+previewed. Writes <stack>.json exports of the stacks that previewed, and the report: report.json
+(with its JSON Schema, report.schema.json) and report.md for `--all`, report-<stacks>.json/.md for
+`--stack` (a partial run never replaces the fleet's report). Timings go to the progress lines only:
+the same stacks write the same bytes.
 
 Exit codes: 1 when any mandatory policy fails (failed programs included); else 2 when a program
 failed or the input is bad (a bad stack file stops before anything is written); else 0.
@@ -41,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="stack to preview (repeatable); an edge's hub is previewed first")
     which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml in the project, hubs first")
     parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
-                        help="where to write <stack>.json (stack-export shape), report.json and report.md "
+                        help="where to write <stack>.json (stack-export shape) and the report: "
+                        "report.json/.md for --all, report-<stack>[+<stack>...].json/.md for --stack "
                         "(default: out)")
     parser.add_argument("--stacks-dir", type=Path, default=None, metavar="DIR",
                         help="directory holding the Pulumi.<stack>.yaml files (default: the project root)")
@@ -127,10 +130,10 @@ def review_fleet(
         for stack, result in _run_fleet(names, stacks_dir):
             if isinstance(result, engine.PreviewResult):
                 results.append(result)
-                outcome = report.StackOutcome(stack, result.resources, seconds=result.seconds)
+                outcome = report.StackOutcome(stack, result.resources)
                 line = summary_line(result)
             elif isinstance(result, engine.ProgramError):
-                outcome = report.StackOutcome(stack, result.resources, error=str(result), seconds=result.seconds)
+                outcome = report.StackOutcome(stack, result.resources, error=str(result))
                 declared = sum(1 for r in result.resources if r["custom"])
                 line = f"{stack.name}: program failed after declaring {declared} resources, {result.seconds:.1f}s"
             else:
@@ -150,14 +153,19 @@ def review_fleet(
     return outcomes, results
 
 
-def write_outputs(results: list[engine.PreviewResult], document: dict[str, Any], out: Path) -> None:
+def report_name(stacks_asked: Optional[list[str]]) -> str:
+    """`report` for the whole fleet, `report-<stack>[+<stack>...]` for the stacks asked for."""
+    return "report" if stacks_asked is None else "report-" + "+".join(sorted(set(stacks_asked)))
+
+
+def write_outputs(results: list[engine.PreviewResult], document: dict[str, Any], out: Path, name: str = "report") -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for result in results:
-            (out / f"{result.stack}.json").write_text(json.dumps(result.export(), indent=2, sort_keys=True))
-        (out / "report.json").write_text(json.dumps(document, indent=2, sort_keys=True))
-        (out / "report.md").write_text(report.markdown(document))
-        (out / "report.schema.json").write_text(json.dumps(REPORT_SCHEMA, indent=2, sort_keys=True))
+            (out / f"{result.stack}.json").write_text(json.dumps(result.export(), indent=2, sort_keys=True) + "\n")
+        (out / f"{name}.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        (out / f"{name}.md").write_text(report.markdown(document))
+        (out / "report.schema.json").write_text(json.dumps(REPORT_SCHEMA, indent=2, sort_keys=True) + "\n")
     except OSError as err:
         raise BadInput(f"--out {out}: {err.strerror}") from None
 
@@ -183,11 +191,12 @@ def run(args: argparse.Namespace) -> int:
     say = None if args.quiet else (lambda line: print(line, file=channel, flush=True))
     outcomes, results = review_fleet(names, progress=say, stacks_dir=args.stacks_dir)
     document = report.build(outcomes, provenance.collect(stacks.project_root()))
-    write_outputs(results, document, args.out)
+    name = report_name(None if args.all else args.stack)
+    write_outputs(results, document, args.out, name)
     for line in error_lines(document):
         print(f"error: {line}", file=sys.stderr)
     if not text:
         print(json.dumps(document, indent=2, sort_keys=True))
     if say:
-        say(f"{report.summary_text(document)}; report in {args.out}/report.md")
+        say(f"{report.summary_text(document)}; report in {args.out / name}.md")
     return document["summary"]["exitCode"]

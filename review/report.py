@@ -48,7 +48,6 @@ class StackOutcome:
     violations: list[Any] = field(default_factory=list)
     """The pack's findings: objects with policy, urn, enforcement, message."""
     error: Optional[str] = None
-    seconds: float = 0.0
     previewed: bool = True
     """False when the stack was not run (its hub failed, so its StackReference has nothing to read)."""
     policies: dict[str, str] = field(default_factory=dict)
@@ -137,7 +136,6 @@ def _stack_json(outcome: StackOutcome) -> dict[str, Any]:
         "hub": outcome.config.hub,
         "status": outcome.status,
         "error": outcome.error,
-        "seconds": round(outcome.seconds, 3),
         "resources": kinds["resource"],
         "components": kinds["component"],
         "mandatory": levels["mandatory"],
@@ -320,7 +318,7 @@ def _stack_section(stack: dict[str, Any]) -> list[str]:
     if stack["status"] != "ok":
         verb = "not previewed" if stack["status"] == "skipped" else "program failed"
         lines += [f"> **{verb}:** {_cell(stack['error'])}", ""]
-    lines += [f"{stack['resources']} resources, {stack['components']} components, {stack['seconds']:.1f}s.", ""]
+    lines += [f"{stack['resources']} resources, {stack['components']} components.", ""]
     if stack["tree"]:
         lines += _tree_lines(stack["tree"]) + [""]
     if stack["violations"]:

@@ -24,7 +24,7 @@ from components import pki
 from components.endpoints import ingest_endpoints
 from components.pki import EdgeCredentials, EdgeCredentialsArgs, FleetPki, FleetPkiArgs, MissingEdgeCredentials
 from components.settings import HubSettings, PkiSettings
-from review import engine
+from review import engine, mock_tls
 from review.engine import SECRET, Recording, run_program
 from review.errors import BadInput
 from review.preview import preview_fleet
@@ -107,7 +107,9 @@ def _openssl_verify(tmp_path: Path, ca_pem: str, cert_pem: str, *args: str) -> s
     (tmp_path / "ca.pem").write_text(ca_pem)
     (tmp_path / "cert.pem").write_text(cert_pem)
     return subprocess.run(
-        ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"), *args, str(tmp_path / "cert.pem")],
+        # At the moment the mock certificates start (fixed, whatever the day the tests run).
+        ["openssl", "verify", "-attime", str(int(mock_tls.START.timestamp())), "-CAfile", str(tmp_path / "ca.pem"),
+         *args, str(tmp_path / "cert.pem")],
         capture_output=True, text=True,
     )
 

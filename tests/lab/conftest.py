@@ -3,12 +3,26 @@ test gets the tail of every process log attached to its report."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from review import engine, mock_tls
+from review.preview import preview_fleet
+from tests import fixture_fleet
 from tests.lab.processes import LOG_TAIL_LINES, Launcher, launching
+
+
+@pytest.fixture(scope="session")
+def fleet() -> dict[str, engine.PreviewResult]:
+    """The fixture fleet with certificates that start now: real TLS peers check them against the
+    wall clock, not the review's fixed mock moment."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mock_tls, "START", dt.datetime.now(dt.timezone.utc))
+        names = fixture_fleet.names()
+        return {r.stack: r for r in preview_fleet(names, stacks_dir=fixture_fleet.STACKS_DIR)}
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,8 @@ def _expired(ca_pem: str, ca_key_pem: str, edge_cert_pem: str) -> Credentials:
         allowed_uses=pki.CLIENT_USES,
     )
     now = dt.datetime.now(dt.timezone.utc)
-    cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), ca, now - dt.timedelta(days=2), now - dt.timedelta(days=1))
+    cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), ca, now - dt.timedelta(days=2),
+                          now - dt.timedelta(days=1), x509.random_serial_number())
     return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
 
 

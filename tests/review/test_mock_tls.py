@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from review import mock_tls
 from review.engine import SECRET, Recording, run_program
 from review.mocks import COMPUTED
 
@@ -209,9 +210,13 @@ def test_openssl_accepts_the_chain_for_the_allowed_purpose_only(chain, tmp_path:
     (tmp_path / "ca.pem").write_text(states["ca"]["certPem"])
     (tmp_path / "leaf.pem").write_text(states["leaf"]["certPem"])
 
+    # At the moment the mock certificates start (fixed, whatever the day the tests run).
+    at = str(int(mock_tls.START.timestamp()))
+
     def verify(purpose: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"), "-purpose", purpose, str(tmp_path / "leaf.pem")],
+            ["openssl", "verify", "-attime", at, "-CAfile", str(tmp_path / "ca.pem"), "-purpose", purpose,
+             str(tmp_path / "leaf.pem")],
             capture_output=True, text=True,
         )
 
@@ -325,3 +330,32 @@ def test_unknown_inputs_leave_outputs_unknown() -> None:
         "tls:index/selfSignedCert:SelfSignedCert", "x", {"privateKeyPem": pulumi.runtime.rpc.UNKNOWN, "validityPeriodHours": 1}
     )
     assert compute(args) == {}
+
+
+# --- determinism --------------------------------------------------------------------------------
+
+
+def test_the_same_declarations_give_the_same_keys_and_certificates() -> None:
+    _, first = _ca_and_leaf(["client_auth"])
+    _, second = _ca_and_leaf(["client_auth"])
+    assert first == second
+    assert first["ca"]["validityStartTime"] == mock_tls.START.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_a_key_follows_its_resources_name(name: str) -> None:
+    args, _, _ = KEYS[name]
+    _, states = _declare(lambda: {n: tls.PrivateKey(n, **args) for n in ("a", "b")})
+    _, again = _declare(lambda: {"a": tls.PrivateKey("a", **args)})
+    assert states["a"]["privateKeyPem"] == again["a"]["privateKeyPem"]
+    assert states["a"]["privateKeyPem"] != states["b"]["privateKeyPem"]
+
+
+def test_certificates_of_different_resources_have_different_serials() -> None:
+    _, states = _declare(lambda: {
+        n: tls.SelfSignedCert(n, private_key_pem=tls.PrivateKey(f"{n}-key", algorithm="ED25519").private_key_pem,
+                              subject=tls.SelfSignedCertSubjectArgs(common_name="same"), allowed_uses=["server_auth"],
+                              validity_period_hours=1)
+        for n in ("one", "two")
+    })
+    assert _cert(states["one"]["certPem"]).serial_number != _cert(states["two"]["certPem"]).serial_number

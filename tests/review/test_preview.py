@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -171,3 +172,55 @@ def test_provider_computed_arns_name_the_providers_region(fleet: dict[str, engin
     text = json.dumps(fleet[name].export())
     regions = set(re.findall(r"arn:aws:kms:([a-z0-9-]+):", text)) | set(re.findall(r"\.s3\.([a-z0-9-]+)\.amazonaws", text))
     assert regions == {settings.region, settings.replica_region}
+
+
+# --- the same input writes the same bytes ---------------------------------------------------------
+
+REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>")
+
+
+def _written(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def _without_generated_at(out: Path) -> dict[str, bytes]:
+    """What a review wrote, its one varying value (report.json's `generatedAt`, also in report.md)
+    replaced by a placeholder."""
+    moment = json.loads((out / "report.json").read_text())["generatedAt"].encode()
+    return {name: content.replace(moment, b"<generatedAt>") for name, content in _written(out).items()}
+
+
+def test_two_reviews_of_the_same_stacks_write_the_same_bytes(tmp_path: Path) -> None:
+    for run in ("first", "second"):
+        args = ["preview", "--all", "--stacks-dir", str(fixture_fleet.STACKS_DIR), "--out", str(tmp_path / run), "--quiet"]
+        assert main(args) == 0
+    first, second = _without_generated_at(tmp_path / "first"), _without_generated_at(tmp_path / "second")
+    assert sorted(first) == sorted([f"{n}.json" for n in STACKS] + ["report.json", "report.md", "report.schema.json"])
+    assert [name for name in first if first[name] != second[name]] == []
+    for name, content in first.items():
+        assert not REPR.search(content.decode()), f"{name} holds a Python repr"
+
+
+def test_an_asset_is_written_in_the_engines_form(fleet: dict[str, engine.PreviewResult]) -> None:
+    releases = [r for r in fleet["hub"].resources if r["outputs"].get("valueYamlFiles")]
+    assert releases
+    for release in releases:
+        for side in ("inputs", "outputs"):
+            for asset in release[side]["valueYamlFiles"]:
+                assert asset == {
+                    engine.SIG: engine.ASSET_SIG,
+                    "hash": hashlib.sha256(asset["text"].encode()).hexdigest(),
+                    "text": asset["text"],
+                }
+
+
+def test_previewing_one_stack_keeps_the_fleet_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stacks_dir = ["--stacks-dir", str(fixture_fleet.STACKS_DIR), "--out", str(tmp_path)]
+    assert main(["preview", "--all", "--quiet", *stacks_dir]) == 0
+    fleet_report = _written(tmp_path)
+    assert main(["preview", "--stack", "edge-eu", *stacks_dir]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"report in {tmp_path}/report-edge-eu.md")
+    after = _written(tmp_path)
+    assert {name: after[name] for name in fleet_report} == fleet_report
+    assert set(after) - set(fleet_report) == {"report-edge-eu.json", "report-edge-eu.md"}
+    assert [s["name"] for s in json.loads(after["report-edge-eu.json"])["stacks"]] == ["hub", "edge-eu"]

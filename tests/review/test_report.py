@@ -279,12 +279,12 @@ def test_a_program_that_refuses_is_still_reported_with_its_attempted_flow(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"error: Pulumi.edge-eu.yaml: {refusal}\n"
-    document = json.loads((tmp_path / "report.json").read_text())
+    document = json.loads((tmp_path / "report-edge-eu.json").read_text())
     edge = next(s for s in document["stacks"] if s["name"] == "edge-eu")
     assert edge["status"] == "failed" and "cannot ship to hub-us" in edge["error"]
     assert any(v["policy"] == "data-residency-flow" and v["enforcement"] == "mandatory" for v in edge["violations"])
     assert red_links(chart_of(document)) == [("edge-eu", "hub-us")]
-    assert f"> **program failed:** Pulumi.edge-eu.yaml: {refusal}" in (tmp_path / "report.md").read_text()
+    assert f"> **program failed:** Pulumi.edge-eu.yaml: {refusal}" in (tmp_path / "report-edge-eu.md").read_text()
     assert not (tmp_path / "edge-eu.json").exists()  # no export of a stack that did not preview
     assert (tmp_path / "hub-us.json").exists()
 
@@ -295,7 +295,7 @@ def test_a_program_failure_no_policy_explains_is_exit_2(
     monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "hub has no certificate for cluster 'edge-eu'"))
     assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(STACKS_DIR), "--out", str(tmp_path)]) == 2
     assert "error: Pulumi.edge-eu.yaml: hub has no certificate" in capsys.readouterr().err
-    document = json.loads((tmp_path / "report.json").read_text())
+    document = json.loads((tmp_path / "report-edge-eu.json").read_text())
     assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "ok", "edge-eu": "failed"}
     assert red_links(chart_of(document)) == []
 
@@ -308,7 +308,7 @@ def test_edges_of_a_failed_hub_are_reported_not_previewed(
     out = capsys.readouterr().out
     assert "edge-eu: not previewed: its hub stack 'hub' failed" in out
     assert out.rstrip().splitlines()[-1].startswith("2 stacks (0 ok, 1 failed, 1 not previewed)")
-    document = json.loads((tmp_path / "report.json").read_text())
+    document = json.loads((tmp_path / "report-edge-eu.json").read_text())
     assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "failed", "edge-eu": "skipped"}
     assert "NOT PREVIEWED" in chart_of(document).node_by_label("edge-eu").label
 
