@@ -276,7 +276,8 @@ def summary_text(report: dict[str, Any]) -> str:
     stopped = f", {s['failed']} failed" + (f", {s['skipped']} not previewed" if s["skipped"] else "")
     return (
         f"{s['stacks']} stacks ({s['ok']} ok{stopped}): {s['mandatory']} mandatory, "
-        f"{s['advisory']} advisory violations, {s['crossings']} residency crossings"
+        f"{s['advisory']} advisory violations, {s['crossings']} residency crossings; "
+        f"{s['findings']} finding{'' if s['findings'] == 1 else 's'} in all"
     )
 
 

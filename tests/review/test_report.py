@@ -382,6 +382,7 @@ def test_the_reviews_own_provenance_is_real(reviewed: dict[str, Any]) -> None:
 def test_residency_crossings_are_defined_where_they_are_counted() -> None:
     markdown = report.markdown(mixed_fleet())
     assert "residency crossings" in markdown.split("\n\n")[1]
+    assert markdown.split("\n\n")[1].endswith(f"; {len(mixed_fleet()['findings'])} findings in all.")
     assert report.CROSSINGS_DEFINED in markdown
 
 
