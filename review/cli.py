@@ -18,6 +18,7 @@ COMMANDS = {
     "preview": ("review.preview", "preview stacks under the Pulumi SDK's mocks, judge them with the policy pack"),
     "audit": ("review.audit", "run the policy pack over a `pulumi stack export` file"),
     "regions": ("review.regions_cmd", "list the region catalog: cloud region -> country -> regimes"),
+    "stacks": ("review.stacks_cmd", "list the stacks the Pulumi.<stack>.yaml files define (table, json, CI matrix)"),
     "schema": ("review.schema", "print the JSON Schema of `obsfleet:` stack config (for editors)"),
 }
 

@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 import yaml
 
-from review.stacks import load, project_root, stack_names
+from review.stacks import project_root
+from tests import fixture_fleet
 
 ROOT = project_root()
 WORKFLOW = ROOT / ".github" / "workflows" / "review.yml"
 DEPLOYMENTS_DOC = ROOT / "docs" / "deployments.md"
 
 
-def stacks() -> dict[str, Any]:
-    return {name: load(name) for name in stack_names()}
+def fixture_stacks() -> dict[str, Any]:
+    return {name: fixture_fleet.load(name) for name in fixture_fleet.names()}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_workflow_triggers(workflow: dict[str, Any]) -> None:
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
     assert {jobs[j]["if"] for j in ("offline-review", "tests")} == {"github.event_name == 'pull_request'"}
-    assert {jobs[j]["if"] for j in ("hubs", "edges")} == {"github.event_name == 'push'"}
+    assert all(jobs[j]["if"].startswith("github.event_name == 'push'") for j in ("plan", "hubs", "edges"))
 
 
 def test_pull_requests_run_the_readme_commands_and_post_the_report(workflow: dict[str, Any]) -> None:
@@ -83,17 +84,25 @@ def test_pull_requests_run_the_readme_test_command_through_ci(workflow: dict[str
     assert tests in (ROOT / ".ci" / "run").read_text()
 
 
-@pytest.mark.parametrize(("job", "hubs"), [("hubs", True), ("edges", False)])
-def test_main_deploys_every_stack_hubs_first(workflow: dict[str, Any], job: str, hubs: bool) -> None:
-    matrix = workflow["jobs"][job]["strategy"]["matrix"]["include"]
-    expected = {name: s for name, s in stacks().items() if s.is_hub == hubs}
-    assert sorted(entry["stack"] for entry in matrix) == sorted(expected)
-    for entry in matrix:
-        settings = expected[entry["stack"]].settings
-        assert (entry["cloud"], entry["region"]) == (settings.cloud.value, settings.region)
-        if entry["cloud"] == "aws":  # each regime deploys with its own role
-            assert entry["aws-role"] == f"AWS_DEPLOY_ROLE_{settings.regime.value.upper()}"
-    assert workflow["jobs"]["edges"]["needs"] == "hubs"
+def plan_commands(workflow: dict[str, Any]) -> dict[str, list[str]]:
+    """The `plan` job's output name -> the command whose stdout it holds."""
+    (stacks_step,) = [s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "stacks"]
+    found = re.findall(r'^echo "(\w+)=\$\((.*)\)" >> "\$GITHUB_OUTPUT"$', stacks_step["run"], re.M)
+    return {name: command.split() for name, command in found}
+
+
+@pytest.mark.parametrize(("job", "role"), [("hubs", "hub"), ("edges", "edge")])
+def test_main_deploys_the_stacks_the_files_define_hubs_first(workflow: dict[str, Any], job: str, role: str) -> None:
+    plan, deploy = workflow["jobs"]["plan"], workflow["jobs"][job]
+    assert plan["if"] == "github.event_name == 'push'"
+    assert "venv/bin/python -m review stacks" in " ".join(run_parts(plan))
+    assert plan_commands(workflow)[job] == ["venv/bin/python", "-m", "review", "stacks", "--role", role, "--format", "matrix"]
+    assert plan["outputs"][job] == f"${{{{ steps.stacks.outputs.{job} }}}}"
+    assert deploy["strategy"]["matrix"] == f"${{{{ fromJSON(needs.plan.outputs.{job}) }}}}"
+    assert "plan" in deploy["needs"]
+    # An empty matrix fails a job: no stacks of the role, no job.
+    assert deploy["if"] == f"github.event_name == 'push' && needs.plan.outputs.{job} != '{{\"include\":[]}}'"
+    assert workflow["jobs"]["edges"]["needs"] == ["plan", "hubs"]
 
 
 def test_deploy_steps_preview_then_up_with_the_policy_pack(workflow: dict[str, Any]) -> None:
@@ -128,11 +137,12 @@ def _settings(deployments: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_deployment_settings_for_every_stack(deployments: dict[str, Any]) -> None:
+    """The documented program is written for the fleet as shipped (the fixture fleet's stacks)."""
     settings = _settings(deployments)
-    assert sorted(settings) == stack_names()
+    assert sorted(settings) == fixture_fleet.names()
     setup, _tests = readme_commands()
     install = [p.strip() for p in setup.split("&&")][:2]
-    for name, stack in stacks().items():
+    for name, stack in fixture_stacks().items():
         entry = settings[name]
         assert (entry["organization"], entry["project"]) == ("acme", "obsfleet")
         operation = entry["operationContext"]
@@ -149,7 +159,7 @@ def test_deployment_settings_for_every_stack(deployments: dict[str, Any]) -> Non
 def test_hubs_deploy_on_push_and_trigger_their_edges(deployments: dict[str, Any]) -> None:
     settings = _settings(deployments)
     webhooks = [r["properties"] for r in deployments["resources"].values() if r["type"] == "pulumiservice:Webhook"]
-    for name, stack in stacks().items():
+    for name, stack in fixture_stacks().items():
         paths = settings[name]["github"]["paths"]
         assert f"Pulumi.{name}.yaml" in paths
         if stack.is_hub:
