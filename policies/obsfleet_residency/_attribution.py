@@ -186,30 +186,41 @@ _GCP_KEY_PATH = re.compile(r"(?:^|/)locations/([A-Za-z0-9-]+)/keyRings/")
 _KEY_DEPTH = 6
 
 
+# Nested settings that send a copy of the data to a region (DynamoDB and Secrets Manager
+# `replicas[].regionName` / `region`, ECR replication `destinations[].region`, `replicaRegion`, a
+# bucket's reported `bucketRegion`). `source...` regions are where data comes from, not where it goes.
+_REGION_KEY = re.compile(r"^(region|regionName|[a-z]+Region)$")
+
+
 def key_placements(subject: Subject) -> list[tuple[str, Placement]]:
-    """(property path, placement) of each KMS key the subject's properties reference by ARN/path."""
+    """(what, placement) of each KMS key the subject's properties reference by ARN / key path and,
+    on AWS, of each region a nested setting (or a `...Region` property) sends data to."""
     found: list[tuple[str, Placement]] = []
     cloud = subject.cloud
     if cloud is None:
         return found
     pattern = _AWS_KEY_ARN if cloud is Cloud.AWS else _GCP_KEY_PATH
     for key in subject.keys():
-        for path, value in _strings_under(subject.get(key), key, 0):
+        for path, name, value in _strings_under(subject.get(key), key, key, 0):
             matched = pattern.search(value)
             if matched:
-                found.append((path, _locate(cloud, f"key `{path}`", matched.group(1).lower())))
+                found.append((f"KMS key in `{path}`", _locate(cloud, f"key `{path}`", matched.group(1).lower())))
+            elif cloud is Cloud.AWS and path != "region" and _REGION_KEY.match(name) and not name.startswith("source"):
+                found.append((f"`{path}`", _locate(cloud, f"`{path}`", value)))
     return found
 
 
-def _strings_under(value: Any, path: str, depth: int) -> Iterable[tuple[str, str]]:
+def _strings_under(value: Any, path: str, name: str, depth: int) -> Iterable[tuple[str, str, str]]:
+    """(path, the key holding it, string) of each non-empty string under `value`."""
     if isinstance(value, str):
-        yield path, value
+        if value:
+            yield path, name, value
     elif depth < _KEY_DEPTH and isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings_under(item, f"{path}.{key}", depth + 1)
+            yield from _strings_under(item, f"{path}.{key}", str(key), depth + 1)
     elif depth < _KEY_DEPTH and isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _strings_under(item, f"{path}[{index}]", depth + 1)
+            yield from _strings_under(item, f"{path}[{index}]", name, depth + 1)
 
 
 def _locate(cloud: Cloud, source: str, value: Any) -> Placement:

@@ -53,8 +53,8 @@ def judge_all(subject: Subject, bounds: Boundary) -> list[Finding]:
     """The verdicts on where a cloud resource keeps its data and its keys."""
     placement = place(subject)
     found = judge(subject, placement, bounds) if placement is not None else []
-    for path, key in key_placements(subject):
-        found += judge(subject, key, bounds, what=f"KMS key in `{path}`")
+    for what, placement in key_placements(subject):
+        found += judge(subject, placement, bounds, what=what)
     return found
 
 

@@ -67,11 +67,33 @@ def _everyone(principal: Any) -> bool:
     return any(member == "*" for key in ("AWS", "CanonicalUser") for member in strings(dig(principal, key)))
 
 
+# Condition keys that pin "everyone" to known principals or networks, as S3's own public-policy
+# evaluation counts them; any other condition (aws:SecureTransport, a date) leaves it public.
+RESTRICTING_KEYS = frozenset(key.lower() for key in (
+    "aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceOrgID",
+    "aws:SourceOrgPaths", "aws:SourceIp", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths", "aws:userid", "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
+))
+
+
+def _restricted(condition: Any) -> bool:
+    """Whether a Condition block pins the principal or network to fixed, non-wildcard values."""
+    if not isinstance(condition, dict):
+        return False
+    for test, keys in condition.items():
+        if not isinstance(keys, dict) or "Not" in str(test) or "IfExists" in str(test):
+            continue
+        for key, value in keys.items():
+            values = strings(value)
+            if str(key).lower() in RESTRICTING_KEYS and values and not any("*" in v or "?" in v or v == "0.0.0.0/0" for v in values):
+                return True
+    return False
+
+
 def _public_statement(statement: Any) -> Tri:
     if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
         return False
-    # A condition (source VPC endpoint, organisation, account, IP) narrows "everyone": not public.
-    return _everyone(statement.get("Principal")) and not statement.get("Condition")
+    return _everyone(statement.get("Principal")) and not _restricted(statement.get("Condition"))
 
 
 def public_policy(document: Any) -> Tri:

@@ -255,6 +255,15 @@ SCENARIOS: dict[str, Scenario] = {
         public_policy({**ALLOW_READ, "Principal": "*"}),
         public_policy({**ALLOW_READ, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}),
         ("storage-public-access-blocked", "traces")),
+    "everyone, with a condition that restricts nobody": (
+        public_policy({**ALLOW_READ, "Principal": {"AWS": ["*"]}, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
+        public_policy({**ALLOW_READ, "Principal": {"AWS": ["*"]},
+                       "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}}),
+        ("storage-public-access-blocked", "traces")),
+    "DynamoDB replica in another region": (
+        lambda: hub(resource("aws:dynamodb/table:Table", "table", {"replicas": [{"regionName": "us-east-1"}]}, provider=eu())),
+        lambda: hub(resource("aws:dynamodb/table:Table", "table", {"replicas": [{"regionName": "eu-west-1"}]}, provider=eu())),
+        ("data-residency-region", "table")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
