@@ -251,10 +251,50 @@ class QueueOverrides(_Model):
     )
 
 
-class ClusterMesh(_Model):
-    """Cilium cluster-mesh identity of this cluster (ids are unique per mesh, 1..255)."""
+MeshId = Annotated[int, Field(ge=1, le=255)]
 
-    id: Annotated[int, Field(ge=1, le=255)] = Field(description="cluster id in the mesh, unique per mesh, 1 to 255")
+
+class MeshPeer(_Model):
+    """Another cluster of the mesh, reached at its clustermesh-apiserver."""
+
+    name: Annotated[str, Field(pattern=DNS_LABEL, max_length=32)] = Field(
+        description="the peer's cluster name (its `obsfleet:cluster`, at most 32 characters)"
+    )
+    id: MeshId = Field(description="the peer's cluster id in the mesh (its `clusterMesh.id`)")
+    address: Annotated[str, Field(pattern=DNS_NAME)] = Field(
+        description="DNS name of the peer's clustermesh-apiserver (its internal load balancer)"
+    )
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(2379, description="the peer's clustermesh-apiserver port")
+
+
+class ClusterMesh(_Model):
+    """Cilium cluster-mesh identity of this cluster and the peers it connects to (ids are unique per
+    mesh, 1..255)."""
+
+    id: MeshId = Field(description="cluster id in the mesh, unique per mesh, 1 to 255")
+    peers: list[MeshPeer] = Field(
+        default_factory=list,
+        description="the other clusters of the mesh (`name`, `id`, `address`, optional `port`, default 2379)",
+    )
+
+    @model_validator(mode="after")
+    def _a_mesh_of_unique_members(self) -> "ClusterMesh":
+        if not self.peers:
+            raise ValueError(
+                "peers: a mesh member needs at least one peer (name, id and address of another cluster's "
+                "clustermesh-apiserver)"
+            )
+        names: set[str] = set()
+        for i, peer in enumerate(self.peers):
+            if peer.name in names:
+                raise ValueError(f"peers[{i}].name: duplicate '{peer.name}'")
+            names.add(peer.name)
+        ids = {self.id: "this cluster's own id"}
+        for i, peer in enumerate(self.peers):
+            if peer.id in ids:
+                raise ValueError(f"peers[{i}].id: {peer.id} is {ids[peer.id]}; ids are unique across the mesh")
+            ids[peer.id] = f"the id of peer '{peer.name}'"
+        return self
 
 
 class _Common(_Model):
@@ -398,11 +438,19 @@ class EdgeSettings(_Common):
     queue: QueueOverrides = Field(QueueOverrides(), description="remote-write `queue_config` overrides")
     cluster_mesh: Optional[ClusterMesh] = Field(
         None, alias="clusterMesh",
-        description="Cilium cluster-mesh `id`. Installs the full Cilium chart into `kube-system`: the stack takes "
+        description="Cilium cluster-mesh `id` and `peers`. Installs the full Cilium chart into `kube-system`: the stack takes "
         "over (and then owns) the cluster's CNI. Use it only on a cluster created without a CNI, or whose CNI "
         "you mean to replace; it collides with a Cilium installed some other way, and on EKS (aws-node) or GKE "
-        "it needs cluster preparation",
+        "it needs cluster preparation. The mesh's clusters share one Cilium CA: create the same `cilium-ca` "
+        "Secret in each cluster's kube-system first",
     )
+
+    @model_validator(mode="after")
+    def _peers_are_other_clusters(self) -> "EdgeSettings":
+        for i, peer in enumerate(self.cluster_mesh.peers if self.cluster_mesh else []):
+            if peer.name == self.cluster:
+                raise ValueError(f"clusterMesh.peers[{i}].name: '{peer.name}' is this cluster; peers are the others")
+        return self
 
 
 Settings = Union[HubSettings, EdgeSettings]

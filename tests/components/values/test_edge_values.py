@@ -17,7 +17,8 @@ from components.values.edge_prometheus import kube_prometheus_stack_values
 from tests.components.test_settings import EDGE as BASE_EDGE
 from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
-EDGE: dict[str, Any] = {**BASE_EDGE, "seriesEstimate": 80_000, "clusterMesh": {"id": 1}}
+PEER = {"name": "edge-eu-north", "id": 2, "address": "clustermesh.edge-eu-north.example.com"}
+EDGE: dict[str, Any] = {**BASE_EDGE, "seriesEstimate": 80_000, "clusterMesh": {"id": 1, "peers": [PEER]}}
 URL = "https://metrics.obs.eu.example.com/api/v1/write"
 OTLP = "https://otlp.obs.eu.example.com"
 LOKI = "https://logs.obs.eu.example.com/otlp"
@@ -42,6 +43,7 @@ FREE_FORM = {
         "prometheus.prometheusSpec.runtime",  # prometheus-operator RuntimeConfig: RUNTIME_FIELDS
     ],
     OPENTELEMETRY_COLLECTOR: ["alternateConfig", "resources", "podLabels"],
+    CILIUM: ["clustermesh.apiserver.service.annotations"],
 }
 # Processors that keep trace ids, span ids, parents and links as they arrive.
 CONTEXT_SAFE_PROCESSORS = {"memory_limiter", "k8sattributes", "resource", "batch"}
@@ -67,7 +69,7 @@ def collector(settings: EdgeSettings) -> dict[str, Any]:
 def test_every_key_is_in_the_charts_values(settings: EdgeSettings, metrics: dict, collector: dict) -> None:
     assert unknown_keys(KUBE_PROMETHEUS_STACK, metrics, FREE_FORM[KUBE_PROMETHEUS_STACK]) == []
     assert unknown_keys(OPENTELEMETRY_COLLECTOR, collector, FREE_FORM[OPENTELEMETRY_COLLECTOR]) == []
-    assert unknown_keys(CILIUM, cilium_values(settings)) == []
+    assert unknown_keys(CILIUM, cilium_values(settings), FREE_FORM[CILIUM]) == []
 
 
 def test_collector_values_pass_the_charts_schema(collector: dict) -> None:
@@ -170,8 +172,22 @@ def test_no_key_material_in_values(metrics: dict, collector: dict) -> None:
     assert "PRIVATE KEY" not in text and "BEGIN CERTIFICATE" not in text
 
 
-def test_cilium_mesh_identity(settings: EdgeSettings) -> None:
-    assert cilium_values(settings) == {"cluster": {"name": "edge-eu", "id": 1}, "clustermesh": {"useAPIServer": True}}
+def test_cilium_mesh_identity_and_peers_through_the_charts_own_config(settings: EdgeSettings) -> None:
+    values = cilium_values(settings)
+    assert values["cluster"] == {"name": "edge-eu", "id": 1}
+    mesh = values["clustermesh"]
+    assert mesh["useAPIServer"] is True
+    # The chart then renders the Secrets and ConfigMap its clustermesh pods mount.
+    assert mesh["config"] == {
+        "enabled": True,
+        "clusters": [{"name": "edge-eu-north", "address": "clustermesh.edge-eu-north.example.com", "port": 2379}],
+    }
+    service = mesh["apiserver"]["service"]
+    assert service == {"type": "LoadBalancer", "annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}
+    gcp = parse({**EDGE, "cloud": "gcp", "region": "europe-west1", "project": "acme-obs-eu"})
+    assert cilium_values(gcp)["clustermesh"]["apiserver"]["service"]["annotations"] == {  # type: ignore[arg-type]
+        "networking.gke.io/load-balancer-type": "Internal"
+    }
 
 
 def test_cilium_refuses_names_it_cannot_carry_and_edges_outside_a_mesh() -> None:

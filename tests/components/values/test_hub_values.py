@@ -325,11 +325,20 @@ def test_gateways_carry_the_front_door(large: HubSettings, hub: HubSettings) -> 
 # --- Tempo, Loki, Grafana, ExternalDNS -------------------------------------------------------------
 
 
+def _tempo_yaml(values: dict[str, Any]) -> dict[str, Any]:
+    """The single chart's tempo.yaml as we write it, without its storage line (a Helm template)."""
+    fixed, storage = values["config"].rsplit("storage:\n", 1)
+    assert storage == "  {{- toYaml .Values.tempo.storage | nindent 2 }}\n"
+    return yaml.safe_load(fixed)
+
+
 def test_tempo_is_multi_tenant_with_retention_and_mtls_receiver(hub: HubSettings) -> None:
     values = _tempo(hub)
-    assert values["tempo"]["multitenancyEnabled"] is True
-    assert values["tempo"]["retention"] == "336h"
-    http = values["tempo"]["receivers"]["otlp"]["protocols"]["http"]
+    config = _tempo_yaml(values)
+    assert config["multitenancy_enabled"] is True
+    assert config["compactor"]["compaction"]["block_retention"] == "336h"
+    assert config["distributor"]["receivers"] == values["tempo"]["receivers"]
+    http = config["distributor"]["receivers"]["otlp"]["protocols"]["http"]
     assert http["tls"]["client_ca_file"] == "/etc/obsfleet/tls/ca.crt"
     assert values["tempo"]["storage"]["trace"]["backend"] == "s3"
     assert values["podLabels"] == {"obsfleet.io/ingest": "traces"}
@@ -349,16 +358,23 @@ def test_single_tempo_receives_only_otlp_http_with_mtls(hub: HubSettings) -> Non
     deleted = yaml.safe_load(deleted_defaults(hub_tempo.deleted_defaults(hub)))
     defaults = reference_values(TEMPO)
     receivers = coalesce(defaults, deleted, _tempo(hub))["tempo"]["receivers"]
-    assert receivers == {"otlp": {"protocols": {"http": {"endpoint": "0.0.0.0:4318", "tls": server_tls_files()}}}}
-    assert receivers["otlp"]["protocols"]["http"]["tls"]["client_ca_file"]
+    # What the chart's Service ports read: no Jaeger protocol, OTLP over HTTP only.
+    assert receivers == {
+        "jaeger": {"protocols": {}},
+        "otlp": {"protocols": {"http": {"endpoint": "0.0.0.0:4318", "tls": server_tls_files()}}},
+    }
+    # What Tempo runs: tempo.yaml names the OTLP/HTTP receiver alone.
+    assert _tempo_yaml(_tempo(hub))["distributor"]["receivers"] == {"otlp": receivers["otlp"]}
     # Every deleted path is a default of the pinned chart (a renamed key would leave a receiver open).
     for path in hub_tempo.deleted_defaults(hub):
         node = defaults
         for key in path.split("."):
             assert isinstance(node, dict) and key in node, f"{path} is not in {TEMPO.name} {TEMPO.version}'s values.yaml"
             node = node[key]
-    # Without the file, Helm's merge keeps the chart's plain-text receivers.
-    assert set(coalesce(defaults, _tempo(hub))["tempo"]["receivers"]) == {"jaeger", "otlp"}
+    # Without the file, Helm's merge keeps the chart's plain-text protocols.
+    kept = coalesce(defaults, _tempo(hub))["tempo"]["receivers"]
+    assert set(kept["jaeger"]["protocols"]) == {"grpc", "thrift_binary", "thrift_compact", "thrift_http"}
+    assert set(kept["otlp"]["protocols"]) == {"grpc", "http"}
 
 
 def test_distributed_tempo_enables_no_receiver_but_otlp_http(large: HubSettings) -> None:

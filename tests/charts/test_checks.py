@@ -1,0 +1,127 @@
+"""The chart checks catch what they are for: each is fed a broken input (with real helm, real charts
+and real promtool where the check uses them) and must report it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.charts import checks
+from tests.charts.fleet import all_releases, rendered
+from tests.charts.render import Release, RenderError, missing_reason, render
+
+
+def _release(stack: str, chart: str) -> Release:
+    [release] = [r for r in all_releases() if r.stack == stack and r.chart == chart]
+    reason = missing_reason(release)
+    if reason:
+        pytest.skip(reason)
+    return release
+
+
+def test_a_nulled_jaeger_receiver_fails_the_tempo_render() -> None:
+    # What the program used to hand the tempo chart: the chart reads the Jaeger protocols unconditionally.
+    release = dataclasses.replace(_release("hub", "tempo"), value_files=("tempo:\n  receivers:\n    jaeger: null\n",))
+    with pytest.raises(RenderError, match=r"nil pointer evaluating interface \{\}\.protocols"):
+        render(release)
+
+
+def test_a_mesh_without_the_charts_config_mounts_what_nobody_declares() -> None:
+    release = _release("edge-eu", "cilium")
+    values = release.values
+    del values["clustermesh"]["config"]
+    objects = render(dataclasses.replace(release, values_json=json.dumps(values, sort_keys=True)))
+    problems = checks.reference_problems(objects, release.namespace, checks.available(objects, release.namespace))
+    assert "Deployment clustermesh-apiserver: ConfigMap kube-system/clustermesh-remote-users is neither rendered " \
+        "nor declared by the stack" in problems
+
+
+def test_a_secret_only_a_hook_creates_counts_only_with_the_hook() -> None:
+    release = _release("hub", "kube-prometheus-stack")
+    objects = render(release)
+    admission = checks.Ref("Secret", release.namespace, "obsfleet-admission")
+    assert admission in checks.hook_created(objects, release.namespace)
+    without_hooks = [o for o in objects if o["kind"] != "Job"]
+    assert admission not in checks.hook_created(without_hooks, release.namespace)
+    problems = checks.reference_problems(objects, release.namespace, checks.available(objects, release.namespace))
+    assert any("obsfleet-admission" in p for p in problems)
+
+
+def _deployment(**container: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+            "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x", **container}]}}},
+    }
+
+
+def test_schemas_refuse_unknown_fields_and_kinds_without_a_crd() -> None:
+    _release("hub", "kube-prometheus-stack")
+    crds = rendered("hub").crds()
+    good = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "m"},
+            "spec": {"selector": {}, "endpoints": [{"port": "web", "interval": "30s"}]}}
+    monitor = yaml.safe_load(json.dumps(good).replace('"interval"', '"intervall"'))
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert checks.schema_problems([_deployment(), good], crds) == []
+    problems = checks.schema_problems([_deployment(imagee="x"), monitor, unknown], crds)
+    assert len(problems) == 3, problems
+    assert "'imagee' was unexpected" in problems[0]
+    assert problems[1].startswith("ServiceMonitor m: spec.endpoints.0: ") and "'intervall' was unexpected" in problems[1]
+    assert problems[2] == "Widget w: no schema for example.com/v1 Widget (no chart ships its CRD)"
+
+
+def test_every_kind_of_pod_reference_is_followed() -> None:
+    deployment = _deployment(
+        envFrom=[{"secretRef": {"name": "env-secret"}}, {"configMapRef": {"name": "env-map", "optional": True}}],
+        env=[{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "key-map", "key": "k"}}}],
+    )
+    deployment["spec"]["template"]["spec"]["volumes"] = [
+        {"name": "a", "secret": {"secretName": "vol-secret"}},
+        {"name": "b", "projected": {"sources": [{"configMap": {"name": "projected-map"}}]}},
+    ]
+    refs = {str(r) for r in checks.pod_refs(deployment, "ns")}
+    assert refs == {"Secret ns/env-secret", "ConfigMap ns/key-map", "Secret ns/vol-secret", "ConfigMap ns/projected-map"}
+    present = {checks.Ref("Secret", "ns", "env-secret"), checks.Ref("ConfigMap", "ns", "key-map")}
+    assert len(checks.reference_problems([deployment], "ns", present)) == 2
+
+
+def test_a_service_host_the_stack_does_not_render_is_reported() -> None:
+    tempo = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tempo"}}
+    present = checks.available([tempo], "observability")
+    values = {"url": "http://tempo.observability.svc.cluster.local:3200", "x": ["nosuch.observability.svc:80"]}
+    assert checks.service_host_problems(values, present) == ["nosuch.observability.svc: no such Service in the stack"]
+
+
+def test_promtool_refuses_a_broken_rule() -> None:
+    if checks.promtool() is None:
+        pytest.skip("promtool not installed (tests/run.sh installs the Debian prometheus package)")
+    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "r"},
+            "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "sum(up"}]}]}}
+    [problem] = checks.rule_problems([rule])
+    assert problem.startswith("PrometheusRule r: ")
+    good = yaml.safe_load(yaml.safe_dump(rule).replace("sum(up", "sum(up) == 0"))
+    assert checks.rule_problems([good]) == []
+
+
+def test_an_incomplete_collector_pipeline_is_reported() -> None:
+    config = {
+        "receivers": {"otlp": {}, "filelog": {}},
+        "processors": {"batch": {}},
+        "exporters": {"otlphttp": {}},
+        "extensions": {"file_storage": {}},
+        "service": {"extensions": ["health_check"], "pipelines": {
+            "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlphttp", "debug"]},
+            "logs": {"receivers": ["otlp"], "exporters": []},
+        }},
+    }
+    assert checks.pipeline_problems("c", config) == [
+        "c: pipeline logs has no exporters",
+        "c: pipeline traces uses undefined exporter debug",
+        "c: service uses undefined extension health_check",
+        "c: receiver filelog is defined but never used",
+        "c: extension file_storage is defined but never used",
+    ]
