@@ -116,16 +116,19 @@ def test_tempo_and_loki_use_their_backends(hub: engine.PreviewResult) -> None:
     releases = _releases(hub)
     tempo, loki = releases["tempo"]["values"], releases["loki"]["values"]
     assert tempo["tempo"]["storage"]["trace"]["s3"]["bucket"] == hub.outputs["tempoBucket"]
-    assert tempo["tempo"]["multitenancyEnabled"] is True
+    assert "multitenancy_enabled: true" in tempo["config"].splitlines()
     assert loki["loki"]["storage"]["bucketNames"]["chunks"] == hub.outputs["lokiBucket"]
     assert loki["loki"]["auth_enabled"] is True
     assert loki["loki"]["compactor"]["retention_enabled"] is True
     assert loki["loki"]["limits_config"]["deletion_mode"] == "filter-and-delete"
     roles = {r["urn"].rsplit("::", 1)[1]: r["outputs"]["arn"] for r in hub.resources if r["type"] == "aws:iam/role:Role"}
     assert tempo["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-traces-role"]
-    # The chart's plain-text receivers are deleted by a values file (the SDK would drop inline nulls).
+    # The chart's plain-text protocols are deleted by a values file (the SDK would drop inline nulls).
     [deleted] = releases["tempo"]["valueYamlFiles"]
-    assert yaml.safe_load(deleted["text"]) == {"tempo": {"receivers": {"jaeger": None, "otlp": {"protocols": {"grpc": None}}}}}
+    jaeger = dict.fromkeys(("grpc", "thrift_binary", "thrift_compact", "thrift_http"))
+    assert yaml.safe_load(deleted["text"]) == {
+        "tempo": {"receivers": {"jaeger": {"protocols": jaeger}, "otlp": {"protocols": {"grpc": None}}}}
+    }
     assert "valueYamlFiles" not in releases["loki"]
     assert loki["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-logs-role"]
 
