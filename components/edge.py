@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 from components import edge_facts, edge_sizing
 from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, release
 from components.pki import EdgeCredentials, EdgeCredentialsArgs
-from components.residency import ResidencyBoundary
+from components.boundary import ResidencyBoundary
 from components.settings import ConfigError, EdgeSettings
 from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import collector_values

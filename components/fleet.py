@@ -8,7 +8,7 @@ import pulumi
 
 from components.edge import EdgeAgent, EdgeAgentArgs
 from components.hub import HubStack, HubStackArgs
-from components.residency import ResidencyBoundary, ResidencyBoundaryArgs
+from components.boundary import ResidencyBoundary, ResidencyBoundaryArgs
 from components.settings import HubSettings, Settings
 
 

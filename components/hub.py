@@ -31,7 +31,7 @@ from components.endpoints import IngestEndpoints, ingest_endpoints
 from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file
 from components.pki import CA_SECRET, SERVER_SECRET, FleetPki, FleetPkiArgs
 from components.regions import Cloud
-from components.residency import ResidencyBoundary
+from components.boundary import ResidencyBoundary
 from components.settings import HubSettings, Tier
 from components.storage import Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id, irsa_trust
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo

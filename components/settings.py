@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from components.regions import Cloud, Regime, UnknownLocation, inside, locate, regime_countries
+from components.regions import Cloud, Regime, regime_countries
+from components.residency import outside_reason
 
 NAMESPACE = "obsfleet"
 
@@ -24,6 +25,7 @@ DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DNS_NAME = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 # RFC 1123 subdomain (Kubernetes object names such as a StorageClass), at most 253 characters.
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_SUBDOMAIN_MAX = 253
 # org/project/stack as `pulumi stack ls --all` prints it; StackReference needs the full name.
 STACK_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 ISO_COUNTRY = r"^[A-Z]{2}$"
@@ -69,16 +71,9 @@ class Tier(str, Enum):
     MIMIR = "mimir"
 
 
-def outside_reason(cloud: Cloud, name: str, regime: Regime, countries: frozenset[str]) -> Optional[str]:
-    """Why `name` (a region or GCS location) may not hold this regime's data, or None if it may."""
-    try:
-        location = locate(cloud, name)
-    except UnknownLocation as err:
-        return str(err)
-    if inside(location, countries):
-        return None
-    where = ", ".join(sorted(location.countries))
-    return f"'{name}' ({where}) is outside the {regime.value} boundary (allowed: {', '.join(sorted(countries))})"
+def is_dns_subdomain(name: str) -> bool:
+    """Whether `name` may name a Kubernetes object (a ServiceAccount, a StorageClass)."""
+    return len(name) <= DNS_SUBDOMAIN_MAX and re.match(DNS_SUBDOMAIN, name) is not None
 
 
 ROLE_DESCRIPTION = "hub (one per jurisdiction: receives and stores) or edge (one per cluster: ships to its hub)"
@@ -124,7 +119,7 @@ class KubernetesSettings(_Model):
     namespace: Annotated[str, Field(pattern=DNS_LABEL)] = Field(
         "observability", description="namespace of the stack's releases"
     )
-    storage_class: Optional[Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]] = Field(
+    storage_class: Optional[Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=DNS_SUBDOMAIN_MAX)]] = Field(
         None, alias="storageClass",
         description="StorageClass of every volume the charts claim (WAL, TSDB, ingester and Kafka disks): set it "
         "when the cluster has no default StorageClass (EKS 1.30 and later, e.g. `gp3`), or every claim stays "

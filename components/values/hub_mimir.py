@@ -1,6 +1,6 @@
 """mimir-distributed values: the scale tier's metrics store, one tenant per edge cluster.
 
-Blocks go to the hardened bucket (components/storage.py, purpose `metrics`) through the pods'
+Blocks go to the hardened bucket (components/storage, purpose `metrics`) through the pods'
 workload identity. The edges' remote write enters through the gateway's mTLS front door, which
 sets the tenant from the client certificate (components/values/hub_common.py). The fleet rules
 (absent edges, remote-write health) run in Mimir's ruler as one federated group over every edge
@@ -16,7 +16,7 @@ from components.hub_availability import ZONE, Component, component_labels, sprea
 from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limits
 from components.regions import Cloud
 from components.settings import EdgeRef, HubSettings
-from components.storage import ObjectStore, service_account_values
+from components.storage import ObjectStore, s3_endpoint, service_account_values
 from components.values.hub_common import MIMIR, front_door, front_door_mounts, hours, ingest_labels, merge, placed
 from components.values.storage_class import storage_class_at
 
@@ -58,7 +58,7 @@ def query_url(namespace: str) -> str:
 
 def _common_storage(store: ObjectStore) -> dict[str, Any]:
     if store.cloud is Cloud.AWS:
-        s3 = {"bucket_name": store.bucket, "endpoint": f"s3.{store.region}.amazonaws.com", "region": store.region}
+        s3 = {"bucket_name": store.bucket, "endpoint": s3_endpoint(store.region), "region": store.region}
         return {"backend": "s3", "s3": s3}
     return {"backend": "gcs", "gcs": {"bucket_name": store.bucket}}
 

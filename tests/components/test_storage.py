@@ -11,7 +11,8 @@ import pytest
 
 from components.charts import LOKI, TEMPO, TEMPO_DISTRIBUTED
 from components.regions import Cloud, Regime
-from components.residency import ResidencyBoundary, ResidencyBoundaryArgs, ResidencyError
+from components.boundary import ResidencyBoundary, ResidencyBoundaryArgs
+from components.residency import ResidencyError
 from components.settings import OidcProvider
 from components.storage import (
     TYPE,
@@ -45,7 +46,7 @@ BACKENDS = {
                     project=PROJECT, replica_region="asia-east1"),
 }
 NAMES = {Cloud.AWS: "hub-eu-traces", Cloud.GCP: "hub-ap-logs"}
-# Keys the charts document only in comments or pass through verbatim (see components/storage.py).
+# Keys the charts document only in comments or pass through verbatim (see components/storage/fragments.py).
 FREE_FORM = {
     TEMPO: ["tempo.storage.trace.s3", "tempo.storage.trace.gcs", "serviceAccount.annotations"],
     TEMPO_DISTRIBUTED: ["storage.trace.s3", "storage.trace.gcs", "serviceAccount.annotations"],
@@ -479,6 +480,8 @@ def test_replica_outside_the_boundary_declares_nothing(cloud: Cloud, replica: st
         (Cloud.AWS, {}, {"replica_region": "eu-central-1"}, "'eu-central-1' is the primary region"),
         (Cloud.AWS, {"replica_region": None}, {}, "replica_region needs a boundary with a replica provider"),
         (Cloud.AWS, {}, {"service_account": "Tempo_SA"}, "service_account 'Tempo_SA' is not a Kubernetes name"),
+        (Cloud.GCP, {}, {"service_account": "loki..sa"}, "service_account 'loki..sa' is not a Kubernetes name"),
+        (Cloud.AWS, {}, {"service_account": "a" * 254}, "is not a Kubernetes name"),
         (Cloud.GCP, {}, {"namespace": "obs.system"}, "namespace 'obs.system' is not a DNS label"),
         (Cloud.GCP, {}, {"retention_days": 0}, "retention_days must be positive, not 0"),
         (Cloud.AWS, {}, {"purpose": "spans"}, "purpose 'spans' is not one of traces, logs, metrics"),
