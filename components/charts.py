@@ -35,6 +35,7 @@ OPENTELEMETRY_COLLECTOR = Chart(
     "opentelemetry-collector", "0.170.0", "https://open-telemetry.github.io/opentelemetry-helm-charts"
 )
 CILIUM = Chart("cilium", "1.20.0", "https://helm.cilium.io/")
+VICTORIA_METRICS_AGENT = Chart("victoria-metrics-agent", "0.46.0", "https://victoriametrics.github.io/helm-charts/")
 
 
 def nested(paths: Iterable[str], leaf: Any) -> dict[str, Any]:

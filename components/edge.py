@@ -1,4 +1,8 @@
-"""EdgeAgent: one cluster's Prometheus agent and OpenTelemetry Collector, shipping to its hub.
+"""EdgeAgent: one cluster's metrics agent and OpenTelemetry Collector, shipping to its hub.
+
+The metrics agent is the Prometheus agent (kube-prometheus-stack) or, with `agent: vmagent`,
+VictoriaMetrics vmagent (victoria-metrics-agent chart, kube-prometheus-stack reduced to its
+exporters): exactly one of them scrapes the cluster and remote-writes to the hub.
 
 Everything the edge needs from its hub comes through a StackReference. The hub's regime is only
 known once the reference resolves, so the check runs inside an `apply`; every resource here takes
@@ -14,14 +18,15 @@ from typing import Any, Iterable, Optional, TypeVar
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import edge_facts, edge_sizing
-from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, release
+from components import edge_facts, edge_sizing, vmagent_sizing
+from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, VICTORIA_METRICS_AGENT, release
 from components.pki import EdgeCredentials, EdgeCredentialsArgs
 from components.boundary import ResidencyBoundary
-from components.settings import ConfigError, EdgeSettings
+from components.settings import Agent, ConfigError, EdgeSettings
 from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import collector_values
 from components.values.edge_prometheus import kube_prometheus_stack_values
+from components.values.edge_vmagent import exporters_only_values, vmagent_values
 
 TYPE = "obsfleet:index:EdgeAgent"
 MESH_NAMESPACE = "kube-system"
@@ -80,13 +85,16 @@ class EdgeAgent(pulumi.ComponentResource):
     hub_stack: pulumi.Output[str]
     remote_write_url: pulumi.Output[str]
     sizing: edge_sizing.EdgeSizing
-    """Queue config, resources and WAL volume of the agent (components/edge_sizing.py)."""
+    """Queue config, resources and WAL volume of the Prometheus agent (components/edge_sizing.py)."""
+    vmagent_sizing: vmagent_sizing.VmagentSizing
+    """Queues, resources and disk buffer of vmagent (components/vmagent_sizing.py)."""
 
     def __init__(self, name: str, args: EdgeAgentArgs, opts: Optional[pulumi.ResourceOptions] = None):
         settings = args.settings
         # Bad config fails before anything is declared.
         try:
             self.sizing = edge_sizing.for_settings(settings)
+            self.vmagent_sizing = vmagent_sizing.for_settings(settings)
             mesh_values = cilium_values(settings) if settings.cluster_mesh is not None else None
         except ConfigError as err:
             raise pulumi.RunError(str(err)) from None
@@ -136,16 +144,36 @@ class EdgeAgent(pulumi.ComponentResource):
             self.mesh = release(f"{name}-mesh", CILIUM, gated(MESH_NAMESPACE), mesh_values, parent=self)
         # With the mesh, Cilium is the cluster's CNI: the agent's pods get no network before it runs.
         network = [self.mesh] if self.mesh is not None else []
+        # kube-prometheus-stack is on every edge: the Prometheus agent and its operator, or, with
+        # vmagent, only the exporters. Switching agents upgrades this release in place and adds or
+        # removes the vmagent one.
+        if settings.agent is Agent.VMAGENT:
+            metrics_values: pulumi.Input[dict[str, Any]] = gated(exporters_only_values(settings))
+        else:
+            metrics_values = pulumi.Output.all(remote_write_url, tls_secret).apply(
+                lambda v: kube_prometheus_stack_values(settings, sizing, v[0], v[1])
+            )
         self.metrics = release(
             f"{name}-metrics",
             KUBE_PROMETHEUS_STACK,
             namespace,
-            pulumi.Output.all(remote_write_url, tls_secret).apply(
-                lambda v: kube_prometheus_stack_values(settings, sizing, v[0], v[1])
-            ),
+            metrics_values,
             parent=self,
             depends_on=[self.credentials, *network],
         )
+        self.vmagent: Optional[k8s.helm.v3.Release] = None
+        if settings.agent is Agent.VMAGENT:
+            vm_sizing = self.vmagent_sizing
+            self.vmagent = release(
+                f"{name}-vmagent",
+                VICTORIA_METRICS_AGENT,
+                namespace,
+                pulumi.Output.all(remote_write_url, tls_secret).apply(
+                    lambda v: vmagent_values(settings, vm_sizing, v[0], v[1])
+                ),
+                parent=self,
+                depends_on=[self.credentials, *network],
+            )
         self.collector = release(
             f"{name}-collector",
             OPENTELEMETRY_COLLECTOR,

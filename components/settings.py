@@ -71,6 +71,13 @@ class Tier(str, Enum):
     MIMIR = "mimir"
 
 
+class Agent(str, Enum):
+    """An edge's metrics agent: the Prometheus agent (kube-prometheus-stack) or VictoriaMetrics vmagent."""
+
+    PROMETHEUS = "prometheus"
+    VMAGENT = "vmagent"
+
+
 def is_dns_subdomain(name: str) -> bool:
     """Whether `name` may name a Kubernetes object (a ServiceAccount, a StorageClass)."""
     return len(name) <= DNS_SUBDOMAIN_MAX and re.match(DNS_SUBDOMAIN, name) is not None
@@ -430,7 +437,15 @@ class EdgeSettings(_Common):
         description="expected round trip to the hub in ms (default 50, 1 to 2000): larger remote-write batches "
         "for a longer RTT, shards for the RTT-bound throughput",
     )
-    queue: QueueOverrides = Field(QueueOverrides(), description="remote-write `queue_config` overrides")
+    agent: Agent = Field(
+        Agent.PROMETHEUS,
+        description="the metrics agent that scrapes the cluster and ships to the hub: `prometheus` (the Prometheus "
+        "agent of kube-prometheus-stack, default) or `vmagent` (VictoriaMetrics vmagent, victoria-metrics-agent "
+        "chart; kube-prometheus-stack keeps only its exporters)",
+    )
+    queue: QueueOverrides = Field(
+        QueueOverrides(), description="remote-write `queue_config` overrides (agent `prometheus` only)"
+    )
     cluster_mesh: Optional[ClusterMesh] = Field(
         None, alias="clusterMesh",
         description="Cilium cluster-mesh `id` and `peers`. Installs the full Cilium chart into `kube-system`: the stack takes "
@@ -447,13 +462,22 @@ class EdgeSettings(_Common):
                 raise ValueError(f"clusterMesh.peers[{i}].name: '{peer.name}' is this cluster; peers are the others")
         return self
 
+    @model_validator(mode="after")
+    def _queue_needs_prometheus(self) -> "EdgeSettings":
+        if self.agent is not Agent.PROMETHEUS and self.queue.model_dump(exclude_none=True):
+            raise ValueError(
+                f"queue: Prometheus remote-write queue_config, not used by agent '{self.agent.value}' "
+                "(vmagent's queues and disk buffer are sized from seriesEstimate and bufferHours)"
+            )
+        return self
+
 
 Settings = Union[HubSettings, EdgeSettings]
 HUB_KEYS = frozenset(f.alias or n for n, f in HubSettings.model_fields.items())
 
 # Keys whose value is a plain string: the engine passes them verbatim, never JSON-decoded
 # (a cluster named `1234` or `true` stays a string).
-_STRING_KEYS = {"role", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion"}
+_STRING_KEYS = {"role", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion", "agent"}
 # Secret keys are read by the components with `require_secret`, never through these models.
 KUBECONFIG = "kubeconfig"
 SECRETS = {
@@ -512,13 +536,13 @@ def plaintext_secrets(values: Mapping[str, Any], secret_keys: frozenset[str]) ->
     return sorted(key for key in values if key in secret and key not in secret_keys)
 
 
-_ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in (Role, Cloud, Regime, Tier)}
+_ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in (Role, Cloud, Regime, Tier, Agent)}
 
 
 def _enum_value(key: str, value: Any) -> Any:
     # Strict mode wants enum members; config gives strings. Convert only the known enum keys so a
     # wrong value still fails with the list of allowed ones.
-    enums = {"role": Role, "cloud": Cloud, "regime": Regime}
+    enums = {"role": Role, "cloud": Cloud, "regime": Regime, "agent": Agent}
     if key in enums and isinstance(value, str) and value in {m.value for m in enums[key]}:
         return enums[key](value)
     if key == "scale" and isinstance(value, dict) and value.get("tier") in {t.value for t in Tier}:

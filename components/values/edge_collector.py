@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from components.edge_sizing import duration
-from components.settings import EdgeSettings
+from components.settings import Agent, EdgeSettings
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.values.common import secret_volume, tls_mount
 from components.values.edge_common import tenant_headers
@@ -145,8 +145,10 @@ def collector_values(settings: EdgeSettings, otlp_endpoint: str, loki_push_url: 
             "zipkin": {"enabled": False},
             "metrics": {"enabled": True},
         },
-        # The edge's agent scrapes the collector (queue size, send failures) and ships it to the hub.
-        "podMonitor": {"enabled": True},
+        # The edge's agent scrapes the collector (queue size, send failures) and ships it to the hub:
+        # the Prometheus agent through this PodMonitor, vmagent through its own discovery
+        # (components/vmagent_jobs.py), which reads no PodMonitor.
+        "podMonitor": {"enabled": settings.agent is Agent.PROMETHEUS},
         "extraVolumes": [secret_volume(TLS_VOLUME, tls_secret)],
         "extraVolumeMounts": [tls_mount(TLS_VOLUME, TLS_DIR)],
         "resources": RESOURCES,

@@ -43,6 +43,11 @@ AGENT_LOSS_COUNTERS = (
     "prometheus_remote_storage_samples_dropped_total",
 )
 """Samples an agent gave up on (the hub's 4xx) or dropped."""
+VMAGENT_LOSS_COUNTERS = (
+    "vmagent_remotewrite_packets_dropped_total",
+    "vm_persistentqueue_blocks_dropped_total",
+)
+"""Blocks vmagent gave up on (the hub's 4xx) or dropped from a full disk buffer."""
 HUB_REJECTION_COUNTERS = (
     "prometheus_tsdb_out_of_bound_samples_total",
     "prometheus_tsdb_out_of_order_samples_total",

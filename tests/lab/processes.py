@@ -1,4 +1,4 @@
-"""Real Prometheus processes for lab tests: the Debian binary, free loopback ports, bounded waits.
+"""Real Prometheus (and vmagent) processes for lab tests: the Debian binaries, free loopback ports, bounded waits.
 
 Without the binaries these tests are skipped with the reason; with OBSFLEET_REQUIRE_LAB=1 (CI)
 their absence fails instead.
@@ -23,6 +23,8 @@ from tests.lab.metrics import Metrics
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
+VMAGENT = Path("/usr/bin/vmagent")
+VMAGENT_PACKAGE = "victoria-metrics"
 LOG_TAIL_LINES = 60
 
 T = TypeVar("T")
@@ -66,10 +68,18 @@ def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interv
 
 
 class Prometheus:
-    """One running `prometheus` process, its log in its work directory."""
+    """One running `prometheus` process (or another binary with a `listen` flag), its log in its
+    work directory."""
 
     def __init__(
-        self, name: str, args: list[str], workdir: Path, port: Optional[int] = None, env: Optional[Mapping[str, str]] = None
+        self,
+        name: str,
+        args: list[str],
+        workdir: Path,
+        port: Optional[int] = None,
+        env: Optional[Mapping[str, str]] = None,
+        binary: Path = PROMETHEUS,
+        listen: str = "--web.listen-address",
     ):
         self.name = name
         self.port = port or free_port()
@@ -77,7 +87,7 @@ class Prometheus:
         self.log_path = workdir / f"{name}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(PROMETHEUS), *args, f"--web.listen-address={self.address}"],
+                [str(binary), *args, f"{listen}={self.address}"],
                 cwd=workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -150,7 +160,14 @@ class Launcher:
     ) -> Prometheus:
         """`port`: one taken with `free_port()` beforehand, when its config must name it (a self-scrape);
         `env`: added to the process's environment (the agent's GOGC)."""
-        process = Prometheus(name, list(args), self.workdir, port, env)
+        return self._track(Prometheus(name, list(args), self.workdir, port, env))
+
+    def start_vmagent(self, name: str, *args: str, port: Optional[int] = None) -> Prometheus:
+        """A vmagent (skips when the binary is absent); `port` as for `start`."""
+        require_binary(VMAGENT, VMAGENT_PACKAGE)
+        return self._track(Prometheus(name, list(args), self.workdir, port, binary=VMAGENT, listen="-httpListenAddr"))
+
+    def _track(self, process: Prometheus) -> Prometheus:
         self.mine.append(process)
         Launcher.launched.append(process)
         return process

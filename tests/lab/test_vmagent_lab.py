@@ -1,0 +1,248 @@
+"""vmagent lab: the real Debian vmagent with the flags the program renders for `agent: vmagent`.
+
+The same checks as the Prometheus agent's labs, against the same real hub Prometheus (remote-write
+receiver behind the rendered web config, client certificates required):
+- mTLS: vmagent ships with the edge's certificate from the preview; without a certificate, with a
+  foreign CA's, or with an expired one signed by the hub's CA, the hub refuses it and nothing of it
+  arrives.
+- outage: the hub is stopped for a minute and restarted on its TSDB; every sample of every series
+  scraped in a window spanning the outage is at the hub afterwards, the hub rejected nothing and
+  vmagent dropped nothing. The hub has no out-of-order window: anything replayed out of order would
+  be refused and counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+from components import vmagent_sizing
+from components.prometheus_tls import TlsFiles, to_yaml
+from components.settings import EdgeSettings
+from components.vmagent_config import command_line, scrape_config
+from review import engine
+from review.stacks import load
+from tests.lab import mtls
+from tests.lab.exporter import Exporter
+from tests.lab.metrics import HUB_REJECTION_COUNTERS, VMAGENT_LOSS_COUNTERS, series_past, window_counts
+from tests.lab.mtls import Hub, HubClient
+from tests.lab.processes import Launcher, Prometheus, free_port, launching, wait_for
+from tests.lab.test_mtls_lab import REJECTED, material  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.lab
+
+EDGE = "edge-eu"
+METRICS, LABELS = 20, 100
+"""2,000 synthetic series."""
+SCRAPE_INTERVAL_SECONDS = 5
+SERIES_TIMEOUT = 60
+REJECTION_TIMEOUT = 30
+BEFORE_SECONDS = 12.0
+OUTAGE_SECONDS = 60.0
+AFTER_SECONDS = 12.0
+START_TIMEOUT = 30.0
+CATCH_UP_TIMEOUT = 90.0
+"""vmagent's retry backoff doubles up to a minute while the hub is down: the first retry after the
+restart may come that late."""
+STOP_GRACE = 30.0
+SEND_ERRORS = "vmagent_remotewrite_errors_total"
+
+
+def lab_settings() -> EdgeSettings:
+    """The `edge-eu` stack switched to vmagent, declaring the lab's load."""
+    settings = load(EDGE).settings
+    assert isinstance(settings, EdgeSettings)
+    return settings.model_copy(
+        update={"agent": "vmagent", "series_estimate": METRICS * LABELS, "scrape_interval_seconds": SCRAPE_INTERVAL_SECONDS}
+    )
+
+
+def start_vmagent(
+    launcher: Launcher,
+    name: str,
+    edge: engine.PreviewResult,
+    hub: Hub,
+    client: TlsFiles,
+    targets: list[str],
+    extra_flags: tuple[str, ...] = (),
+    without: tuple[str, ...] = (),
+) -> Prometheus:
+    """vmagent with the program's command line for the lab's `edge-eu`, scraping itself and
+    `targets`; `without`: prefixes of rendered arguments to leave out."""
+    settings = lab_settings()
+    workdir = launcher.workdir
+    port = free_port()
+    jobs = [{"job_name": "vmagent", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}]
+    if targets:
+        jobs.append({"job_name": "synthetic", "static_configs": [{"targets": targets}]})
+    (workdir / f"{name}.yml").write_text(to_yaml(scrape_config(settings, jobs)))
+    args = command_line(
+        settings,
+        vmagent_sizing.for_settings(settings),
+        edge.outputs["remoteWriteUrl"],
+        client,
+        config_file=f"{name}.yml",
+        data_path=f"{name}-data",
+        address=hub.process.address,
+    )
+    kept = [arg for arg in args if not arg.startswith(without)] if without else args
+    process = launcher.start_vmagent(name, *kept, *extra_flags, port=port)
+    process.wait_ready_http()
+    return process
+
+
+# --- mTLS ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hub(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]) -> Hub:
+    return mtls.start(module_launcher, fleet["hub"], material["valid"])
+
+
+CLIENT_CERT_FLAGS = ("-remoteWrite.tlsCertFile=", "-remoteWrite.tlsKeyFile=")
+
+
+@pytest.fixture(scope="module")
+def vmagents(
+    hub: Hub, module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]
+) -> dict[str, Prometheus]:
+    """One vmagent per case, labelled `lab_case=<case>`. The program never renders a client
+    without a certificate: for `no-cert` its certificate flags are left out."""
+    started = {}
+    for case in ["valid", *REJECTED]:
+        files = material[case].files(module_launcher.workdir / f"vmagent-{case}-tls")
+        no_cert = files.cert_file is None
+        started[case] = start_vmagent(
+            module_launcher,
+            f"vmagent-{case}",
+            fleet[EDGE],
+            hub,
+            TlsFiles(files.ca_file, "unused", "unused") if no_cert else files,
+            [],
+            (f"-remoteWrite.label=lab_case={case}",),
+            without=CLIENT_CERT_FLAGS if no_cert else (),
+        )
+    return started
+
+
+def test_vmagent_ships_to_the_hub_over_mtls(hub: Hub, vmagents: dict[str, Prometheus]) -> None:
+    agent = vmagents["valid"]
+
+    def arrived() -> Optional[list[dict[str, Any]]]:
+        agent.assert_running()
+        return hub.client.query(f'up{{cluster="{EDGE}",lab_case="valid"}}') or None
+
+    series = wait_for(f'up{{cluster="{EDGE}"}} from vmagent at the hub', arrived, timeout=SERIES_TIMEOUT)
+    assert series[0]["metric"]["job"] == "vmagent"
+    # The edge's identity labels ride on every sample (`-remoteWrite.label`).
+    assert {k: series[0]["metric"][k] for k in ("cluster", "region", "regime")} == {
+        "cluster": EDGE,
+        "region": lab_settings().region,
+        "regime": lab_settings().regime.value,
+    }
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED))
+def test_hub_rejects_vmagent_with_bad_client_credentials(
+    hub: Hub, vmagents: dict[str, Prometheus], material: dict[str, Any], case: str, tmp_path: Path
+) -> None:
+    direct = HubClient(hub.process.address, hub.server_name, material[case], tmp_path)
+    with pytest.raises(Exception):
+        direct.get("/-/ready")
+    agent = vmagents[case]
+
+    def failed() -> Optional[bool]:
+        agent.assert_running()
+        return True if agent.parsed_metrics().sum(SEND_ERRORS) > 0 else None
+
+    wait_for(f"{agent.name} to count failed sends", failed, timeout=REJECTION_TIMEOUT)
+    wait_for(f"{agent.name} to log the hub's TLS alert", lambda: True if "remote error: tls:" in agent.log() else None, 10)
+    wait_for(f"the hub to log the {case} handshake failure", lambda: True if REJECTED[case] in hub.process.log() else None, 5)
+    assert hub.client.query(f'{{lab_case="{case}"}}') == []
+
+
+# --- outage ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scrapes: int
+    during_outage: int
+    counts: dict[str, int]
+    agent: dict[str, float]
+    hub: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def outage_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    """Its own directory: the outage's hub keeps its TSDB apart from the mTLS cases' hub."""
+    yield from launching(tmp_path_factory.mktemp("vmagent-outage"))
+
+
+@pytest.fixture(scope="module")
+def outcome(outage_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> Outcome:
+    module_launcher = outage_launcher
+    edge = fleet[EDGE]
+    credentials = mtls.edge_credentials(edge)
+    hub = mtls.start(module_launcher, fleet["hub"], credentials)
+    selector = Exporter.series_selector(cluster=EDGE)
+
+    def all_past(after: float) -> Optional[bool]:
+        agent.assert_running()
+        return series_past(hub.client.query, selector, exporter.series, after)
+
+    with Exporter(METRICS, LABELS) as exporter:
+        files = credentials.files(module_launcher.workdir / "outage-vmagent-tls")
+        agent = start_vmagent(module_launcher, "outage-vmagent", edge, hub, files, [exporter.address])
+        wait_for("the first scrape at the hub", lambda: all_past(0), START_TIMEOUT)
+        start = time.time()
+        time.sleep(BEFORE_SECONDS)
+        stopped = time.time()
+        hub.process.stop(grace=STOP_GRACE)
+        time.sleep(OUTAGE_SECONDS)
+        hub.restart(module_launcher, "hub-restarted")
+        restarted = time.time()
+        time.sleep(AFTER_SECONDS)
+        end = time.time()
+        low, high, scrapes = wait_for(
+            "the exporter's first scrape after the window", lambda: exporter.window(start, end), 2 * SCRAPE_INTERVAL_SECONDS
+        )
+        wait_for("vmagent's replay past the window", lambda: all_past(high), CATCH_UP_TIMEOUT)
+        result = window_counts(hub.client.query, selector, low, high)
+        during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
+    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.client.parsed_metrics()
+    outcome = Outcome(
+        scrapes=scrapes,
+        during_outage=during,
+        counts={r["metric"]["series"]: int(r["value"][1]) for r in result},
+        agent={name: agent_metrics.sum(name) for name in (*VMAGENT_LOSS_COUNTERS, SEND_ERRORS)},
+        hub={name: hub_metrics.sum(name) for name in HUB_REJECTION_COUNTERS},
+    )
+    print(
+        f"\nvmagent outage lab: hub down {restarted - stopped:.1f} s; {scrapes} scrapes in the window "
+        f"({during} during the outage); samples per series at the hub: {dict(Counter(outcome.counts.values()))}; "
+        f"vmagent {outcome.agent}; hub {outcome.hub}"
+    )
+    return outcome
+
+
+def test_vmagent_felt_the_outage(outcome: Outcome) -> None:
+    assert outcome.during_outage >= OUTAGE_SECONDS // SCRAPE_INTERVAL_SECONDS - 1
+    assert outcome.scrapes > outcome.during_outage
+    assert outcome.agent[SEND_ERRORS] > 0
+
+
+def test_vmagent_delivers_every_sample_scraped_during_the_outage(outcome: Outcome) -> None:
+    assert len(outcome.counts) == METRICS * LABELS, f"{METRICS * LABELS - len(outcome.counts)} series missing at the hub"
+    off = {series: n for series, n in outcome.counts.items() if n != outcome.scrapes}
+    assert not off, f"{len(off)} series lack samples of the {outcome.scrapes} scraped: counts {sorted(set(off.values()))}"
+
+
+def test_vmagent_dropped_nothing_and_the_hub_rejected_nothing(outcome: Outcome) -> None:
+    assert {name: outcome.agent[name] for name in VMAGENT_LOSS_COUNTERS} == dict.fromkeys(VMAGENT_LOSS_COUNTERS, 0.0)
+    assert outcome.hub == dict.fromkeys(HUB_REJECTION_COUNTERS, 0.0)
