@@ -14,8 +14,8 @@ from typing import Any, Mapping, Optional, Sequence
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from components import edge_sizing, hub_sizing
-from components.settings import EdgeSettings, HubSettings, Tier
+from components import edge_sizing, hub_sizing, vmagent_sizing
+from components.settings import Agent, EdgeSettings, HubSettings, Tier
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -103,14 +103,23 @@ def edge_sizing_row(name: str, entry: Mapping[str, Any], settings: Optional[Edge
                            "sized": settings is not None}
     if settings is None:
         return row
+    if settings.agent is Agent.VMAGENT:
+        vm = vmagent_sizing.for_settings(settings)
+        return {**row, "agent": settings.agent.value, "queue": {"queues": vm.queues},
+                "walRetention": f"maxDiskUsagePerURL {vm.max_disk_usage_bytes / 1e6:.0f} MB", "walVolumeGiB": vm.volume_gib,
+                **_agent_resources(vm.resources)}
     sized = edge_sizing.for_settings(settings)
-    return {**row,
+    return {**row, "agent": settings.agent.value,
             "queue": {"capacity": sized.queue.capacity, "maxShards": sized.queue.max_shards,
                       "maxSamplesPerSend": sized.queue.max_samples_per_send},
             "walRetention": sized.wal_retention, "walVolumeGiB": sized.wal_volume_gib,
-            "cpuRequestMillicores": sized.resources.cpu_request_millicores,
-            "memoryRequestMiB": sized.resources.memory_request_mib,
-            "memoryLimitMiB": sized.resources.memory_limit_mib}
+            **_agent_resources(sized.resources)}
+
+
+def _agent_resources(resources: edge_sizing.Resources) -> dict[str, int]:
+    return {"cpuRequestMillicores": resources.cpu_request_millicores,
+            "memoryRequestMiB": resources.memory_request_mib,
+            "memoryLimitMiB": resources.memory_limit_mib}
 
 
 def bucket_controls(resources: Sequence[Mapping[str, Any]], violations: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 from components.settings import EdgeSettings, HubSettings, Regime
-from review import deletion, hub_facts, mermaid
+from review import agent_sizing, deletion, hub_facts, mermaid
 from review.provenance import Provenance
 from review.stacks import PROJECT, StackConfig
 
@@ -190,6 +190,16 @@ def _hubs_json(outcomes: Sequence[StackOutcome], stacks: Sequence[dict[str, Any]
     ]
 
 
+def _edge_agents_json(outcomes: Sequence[StackOutcome]) -> list[dict[str, Any]]:
+    edges = []
+    for o in outcomes:
+        if isinstance(o.config.settings, EdgeSettings):
+            sized = agent_sizing.engines(o.config.settings)
+            if sized is not None:
+                edges.append({"edge": o.name, "agents": sized})
+    return edges
+
+
 def _findings(stacks: Sequence[dict[str, Any]], hubs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Everything that needs a look, mandatory first: violations, programs that failed or did not
     run, and hubs that cannot honour an erasure request."""
@@ -260,6 +270,7 @@ def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance(
                       "legend": mermaid.LEGEND},
         "hubs": _hubs_json(outcomes, stacks),
         "deletion": deletion_hubs,
+        "edgeAgents": _edge_agents_json(outcomes),
     }
 
 
@@ -394,8 +405,9 @@ def _hub_lines(hub: dict[str, Any]) -> list[str]:
             rows.append((f"`{e['edge']}`", e["seriesEstimate"], f"{e['bufferHours']:g} h", "not in this review", "", "", ""))
             continue
         queue = e["queue"]
-        rows.append((f"`{e['edge']}`", e["seriesEstimate"], f"{e['bufferHours']:g} h",
-                     f"{queue['capacity']} × {queue['maxShards']} shards, {queue['maxSamplesPerSend']}/send",
+        sends = (f"vmagent, {queue['queues']} queue{'s' if queue['queues'] != 1 else ''}" if "queues" in queue else
+                 f"{queue['capacity']} × {queue['maxShards']} shards, {queue['maxSamplesPerSend']}/send")
+        rows.append((f"`{e['edge']}`", e["seriesEstimate"], f"{e['bufferHours']:g} h", sends,
                      f"{e['walVolumeGiB']} GiB ({e['walRetention']})", f"{e['memoryRequestMiB']}-{e['memoryLimitMiB']} MiB",
                      f"{e['cpuRequestMillicores']}m"))
     lines += _table(("edge", "series", "buffer", "queue", "WAL", "memory", "CPU"), rows) + [""]
@@ -434,6 +446,11 @@ def markdown(report: dict[str, Any]) -> str:
     for hub in report["hubs"]:
         lines += _hub_lines(hub)
     lines += _deletion_lines(report["deletion"])
+    if report["edgeAgents"]:
+        header, rows = agent_sizing.markdown_rows(report["edgeAgents"])
+        lines += ["", "## Edge metrics agents", "",
+                  "Per edge, the sized footprint of the agent it runs (`obsfleet:agent`) and of the other one.", ""]
+        lines += _table(header, rows)
     lines += ["", "## Stacks", ""]
     for stack in report["stacks"]:
         lines += _stack_section(stack)

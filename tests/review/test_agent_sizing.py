@@ -1,0 +1,41 @@
+"""The report's per-edge agent sizing: both engines for every edge, the one it runs marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import edge_sizing, vmagent_sizing
+from components.settings import EdgeSettings, parse
+from review import agent_sizing, report
+from review.stacks import load, stack_names
+from tests.components.test_settings import EDGE
+
+
+def test_both_engines_are_sized_from_the_edges_settings() -> None:
+    settings = parse({**EDGE, "seriesEstimate": 200_000, "agent": "vmagent"})
+    assert isinstance(settings, EdgeSettings)
+    sized = agent_sizing.engines(settings)
+    assert sized is not None and sized["runs"] == "vmagent"
+    prometheus, vmagent = edge_sizing.for_settings(settings), vmagent_sizing.for_settings(settings)
+    assert sized["prometheus"]["memoryRequestMiB"] == prometheus.resources.memory_request_mib
+    assert sized["prometheus"]["volumeGiB"] == prometheus.wal_volume_gib
+    assert sized["vmagent"] == {
+        "cpuMillicores": vmagent.resources.cpu_request_millicores,
+        "memoryRequestMiB": vmagent.resources.memory_request_mib,
+        "memoryLimitMiB": vmagent.resources.memory_limit_mib,
+        "volumeGiB": vmagent.volume_gib,
+    }
+
+
+def test_the_report_shows_every_edge_and_what_switching_saves() -> None:
+    outcomes = [report.StackOutcome(load(name)) for name in stack_names()]
+    document = report.build(outcomes)
+    edges = {e["edge"]: e["agents"] for e in document["edgeAgents"]}
+    assert set(edges) == {o.name for o in outcomes if not o.config.is_hub}
+    assert all(a["runs"] == "prometheus" for a in edges.values())
+    text = report.markdown(document)
+    section = text.split("## Edge metrics agents", 1)[1]
+    for name, agents in edges.items():
+        row: Any = next(line for line in section.splitlines() if line.startswith(f"| `{name}` |"))
+        saved = agents["vmagent"]["memoryRequestMiB"]
+        assert f"vmagent: {saved} MiB ({saved / agents['prometheus']['memoryRequestMiB']:.2f}x)" in row
