@@ -1,9 +1,9 @@
 """Meta-monitoring rules ("monitor the monitors"), as data: Prometheus rule groups.
 
-Edges run Prometheus in agent mode, which evaluates no rules, so everything about an edge is
-judged at the hub from what the edge sends: its `up` series and its agent's own
-`prometheus_remote_storage_*` metrics (the agent scrapes itself; every series carries the edge's
-`cluster` external label). Groups:
+Edges run Prometheus in agent mode or vmagent, neither evaluating rules, so everything about an
+edge is judged at the hub from what the edge sends: its `up` series and its agent's own
+`prometheus_remote_storage_*` (or `vmagent_remotewrite_*`, `vm_persistentqueue_*`) metrics (the
+agent scrapes itself; every series carries the edge's `cluster` label). Groups:
 
 - `obsfleet-fleet`: per-edge silence and remote-write health. Needs the edges' data, so it runs
   where that data is: the hub Prometheus (Prometheus tier) or Mimir's ruler as a federated group
@@ -155,7 +155,41 @@ def fleet_group(edges: Sequence[str]) -> Group:
             "15m",
         ),
     ]
-    return {"name": FLEET_GROUP, "rules": rules}
+    return {"name": FLEET_GROUP, "rules": rules + vmagent_rules()}
+
+
+def vmagent_rules() -> list[Rule]:
+    """The same health for edges running vmagent (`obsfleet:agent: vmagent`), from its own metrics:
+    it counts blocks and bytes, not samples."""
+    return [
+        _alert(
+            "ObsfleetEdgeVmagentRejected",
+            _rate_by("cluster", "vmagent_remotewrite_packets_dropped_total") + " > 0",
+            "critical",
+            "Edge {{ $labels.cluster }} is losing samples: the hub rejects vmagent's blocks",
+            "{{ $value | humanize }} blocks/s are rejected with a non-retryable error (4xx such as "
+            "out-of-order) and dropped. Check the hub's ingestion alerts.",
+            "5m",
+        ),
+        _alert(
+            "ObsfleetEdgeVmagentRetrying",
+            _rate_by("cluster", "vmagent_remotewrite_retries_count_total") + " > 0",
+            "warning",
+            "Edge {{ $labels.cluster }} keeps retrying remote write",
+            "vmagent retries {{ $value | humanize }} requests/s (hub unreachable, 5xx or 429); its "
+            "disk buffer is filling.",
+            "15m",
+        ),
+        _alert(
+            "ObsfleetEdgeVmagentBufferFull",
+            _rate_by("cluster", "vm_persistentqueue_bytes_dropped_total") + " > 0",
+            "critical",
+            "Edge {{ $labels.cluster }} drops its oldest buffered samples",
+            "vmagent's disk buffer reached -remoteWrite.maxDiskUsagePerURL (bufferHours of samples) "
+            "and drops {{ $value | humanize1024 }}B/s of the oldest data.",
+            "5m",
+        ),
+    ]
 
 
 def _rejected_samples() -> str:
