@@ -15,6 +15,8 @@ from components.settings import EdgeSettings
 from components.values.edge_vmagent import TLS_DIR, TLS_VOLUME
 from components.vmagent_sizing import for_settings
 from review import engine, stacks
+from review.cli import main
+from tests.fixture_fleet import STACKS_DIR
 from tests.components.test_edge import EDGES, RELEASE, _by_name, _mutate
 
 EDGE = "edge-eu"
@@ -24,7 +26,7 @@ EDGE = "edge-eu"
 def vm_edge(tmp_path_factory: pytest.TempPathFactory, fleet: dict[str, engine.PreviewResult]) -> engine.PreviewResult:
     """`edge-eu` switched to vmagent, previewed against the real hub preview."""
     stacks_dir = tmp_path_factory.mktemp("stacks")
-    for path in stacks.project_root().glob("Pulumi.*.yaml"):
+    for path in STACKS_DIR.glob("Pulumi.*.yaml"):
         (stacks_dir / path.name).write_text(path.read_text())
     _mutate(stacks_dir, EDGE, agent="vmagent")
     hub = fleet[EDGES[EDGE]]
@@ -94,13 +96,9 @@ def test_the_vmagent_release_keeps_the_edge_contract(
     assert "PRIVATE KEY" not in json.dumps(values)
 
 
-def test_queue_overrides_are_refused_with_vmagent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from review.cli import main
-
-    for path in stacks.project_root().glob("Pulumi.*.yaml"):
-        (tmp_path / path.name).write_text(path.read_text())
-    _mutate(tmp_path, EDGE, agent="vmagent", queue={"maxShards": 4})
-    assert main(["preview", "--stack", EDGE, "--stacks-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+def test_queue_overrides_are_refused_with_vmagent(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _mutate(stacks_dir, EDGE, agent="vmagent", queue={"maxShards": 4})
+    assert main(["preview", "--stack", EDGE, "--stacks-dir", str(stacks_dir), "--out", str(stacks_dir / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "obsfleet:queue: Prometheus remote-write queue_config, not used by agent 'vmagent'" in err
     assert len(err.strip().splitlines()) == 1

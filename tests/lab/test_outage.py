@@ -6,7 +6,7 @@ the stack's `seriesEstimate` and `scrapeIntervalSeconds`, and writes over mTLS w
 client certificate from the preview to a real hub Prometheus serving the rendered web config
 (client certificates required) and the remote-write receiver. A synthetic exporter logs every
 scrape, so the samples each series must have at the hub over a window are exactly the scrapes the
-exporter served in it. The hub is stopped (SIGTERM) for `OUTAGE_SECONDS` and restarted on the same
+exporter served in it. The hub is stopped (SIGTERM) for a minute (tests/lab/outage.py) and restarted on the same
 port and TSDB; the window spans before, during and after.
 
 The hub runs without an out-of-order window: a one-minute outage stays far inside its head's
@@ -15,11 +15,6 @@ counted, rather than absorbed.
 """
 
 from __future__ import annotations
-
-import time
-from collections import Counter
-from dataclasses import dataclass
-from typing import Optional
 
 import pytest
 
@@ -31,9 +26,17 @@ from review import engine
 from tests.fixture_fleet import load
 from tests.lab import mtls
 from tests.lab.exporter import Exporter
-from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, series_past, window_counts
+from tests.lab.metrics import AGENT_LOSS_COUNTERS
 from tests.lab.mtls import Hub
-from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
+from tests.lab.outage import (
+    Outcome,
+    Timing,
+    assert_every_sample_arrived,
+    assert_nothing_lost,
+    assert_window_spans_the_outage,
+    through_outage,
+)
+from tests.lab.processes import Launcher, Prometheus, free_port
 
 pytestmark = pytest.mark.lab
 
@@ -41,17 +44,7 @@ EDGE = "edge-eu"
 METRICS, LABELS = 20, 100
 """2,000 synthetic series."""
 SCRAPE_INTERVAL_SECONDS = 5
-BEFORE_SECONDS = 12.0
-"""Normal operation inside the window before the hub stops (two or three scrapes)."""
-OUTAGE_SECONDS = 60.0
-AFTER_SECONDS = 12.0
-"""Normal operation inside the window after the restart."""
-START_TIMEOUT = 30.0
-"""For the first scrape to reach the hub (scrape interval + batch deadline, with margin)."""
-CATCH_UP_TIMEOUT = 45.0
-"""For the replay to pass the window's end once the hub is back."""
-STOP_GRACE = 30.0
-"""A clean SIGTERM shutdown: the hub flushes its head before exiting."""
+TIMING = Timing(interval=SCRAPE_INTERVAL_SECONDS)
 RETRIED = "prometheus_remote_storage_samples_retried_total"
 
 
@@ -87,90 +80,26 @@ def start_agent(
     return agent
 
 
-@dataclass(frozen=True)
-class Outcome:
-    scrapes: int
-    """Scrapes the exporter served in the window: the samples every series must have."""
-    during_outage: int
-    """Of them, while the hub was down."""
-    counts: dict[str, int]
-    """Samples per synthetic series (its `series` label) at the hub over the window."""
-    agent: dict[str, float]
-    hub: dict[str, float]
-
-
-def _all_series_past(hub: Hub, agent: Prometheus, selector: str, series: int, after: float) -> Optional[bool]:
-    """True once every series has a sample newer than `after` at the hub: the replay passed it."""
-    agent.assert_running()
-    return series_past(hub.client.query, selector, series, after)
-
-
 @pytest.fixture(scope="module")
 def outcome(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> Outcome:
     edge = fleet[EDGE]
     hub = mtls.start(module_launcher, fleet["hub"], mtls.edge_credentials(edge))
     settings = lab_settings()
     sizing = for_settings(settings)
-    selector = Exporter.series_selector(cluster=EDGE)
     with Exporter(METRICS, LABELS) as exporter:
         agent = start_agent(module_launcher, edge, hub, settings, sizing, exporter)
-        wait_for(
-            "the first scrape at the hub",
-            lambda: _all_series_past(hub, agent, selector, exporter.series, 0),
-            START_TIMEOUT,
-        )
-        start = time.time()
-        time.sleep(BEFORE_SECONDS)
-        stopped = time.time()
-        hub.process.stop(grace=STOP_GRACE)
-        time.sleep(OUTAGE_SECONDS)
-        hub.restart(module_launcher, "hub-restarted")
-        restarted = time.time()
-        time.sleep(AFTER_SECONDS)
-        end = time.time()
-        low, high, scrapes = wait_for(
-            "the exporter's first scrape after the window", lambda: exporter.window(start, end), 2 * SCRAPE_INTERVAL_SECONDS
-        )
-        wait_for(
-            "the agent's replay past the window",
-            lambda: _all_series_past(hub, agent, selector, exporter.series, high),
-            CATCH_UP_TIMEOUT,
-        )
-        result = window_counts(hub.client.query, selector, low, high)
-        during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
-    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.client.parsed_metrics()
-    outcome = Outcome(
-        scrapes=scrapes,
-        during_outage=during,
-        counts={r["metric"]["series"]: int(r["value"][1]) for r in result},
-        agent={name: agent_metrics.sum(name) for name in (*AGENT_LOSS_COUNTERS, RETRIED)},
-        # Since the restart: the whole replay arrived after it.
-        hub={name: hub_metrics.sum(name) for name in HUB_REJECTION_COUNTERS},
-    )
-    print(
-        f"\noutage lab: hub down {restarted - stopped:.1f} s; window {high - low:.1f} s, {scrapes} scrapes "
-        f"({during} during the outage); samples per series at the hub: {dict(Counter(outcome.counts.values()))}; "
-        f"agent {outcome.agent}; hub {outcome.hub}"
-    )
-    return outcome
+        selector = Exporter.series_selector(cluster=EDGE)
+        return through_outage(module_launcher, hub, exporter, agent, selector, TIMING, (*AGENT_LOSS_COUNTERS, RETRIED))
 
 
 def test_the_window_spans_the_outage(outcome: Outcome) -> None:
-    assert outcome.during_outage >= OUTAGE_SECONDS // SCRAPE_INTERVAL_SECONDS - 1
-    assert outcome.scrapes > outcome.during_outage  # and scrapes before and after it
-    # The agent felt the outage: its sends failed and were retried.
-    assert outcome.agent[RETRIED] > 0
+    # The agent's sends failed and were retried.
+    assert_window_spans_the_outage(outcome, TIMING, RETRIED)
 
 
 def test_every_sample_scraped_during_the_outage_reaches_the_hub(outcome: Outcome) -> None:
-    assert len(outcome.counts) == METRICS * LABELS, f"{METRICS * LABELS - len(outcome.counts)} series missing at the hub"
-    off = {series: n for series, n in outcome.counts.items() if n != outcome.scrapes}
-    assert not off, (
-        f"{len(off)} series do not hold the {outcome.scrapes} samples scraped in the window: "
-        f"counts {sorted(set(off.values()))}"
-    )
+    assert_every_sample_arrived(outcome, METRICS * LABELS)
 
 
 def test_nothing_was_dropped_or_rejected(outcome: Outcome) -> None:
-    assert {name: outcome.agent[name] for name in AGENT_LOSS_COUNTERS} == dict.fromkeys(AGENT_LOSS_COUNTERS, 0.0)
-    assert outcome.hub == dict.fromkeys(HUB_REJECTION_COUNTERS, 0.0)
+    assert_nothing_lost(outcome, AGENT_LOSS_COUNTERS)

@@ -13,9 +13,6 @@ receiver behind the rendered web config, client certificates required):
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -26,11 +23,19 @@ from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings
 from components.vmagent_config import command_line, scrape_config
 from review import engine
-from review.stacks import load
+from tests.fixture_fleet import load
 from tests.lab import mtls
 from tests.lab.exporter import Exporter
-from tests.lab.metrics import HUB_REJECTION_COUNTERS, VMAGENT_LOSS_COUNTERS, series_past, window_counts
+from tests.lab.metrics import VMAGENT_LOSS_COUNTERS
 from tests.lab.mtls import Hub, HubClient
+from tests.lab.outage import (
+    Outcome,
+    Timing,
+    assert_every_sample_arrived,
+    assert_nothing_lost,
+    assert_window_spans_the_outage,
+    through_outage,
+)
 from tests.lab.processes import Launcher, Prometheus, free_port, launching, wait_for
 from tests.lab.test_mtls_lab import REJECTED, material  # noqa: F401 (fixture)
 
@@ -42,14 +47,9 @@ METRICS, LABELS = 20, 100
 SCRAPE_INTERVAL_SECONDS = 5
 SERIES_TIMEOUT = 60
 REJECTION_TIMEOUT = 30
-BEFORE_SECONDS = 12.0
-OUTAGE_SECONDS = 60.0
-AFTER_SECONDS = 12.0
-START_TIMEOUT = 30.0
-CATCH_UP_TIMEOUT = 90.0
+TIMING = Timing(interval=SCRAPE_INTERVAL_SECONDS, catch_up_timeout=90.0)
 """vmagent's retry backoff doubles up to a minute while the hub is down: the first retry after the
 restart may come that late."""
-STOP_GRACE = 30.0
 SEND_ERRORS = "vmagent_remotewrite_errors_total"
 
 
@@ -169,15 +169,6 @@ def test_hub_rejects_vmagent_with_bad_client_credentials(
 # --- outage ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    scrapes: int
-    during_outage: int
-    counts: dict[str, int]
-    agent: dict[str, float]
-    hub: dict[str, float]
-
-
 @pytest.fixture(scope="module")
 def outage_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
     """Its own directory: the outage's hub keeps its TSDB apart from the mTLS cases' hub."""
@@ -186,63 +177,25 @@ def outage_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launch
 
 @pytest.fixture(scope="module")
 def outcome(outage_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> Outcome:
-    module_launcher = outage_launcher
     edge = fleet[EDGE]
     credentials = mtls.edge_credentials(edge)
-    hub = mtls.start(module_launcher, fleet["hub"], credentials)
-    selector = Exporter.series_selector(cluster=EDGE)
-
-    def all_past(after: float) -> Optional[bool]:
-        agent.assert_running()
-        return series_past(hub.client.query, selector, exporter.series, after)
-
+    hub = mtls.start(outage_launcher, fleet["hub"], credentials)
     with Exporter(METRICS, LABELS) as exporter:
-        files = credentials.files(module_launcher.workdir / "outage-vmagent-tls")
-        agent = start_vmagent(module_launcher, "outage-vmagent", edge, hub, files, [exporter.address])
-        wait_for("the first scrape at the hub", lambda: all_past(0), START_TIMEOUT)
-        start = time.time()
-        time.sleep(BEFORE_SECONDS)
-        stopped = time.time()
-        hub.process.stop(grace=STOP_GRACE)
-        time.sleep(OUTAGE_SECONDS)
-        hub.restart(module_launcher, "hub-restarted")
-        restarted = time.time()
-        time.sleep(AFTER_SECONDS)
-        end = time.time()
-        low, high, scrapes = wait_for(
-            "the exporter's first scrape after the window", lambda: exporter.window(start, end), 2 * SCRAPE_INTERVAL_SECONDS
+        files = credentials.files(outage_launcher.workdir / "vmagent-tls")
+        agent = start_vmagent(outage_launcher, "vmagent", edge, hub, files, [exporter.address])
+        selector = Exporter.series_selector(cluster=EDGE)
+        return through_outage(
+            outage_launcher, hub, exporter, agent, selector, TIMING, (*VMAGENT_LOSS_COUNTERS, SEND_ERRORS)
         )
-        wait_for("vmagent's replay past the window", lambda: all_past(high), CATCH_UP_TIMEOUT)
-        result = window_counts(hub.client.query, selector, low, high)
-        during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
-    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.client.parsed_metrics()
-    outcome = Outcome(
-        scrapes=scrapes,
-        during_outage=during,
-        counts={r["metric"]["series"]: int(r["value"][1]) for r in result},
-        agent={name: agent_metrics.sum(name) for name in (*VMAGENT_LOSS_COUNTERS, SEND_ERRORS)},
-        hub={name: hub_metrics.sum(name) for name in HUB_REJECTION_COUNTERS},
-    )
-    print(
-        f"\nvmagent outage lab: hub down {restarted - stopped:.1f} s; {scrapes} scrapes in the window "
-        f"({during} during the outage); samples per series at the hub: {dict(Counter(outcome.counts.values()))}; "
-        f"vmagent {outcome.agent}; hub {outcome.hub}"
-    )
-    return outcome
 
 
 def test_vmagent_felt_the_outage(outcome: Outcome) -> None:
-    assert outcome.during_outage >= OUTAGE_SECONDS // SCRAPE_INTERVAL_SECONDS - 1
-    assert outcome.scrapes > outcome.during_outage
-    assert outcome.agent[SEND_ERRORS] > 0
+    assert_window_spans_the_outage(outcome, TIMING, SEND_ERRORS)
 
 
 def test_vmagent_delivers_every_sample_scraped_during_the_outage(outcome: Outcome) -> None:
-    assert len(outcome.counts) == METRICS * LABELS, f"{METRICS * LABELS - len(outcome.counts)} series missing at the hub"
-    off = {series: n for series, n in outcome.counts.items() if n != outcome.scrapes}
-    assert not off, f"{len(off)} series lack samples of the {outcome.scrapes} scraped: counts {sorted(set(off.values()))}"
+    assert_every_sample_arrived(outcome, METRICS * LABELS)
 
 
 def test_vmagent_dropped_nothing_and_the_hub_rejected_nothing(outcome: Outcome) -> None:
-    assert {name: outcome.agent[name] for name in VMAGENT_LOSS_COUNTERS} == dict.fromkeys(VMAGENT_LOSS_COUNTERS, 0.0)
-    assert outcome.hub == dict.fromkeys(HUB_REJECTION_COUNTERS, 0.0)
+    assert_nothing_lost(outcome, VMAGENT_LOSS_COUNTERS)

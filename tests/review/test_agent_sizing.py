@@ -7,7 +7,7 @@ from typing import Any
 from components import edge_sizing, vmagent_sizing
 from components.settings import EdgeSettings, parse
 from review import agent_sizing, report
-from review.stacks import load, stack_names
+from tests.fixture_fleet import load, names
 from tests.components.test_settings import EDGE
 
 
@@ -28,7 +28,7 @@ def test_both_engines_are_sized_from_the_edges_settings() -> None:
 
 
 def test_the_report_shows_every_edge_and_what_switching_saves() -> None:
-    outcomes = [report.StackOutcome(load(name)) for name in stack_names()]
+    outcomes = [report.StackOutcome(load(name)) for name in names()]
     document = report.build(outcomes)
     edges = {e["edge"]: e["agents"] for e in document["edgeAgents"]}
     assert set(edges) == {o.name for o in outcomes if not o.config.is_hub}

@@ -1,0 +1,116 @@
+"""The outage labs' procedure and checks, whatever the agent (Prometheus agent, vmagent).
+
+An agent scrapes a synthetic exporter that logs every scrape and remote-writes to a real hub. The
+hub is stopped (SIGTERM) for `outage` seconds and restarted on the same port and TSDB; the counted
+window spans before, during and after. The samples each series must have at the hub are exactly the
+scrapes the exporter served in the window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+from tests.lab.exporter import Exporter
+from tests.lab.metrics import HUB_REJECTION_COUNTERS, series_past, window_counts
+from tests.lab.mtls import Hub
+from tests.lab.processes import Launcher, Prometheus, wait_for
+
+
+@dataclass(frozen=True)
+class Timing:
+    interval: float
+    """The agent's scrape interval."""
+    before: float = 12.0
+    """Normal operation inside the window before the hub stops (two or three scrapes)."""
+    outage: float = 60.0
+    after: float = 12.0
+    """Normal operation inside the window after the restart."""
+    start_timeout: float = 30.0
+    """For the first scrape to reach the hub."""
+    catch_up_timeout: float = 45.0
+    """For the replay to pass the window's end once the hub is back."""
+    stop_grace: float = 30.0
+    """A clean SIGTERM shutdown: the hub flushes its head before exiting."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scrapes: int
+    """Scrapes the exporter served in the window: the samples every series must have."""
+    during_outage: int
+    """Of them, while the hub was down."""
+    counts: dict[str, int]
+    """Samples per synthetic series (its `series` label) at the hub over the window."""
+    agent: dict[str, float]
+    hub: dict[str, float]
+    """The hub's rejection counters since the restart: the whole replay arrived after it."""
+
+
+def through_outage(
+    launcher: Launcher,
+    hub: Hub,
+    exporter: Exporter,
+    agent: Prometheus,
+    selector: str,
+    timing: Timing,
+    agent_counters: Sequence[str],
+) -> Outcome:
+    """Run the outage on a started `agent` scraping `exporter`; count what reached the hub."""
+
+    def all_past(after: float) -> Optional[bool]:
+        agent.assert_running()
+        return series_past(hub.client.query, selector, exporter.series, after)
+
+    wait_for("the first scrape at the hub", lambda: all_past(0), timing.start_timeout)
+    start = time.time()
+    time.sleep(timing.before)
+    stopped = time.time()
+    hub.process.stop(grace=timing.stop_grace)
+    time.sleep(timing.outage)
+    hub.restart(launcher, "hub-restarted")
+    restarted = time.time()
+    time.sleep(timing.after)
+    end = time.time()
+    window: Callable[[], Optional[tuple[float, float, int]]] = lambda: exporter.window(start, end)  # noqa: E731
+    low, high, scrapes = wait_for("the exporter's first scrape after the window", window, 2 * timing.interval)
+    wait_for(f"{agent.name}'s replay past the window", lambda: all_past(high), timing.catch_up_timeout)
+    result = window_counts(hub.client.query, selector, low, high)
+    during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
+    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.client.parsed_metrics()
+    outcome = Outcome(
+        scrapes=scrapes,
+        during_outage=during,
+        counts={r["metric"]["series"]: int(r["value"][1]) for r in result},
+        agent={name: agent_metrics.sum(name) for name in agent_counters},
+        hub={name: hub_metrics.sum(name) for name in HUB_REJECTION_COUNTERS},
+    )
+    print(
+        f"\n{agent.name} outage lab: hub down {restarted - stopped:.1f} s; window {high - low:.1f} s, {scrapes} "
+        f"scrapes ({during} during the outage); samples per series at the hub: "
+        f"{dict(Counter(outcome.counts.values()))}; agent {outcome.agent}; hub {outcome.hub}"
+    )
+    return outcome
+
+
+def assert_window_spans_the_outage(outcome: Outcome, timing: Timing, send_errors: str) -> None:
+    assert outcome.during_outage >= timing.outage // timing.interval - 1
+    assert outcome.scrapes > outcome.during_outage  # and scrapes before and after it
+    # The agent felt the outage: its sends failed.
+    assert outcome.agent[send_errors] > 0
+
+
+def assert_every_sample_arrived(outcome: Outcome, series: int) -> None:
+    assert len(outcome.counts) == series, f"{series - len(outcome.counts)} series missing at the hub"
+    off = {name: n for name, n in outcome.counts.items() if n != outcome.scrapes}
+    assert not off, (
+        f"{len(off)} series do not hold the {outcome.scrapes} samples scraped in the window: "
+        f"counts {sorted(set(off.values()))}"
+    )
+
+
+def assert_nothing_lost(outcome: Outcome, loss_counters: Sequence[str]) -> None:
+    assert {name: outcome.agent[name] for name in loss_counters} == dict.fromkeys(loss_counters, 0.0)
+    assert outcome.hub == dict.fromkeys(HUB_REJECTION_COUNTERS, 0.0)
