@@ -20,19 +20,25 @@ from components.edge_sizing import Resources, shard_throughput
 from components.hub_sizing import RECOVERY_HEADROOM
 from components.settings import EdgeSettings
 
-# --- MEASURED (bench/edge_engines.py) ------------------------------------------------------------
-BASE_RSS_MIB = 20.0
-"""vmagent RSS before its first scrape."""
-RSS_PER_SERIES_KIB = 0.8
-"""RSS above the base per scraped series (median of the last third, steady state)."""
-RSS_PEAK_RATIO = 1.5
-"""Largest RSS over a run with a 60 s hub outage and its replay, over the steady median."""
-CPU_SECONDS_PER_SAMPLE = 2.5e-6
-"""vmagent CPU per scraped sample (scrape, relabel, compress, send)."""
-IDLE_CPU_CORES = 0.002
-"""What the per-sample cost does not explain: discovery, timers, its own metrics."""
-BUFFER_BYTES_PER_SAMPLE = 2.0
-"""Bytes on disk per sample held in the file-backed queue during a hub outage."""
+# --- MEASURED (bench/edge_engines.py, one run: the three agents at once, 60 s receiver outage) ----
+BASE_RSS_MIB = 13.5
+"""vmagent RSS before its first scrape (13.4-13.5 MiB in every run)."""
+RSS_PER_SERIES_KIB = (50.3 - BASE_RSS_MIB) * 1024 / 50_005
+"""RSS above the base per scraped series: 50.3 MiB median of the last third at 50,005 series,
+~0.75 KiB/series (the Prometheus agent's default queue: 252 MiB, 5.2 KiB/series, same run)."""
+RSS_PEAK_RATIO = 170.3 / 50.3
+"""Largest RSS of the run (170.3 MiB, through the outage and its replay) over the steady median:
+vmagent's peak is far above its median, unlike the Prometheus agent's (1.19 in the same run)."""
+CPU_SECONDS_PER_SAMPLE = (0.011 - 0.001) / (50_005 / 15)
+"""0.011 cores at 3.3K samples/s over the whole run, outage and replay included, above the idle
+cost; measured with the box's two cores busy with other work, so it errs high."""
+IDLE_CPU_CORES = 0.001
+"""A vmagent scraping 105 series every 5 s used 0.001 cores."""
+BUFFER_BYTES_PER_SAMPLE = 18.5
+"""3.5 MiB in the file-backed queue after 60 s down = 4 scrapes x 50,005 series: 18.5 B/sample,
+the size of a compressed remote-write block per sample (the Prometheus agent sends 17.8-18.9 B per
+sample on the wire). A few blocks wait in memory rather than on disk, so it errs low: the margin
+below covers it."""
 
 # --- vmagent facts (1.79 and later) --------------------------------------------------------------
 CHUNK_BYTES = 512 * 2**20
