@@ -46,11 +46,18 @@ _RESOURCES = {"replicas": COUNT, "cpuMillicores": COUNT, "memoryMiB": COUNT, "di
 _EDGE_ROW = _object({
     "edge": STRING, "seriesEstimate": COUNT, "bufferHours": {"type": "number", "exclusiveMinimum": 0},
     "sized": {"type": "boolean"},
-    "queue": _object({"capacity": COUNT, "maxShards": COUNT, "maxSamplesPerSend": COUNT}, closed=False),
+    "agent": {"enum": ["prometheus", "vmagent"]},
+    # The Prometheus agent's queue_config, or vmagent's queue count.
+    "queue": {"anyOf": [_object({"capacity": COUNT, "maxShards": COUNT, "maxSamplesPerSend": COUNT}, closed=False),
+                        _object({"queues": COUNT})]},
     "walRetention": STRING, "walVolumeGiB": COUNT, "cpuRequestMillicores": COUNT, "memoryRequestMiB": COUNT,
     "memoryLimitMiB": COUNT,
-}, optional=("queue", "walRetention", "walVolumeGiB", "cpuRequestMillicores", "memoryRequestMiB", "memoryLimitMiB"),
+}, optional=("agent", "queue", "walRetention", "walVolumeGiB", "cpuRequestMillicores", "memoryRequestMiB", "memoryLimitMiB"),
     closed=False)
+_AGENT_FOOTPRINT = _object({"cpuMillicores": COUNT, "memoryRequestMiB": COUNT, "memoryLimitMiB": COUNT, "volumeGiB": COUNT})
+_EDGE_AGENTS = _object({"edge": STRING, "agents": _object({
+    "runs": {"enum": ["prometheus", "vmagent"]}, "prometheus": _AGENT_FOOTPRINT, "vmagent": _AGENT_FOOTPRINT,
+})})
 _HUB = _object({
     "hub": STRING, "status": STATUS,
     "endpoints": {"type": "object", "additionalProperties": STRING},
@@ -106,6 +113,7 @@ REPORT_SCHEMA: dict[str, Any] = {
         "residency": _RESIDENCY,
         "hubs": {"type": "array", "items": _HUB},
         "deletion": {"type": "array", "items": _DELETION},
+        "edgeAgents": {"type": "array", "items": _EDGE_AGENTS},
     }),
     "$defs": {
         "tree": _object({

@@ -7,6 +7,7 @@ from typing import Any
 from components import edge_sizing, vmagent_sizing
 from components.settings import EdgeSettings, parse
 from review import agent_sizing, report
+from review.hub_facts import edge_sizing_row
 from tests.fixture_fleet import load, names
 from tests.components.test_settings import EDGE
 
@@ -39,3 +40,20 @@ def test_the_report_shows_every_edge_and_what_switching_saves() -> None:
         row: Any = next(line for line in section.splitlines() if line.startswith(f"| `{name}` |"))
         saved = agents["vmagent"]["memoryRequestMiB"]
         assert f"vmagent: {saved} MiB ({saved / agents['prometheus']['memoryRequestMiB']:.2f}x)" in row
+
+
+def test_the_hubs_edge_row_sizes_the_agent_the_edge_runs() -> None:
+    entry = {"seriesEstimate": 200_000, "bufferHours": 4.0}
+    for agent in ("prometheus", "vmagent"):
+        settings = parse({**EDGE, "seriesEstimate": 200_000, "agent": agent})
+        assert isinstance(settings, EdgeSettings)
+        row = edge_sizing_row("edge-x", entry, settings)
+        assert row["agent"] == agent
+        if agent == "vmagent":
+            vm = vmagent_sizing.for_settings(settings)
+            assert row["queue"] == {"queues": vm.queues}
+            assert (row["walVolumeGiB"], row["memoryRequestMiB"]) == (vm.volume_gib, vm.resources.memory_request_mib)
+        else:
+            sized = edge_sizing.for_settings(settings)
+            assert row["queue"]["maxShards"] == sized.queue.max_shards
+            assert row["memoryRequestMiB"] == sized.resources.memory_request_mib
