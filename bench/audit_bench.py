@@ -33,8 +33,9 @@ def noop_main(floor: bool) -> str:
     return f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
-from pulumi_policy import PolicyPack, ResourceValidationPolicy
+from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
 from policies.obsfleet_residency import _gc
+from policies.obsfleet_residency._policy import declared_and_stack_policy
 from policies.obsfleet_residency.pack import POLICIES
 
 _gc.collect_rarely()  # as the real pack does: the ratio compares policy logic, not GC settings
@@ -44,8 +45,13 @@ def noop(args, report):
 
 def mirrored():
     for real in POLICIES:
-        yield type(real)(name=real.name, description=real.description, validate=noop,
-                         enforcement_level=real.enforcement_level, config_schema=real.config_schema)
+        if isinstance(real, ResourceValidationPolicy) and isinstance(real, StackValidationPolicy):
+            # Both kinds under one name: Analyze still records inputs, AnalyzeStack judges nothing.
+            yield declared_and_stack_policy(real.name, real.description, real.enforcement_level,
+                                            lambda resources, config: [], "", real.config_schema)
+        else:
+            yield type(real)(name=real.name, description=real.description, validate=noop,
+                             enforcement_level=real.enforcement_level, config_schema=real.config_schema)
 
 floor = [ResourceValidationPolicy(name="noop", description="nothing", validate=noop)]
 PolicyPack("noop", policies=floor if {floor} else list(mirrored()))

@@ -39,7 +39,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from review import safe_load
-from review.errors import BadInput
+from review.errors import BadInput, PackError
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 ENGINE_ADDRESS = "127.0.0.1:0"  # placeholder: see the module docstring
@@ -68,10 +68,6 @@ class Violation:
     urn: str  # "" for a stack-wide finding
     enforcement: str  # advisory | mandatory
     message: str
-
-
-class PackError(RuntimeError):
-    """The policy pack failed to start or failed an RPC (a bug in the pack, not bad input)."""
 
 
 def run_pack(

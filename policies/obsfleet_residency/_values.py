@@ -128,11 +128,12 @@ def json_object(value: Any) -> Union[dict, None, Unknown]:
 
 @lru_cache(maxsize=1024)
 def _parse_object(document: str) -> Union[dict, None]:
+    """The object a JSON string holds; None for anything else, hostile nesting and numbers included."""
     try:
         parsed = json.loads(document)
-    except ValueError:
+        return plain(parsed) if isinstance(parsed, dict) else None
+    except (ValueError, RecursionError):  # ValueError: malformed, or an int over CPython's digit limit
         return None
-    return plain(parsed) if isinstance(parsed, dict) else None
 
 
 def any_of(values: Iterable[Tri]) -> Tri:

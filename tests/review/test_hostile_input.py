@@ -155,3 +155,36 @@ def test_a_small_alias_count_is_still_valid_yaml(stacks_dir: Path) -> None:
     shutil.rmtree(stacks_dir / "out", ignore_errors=True)
     done = cli("preview", "--stack", "hub", "--stacks-dir", str(stacks_dir), "--out", str(stacks_dir / "out"), "--quiet")
     assert done.returncode != 2, done.stderr
+
+
+@pytest.mark.parametrize("document", ["[" * 100_000 + "]" * 100_000, '{"Statement": [{"Sid": ' + NINES + "}]}",
+                                      '{"Statement": NaN}', '{"Statement": "\\ud800"}'])
+def test_hostile_json_inside_a_string_value_is_judged_not_a_crash(tmp_path: Path, document: str) -> None:
+    """Bucket policies and provider tags are JSON inside strings: the pack parses them itself."""
+    provider = aws_provider()
+    provider["outputs"]["defaultTags"] = document
+    bucket = {"urn": "urn:pulumi:hub::obsfleet::aws:s3/bucket:Bucket::b", "custom": True, "type": "aws:s3/bucket:Bucket",
+              "inputs": {"policy": document}, "outputs": {"bucket": "b-0abc", "policy": document},
+              "provider": f"{provider['urn']}::{provider['id']}"}
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps({"version": 3, "deployment": {"resources": [stack(), provider, bucket]}}))
+    done = cli("audit", str(path))
+    assert done.returncode == 1 and done.stderr == "", done.stderr[-2000:]
+    assert "storage-tls-only" in {v["policy"] for v in json.loads(done.stdout)["violations"]}
+
+
+def test_a_failing_pack_is_exit_2_on_one_line_never_a_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from review import audit
+    from review.cli import main
+    from review.errors import PackError
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise PackError("policy pack AnalyzeStack failed: Exception calling application: boom\nsecond line")
+
+    monkeypatch.setattr(audit, "PackProcess", broken)
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps({"version": 3, "deployment": {"resources": [stack()]}}))
+    assert main(["audit", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "error: policy pack AnalyzeStack failed: Exception calling application: boom second line\n"
