@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: venv + pinned packages, the real Prometheus and
-# Alertmanager binaries (Debian packages) the config and lab tests use, helm for the chart tests,
-# then pytest.
+# Runs the whole test suite on a fresh machine: venv + the hash-pinned test lock, the real
+# Prometheus and Alertmanager binaries (Debian packages) the config and lab tests use, helm for the
+# chart tests, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -x venv/bin/python ]; then
   python3 -m venv venv
 fi
-venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.lock
+
+# Right after boot, unattended upgrades hold the apt/dpkg locks: wait for them (at most 5 min)
+# instead of failing.
+APT_WAIT_SECONDS=300
+wait_for_package_locks() {
+  command -v fuser >/dev/null || return 0  # without fuser, apt's own DPkg::Lock::Timeout waits
+  local waited=0
+  while fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock >/dev/null 2>&1; do
+    if [ "$waited" -ge "$APT_WAIT_SECONDS" ]; then
+      echo "tests/run.sh: another apt/dpkg process still holds the package locks after ${APT_WAIT_SECONDS}s; run again when it is done" >&2
+      exit 1
+    fi
+    if [ "$waited" = 0 ]; then
+      echo "waiting for another apt/dpkg process to release the package locks (at most ${APT_WAIT_SECONDS}s) ..." >&2
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
 
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="none"; fi
@@ -16,8 +35,11 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! c
     echo "note: cannot install Debian prometheus/prometheus-alertmanager here; lab and promtool tests will be skipped" >&2
   else
     echo "installing Debian packages prometheus prometheus-alertmanager ..." >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    apt=($sudo apt-get -o "DPkg::Lock::Timeout=$APT_WAIT_SECONDS")
+    wait_for_package_locks
+    "${apt[@]}" update -qq
+    wait_for_package_locks
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
   fi
 fi
 

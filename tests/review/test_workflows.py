@@ -163,7 +163,7 @@ def test_hubs_deploy_on_push_and_trigger_their_edges(deployments: dict[str, Any]
         paths = settings[name]["github"]["paths"]
         assert f"Pulumi.{name}.yaml" in paths
         if stack.is_hub:
-            assert {"components/**", "policies/**", "requirements.txt", "__main__.py"} <= set(paths)
+            assert {"components/**", "policies/**", "requirements.lock", "__main__.py"} <= set(paths)
             assert not [w for w in webhooks if w["payloadUrl"] == f"obsfleet/{name}"]
         else:
             assert paths == [f"Pulumi.{name}.yaml"]  # shared code reaches edges through their hub
