@@ -87,7 +87,7 @@ def vmagent_argv(lab: Lab, receiver: Proc, port: int, target: int, interval: flo
     flags = {
         **config.global_flags(settings, vm),
         "remoteWrite.url": f"{receiver.url}/api/v1/write",
-        "remoteWrite.maxDiskUsagePerURL": vm.max_disk_usage_bytes,
+        "remoteWrite.maxDiskUsagePerURL": config.disk_size(vm.max_disk_usage_bytes),
         "remoteWrite.tmpDataPath": str(data),
         "promscrape.config": str(config_file),
         "httpListenAddr": f"{HOST}:{port}",

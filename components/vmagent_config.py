@@ -8,6 +8,7 @@ identity labels, the queue count), and the scrape config around a list of jobs.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Optional, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,8 +44,14 @@ def remote_write(
         "tlsServerName": url.hostname,
         # `name:value`, several joined by `^^` (vmagent's syntax).
         "headers": "^^".join(f"{name}:{value}" for name, value in tenant_headers(settings).items()),
-        "maxDiskUsagePerURL": sizing.max_disk_usage_bytes,
+        "maxDiskUsagePerURL": disk_size(sizing.max_disk_usage_bytes),
     }
+
+
+def disk_size(size_bytes: int) -> str:
+    """A vmagent size flag in whole MiB (rounded up). A string: Helm renders a large number as a
+    float in the pod's arguments (`5.55e+08`), which rounds a large one."""
+    return f"{math.ceil(size_bytes / 2**20)}MiB"
 
 
 def global_flags(settings: EdgeSettings, sizing: VmagentSizing) -> Flags:

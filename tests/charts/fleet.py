@@ -1,5 +1,6 @@
 """The stacks whose releases the chart tests render: every stack file of the project, previewed
-offline, and per cloud a Mimir-tier variant of a hub (`scale.tier: mimir`), and what each renders."""
+offline, per cloud a Mimir-tier variant of a hub (`scale.tier: mimir`), and a vmagent variant of
+the first edge (`agent: vmagent`), and what each renders."""
 
 from __future__ import annotations
 
@@ -11,22 +12,34 @@ from typing import Any, Optional
 import yaml
 
 from components.regions import Cloud
-from components.settings import HubSettings
+from components.settings import EdgeSettings, HubSettings
 from review import engine, stacks
 from review.preview import preview_fleet
 from tests.charts import checks
 from tests.charts.render import Release, RenderError, declared, load_all, missing_reason, releases, render
 
 MIMIR_SUFFIX = "-mimir"
+VMAGENT_SUFFIX = "-vmagent"
+
+
+def _variant(stack: stacks.StackConfig, suffix: str, **config: Any) -> stacks.StackConfig:
+    """`stack` with `config` (obsfleet: keys) changed, as its own stack."""
+    document = yaml.safe_load(stack.path.read_text())
+    values: dict[str, Any] = {**document["config"], **{f"obsfleet:{k}": v for k, v in config.items()}}
+    name = stack.name + suffix
+    return stacks.from_values(name, stack.path.with_name(f"Pulumi.{name}.yaml"), values)
 
 
 def mimir_variant(hub: stacks.StackConfig) -> stacks.StackConfig:
     """`hub` with `scale.tier: mimir`, as its own stack."""
-    document = yaml.safe_load(hub.path.read_text())
-    values: dict[str, Any] = dict(document["config"])
-    values["obsfleet:scale"] = {**(values.get("obsfleet:scale") or {}), "tier": "mimir"}
-    name = hub.name + MIMIR_SUFFIX
-    return stacks.from_values(name, hub.path.with_name(f"Pulumi.{name}.yaml"), values)
+    scale = yaml.safe_load(hub.path.read_text())["config"].get("obsfleet:scale") or {}
+    return _variant(hub, MIMIR_SUFFIX, scale={**scale, "tier": "mimir"})
+
+
+def vmagent_edge() -> stacks.StackConfig:
+    """The first edge stack file with `agent: vmagent`."""
+    edge = next(s for s in stacks.ordered(stacks.stack_names()) if isinstance(s.settings, EdgeSettings))
+    return _variant(edge, VMAGENT_SUFFIX, agent="vmagent")
 
 
 def mimir_hubs() -> list[stacks.StackConfig]:
@@ -44,6 +57,9 @@ def recordings() -> dict[str, engine.Recording]:
     found: dict[str, engine.Recording] = {r.stack: r for r in preview_fleet(stacks.stack_names())}
     for hub in mimir_hubs():
         found[hub.name] = engine.preview(hub)
+    edge = vmagent_edge()
+    hub = stacks.hub_stack_name(edge.settings.hub_stack, edge.name)
+    found[edge.name] = engine.preview(edge, {hub: (found[hub].outputs, found[hub].secret_outputs)})
     return found
 
 

@@ -85,7 +85,8 @@ def test_the_vmagent_release_keeps_the_edge_contract(
     assert {remote[k] for k in ("tlsCAFile", "tlsCertFile", "tlsKeyFile")} == {
         f"{TLS_DIR}/ca.crt", f"{TLS_DIR}/tls.crt", f"{TLS_DIR}/tls.key"
     }
-    assert remote["maxDiskUsagePerURL"] == sizing.max_disk_usage_bytes
+    # In whole MiB, never below the sized cap, as a string (Helm would render a number as `5.55e+08`).
+    assert remote["maxDiskUsagePerURL"] == f"{-(-sizing.max_disk_usage_bytes // 2**20)}MiB"
     assert values["extraArgs"]["remoteWrite.label"] == [f"cluster={EDGE}", f"region={settings.region}", f"regime={settings.regime.value}"]
     assert values["extraArgs"]["remoteWrite.queues"] == sizing.queues
     assert values["persistentVolume"]["size"] == f"{sizing.volume_gib}Gi"
