@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.charts import VICTORIA_METRICS_AGENT
-from components.vmagent_jobs import SERVICE_ACCOUNT_DIR
+from components.vmagent_jobs import COLLECTOR, KUBE_STATE_METRICS, NODE_EXPORTER, SERVICE_ACCOUNT_DIR
 from tests.charts.fleet import VMAGENT_SUFFIX, all_releases, rendered
 from tests.components.values.test_edge_vmagent_values import _service_account
 from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary
@@ -53,3 +53,19 @@ def test_the_pod_ships_with_the_programs_flags() -> None:
     assert flags["--remoteWrite.maxDiskUsagePerURL"].endswith("MiB")
     labels = [a.split("=", 1)[1] for a in args if a.startswith("--remoteWrite.label=")]
     assert [label.split("=")[0] for label in labels] == ["cluster", "region", "regime"]
+
+
+def test_discovery_jobs_select_what_the_edges_charts_render() -> None:
+    """The exporters' Services and the collector's pods carry the labels and port names the jobs keep."""
+    [stack] = {r.stack for r in all_releases() if r.stack.endswith(VMAGENT_SUFFIX)}
+    result = rendered(stack)
+    objects = [o for objs in result.objects.values() for o in objs]
+    if not objects:
+        pytest.skip("the edge's charts are not in the chart cache")
+    services = {(o["metadata"]["labels"].get("app.kubernetes.io/name"), p.get("name"))
+                for o in objects if o["kind"] == "Service" for p in o["spec"]["ports"]}
+    assert {KUBE_STATE_METRICS, NODE_EXPORTER} <= services
+    pods = {(o["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/name"), p.get("name"))
+            for o in objects if o["kind"] in ("DaemonSet", "Deployment", "StatefulSet")
+            for c in o["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+    assert COLLECTOR in pods
