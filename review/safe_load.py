@@ -40,7 +40,7 @@ class Limits:
 
 # An export nests resources at depth 4 and the pack's gRPC path parses values recursively: 100
 # levels are far beyond real provider state and well within what the pack can receive.
-EXPORT = Limits(max_bytes=256 * 1024 * 1024, max_depth=100)
+EXPORT = Limits(max_bytes=128 * 1024 * 1024, max_depth=100)
 STACK_FILE = Limits(max_bytes=1024 * 1024, max_depth=32)
 POLICY_CONFIG = Limits(max_bytes=1024 * 1024, max_depth=32)
 
@@ -119,6 +119,8 @@ def parse_json(text: str, label: str, limits: Limits) -> Any:
         raise BadInput(f"{label}: not JSON ({err.msg} at line {err.lineno})") from None
     except RecursionError:  # the depth check above makes this unreachable for well-formed text
         raise BadInput(f"{label}: nested too deeply") from None
+    except MemoryError:  # within the size limit, but more than this process may hold
+        raise BadInput(f"{label}: too large to load in the memory available") from None
     if _SURROGATE_ESCAPE.search(text):
         where = _lone_surrogate(document, "")
         if where is not None:

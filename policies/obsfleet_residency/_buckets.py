@@ -52,7 +52,9 @@ _KINDS: dict[str, str] = {
     **dict.fromkeys([_s3("BucketLifecycleConfiguration"), _s3("BucketLifecycleConfigurationV2")], LIFECYCLE),
     **dict.fromkeys([_s3("BucketLogging"), _s3("BucketLoggingV2")], LOGGING),
     _s3("BucketReplicationConfig"): REPLICATION,
-    **dict.fromkeys([_s3("BucketAcl"), _s3("BucketAclV2")], ACL),
+    # Objects carry ACLs of their own: a public object exposes the bucket's data like a public bucket.
+    **dict.fromkeys([_s3("BucketAcl"), _s3("BucketAclV2"), _s3("BucketObject"), "aws:s3/bucketObjectv2:BucketObjectv2",
+                     _s3("ObjectCopy")], ACL),
     **dict.fromkeys([
         _gcs("bucketIAMBinding", "BucketIAMBinding"), _gcs("bucketIAMMember", "BucketIAMMember"),
         _gcs("bucketIAMPolicy", "BucketIAMPolicy"), _gcs("bucketACL", "BucketACL"),

@@ -53,8 +53,10 @@ def _public_grants(grants: Any) -> Tri:
 
 
 def _public_acl(acl: Mapping[str, Any]) -> Tri:
-    """An aws.s3.BucketAcl's properties: a canned `acl` or `accessControlPolicy.grants`."""
-    return any_of([_public_canned(acl.get("acl")), _public_grants(dig(acl.get("accessControlPolicy"), "grants"))])
+    """An aws.s3.BucketAcl's (or an object's) properties: a canned `acl`, `accessControlPolicy.grants`
+    or an ObjectCopy's `grants`."""
+    return any_of([_public_canned(acl.get("acl")), _public_grants(dig(acl.get("accessControlPolicy"), "grants")),
+                   _public_grants(acl.get("grants"))])
 
 
 def _list(value: Any) -> list:

@@ -249,6 +249,9 @@ SCENARIOS: dict[str, Scenario] = {
         second(ACL_V2, {"accessControlPolicy": {"owner": {"id": "o"}, "grants": [{"permission": "FULL_CONTROL", "grantee": {
             "type": "CanonicalUser", "id": "o"}}]}}),
         ("storage-public-access-blocked", "traces")),
+    "public object in the bucket": (second("aws:s3/bucketObjectv2:BucketObjectv2", {"key": "index.html", "acl": "public-read"}),
+                                    second("aws:s3/bucketObjectv2:BucketObjectv2", {"key": "index.html", "acl": "private"}),
+                                    ("storage-public-access-blocked", "traces")),
     "inline public ACL": (edited(_both("traces", "acl", "public-read-write")), edited(_both("traces", "acl", "private")),
                           ("storage-public-access-blocked", "traces")),
     "bucket policy open to everyone": (
