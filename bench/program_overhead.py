@@ -51,7 +51,7 @@ from pulumi.runtime.rpc import get_resource_module  # noqa: E402
 
 from bench._lab import box_cpu, busy_cores, table, wait_for_quiet  # noqa: E402 (needs ROOT on sys.path)
 from bench.hub_scale import scaled_hub  # noqa: E402
-from review import engine, mocks  # noqa: E402
+from review import engine, mock_registry  # noqa: E402
 from review.stacks import StackConfig  # noqa: E402
 
 TARGET_RATIO = 1.3
@@ -69,7 +69,7 @@ class MockClock:
         self.seconds = 0.0
         self._lock = threading.Lock()
 
-    def wrap(self, compute: mocks.Computed) -> mocks.Computed:
+    def wrap(self, compute: mock_registry.Computed) -> mock_registry.Computed:
         @functools.wraps(compute)
         def timed(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
             started = time.thread_time()
@@ -89,9 +89,9 @@ class MockClock:
 
 def time_tls_mocks() -> MockClock:
     clock = MockClock()
-    for type_, compute in list(mocks.COMPUTED.items()):
+    for type_, compute in list(mock_registry.COMPUTED.items()):
         if type_.startswith("tls:"):
-            mocks.COMPUTED[type_] = clock.wrap(compute)
+            mock_registry.COMPUTED[type_] = clock.wrap(compute)
     return clock
 
 

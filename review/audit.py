@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from review import safe_load
 from review.analyzer import PackProcess, Violation
-from review.errors import BadInput
+from review.errors import BadInput, ExitCode
 
 EXPORT_VERSION = 3
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         policies = dict(pack.policies_run)
     judged = Judged(project, stack, sum(1 for r in resources if not r.get("delete")), policies)
     print(render_json(violations) if args.format == "json" else render_text(violations, judged))
-    return 1 if any(v.enforcement == "mandatory" for v in violations) else 0
+    return ExitCode.VIOLATION if any(v.enforcement == "mandatory" for v in violations) else ExitCode.OK
 
 
 def load_export(path: Path) -> list[dict]:

@@ -1,7 +1,7 @@
 """Command dispatcher: each subcommand is a module with `add_arguments(parser)` and `run(args) -> int`.
 
-Exit codes (DESIGN.md): 0 clean, 1 mandatory policy violation, 2 bad input or a failed policy pack
-(one line, no traceback).
+Exit codes (review/errors.py ExitCode): 0 clean, 1 mandatory policy violation, 2 bad input (one line, no
+traceback), a failed program or a failed policy pack.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
-from review.errors import BadInput, PackError
-
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+from review.errors import BadInput, ExitCode, PackError
 
 COMMANDS = {
     "preview": ("review.preview", "preview stacks under the Pulumi SDK's mocks, judge them with the policy pack"),
@@ -53,11 +51,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return importlib.import_module(args.module).run(args)
     except BadInput as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.ERROR
     except PackError as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.ERROR
     except BrokenPipeError:
         # `python -m review ... | head`: the reader left; that is not an error of ours.
         sys.stderr.close()
-        return EXIT_OK
+        return ExitCode.OK

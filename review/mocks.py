@@ -1,39 +1,25 @@
 """What the cloud would answer: provider-computed outputs for resources declared under SDK mocks.
 
 Each resource type that has outputs the program reads (ARNs, names, PEMs, stack-reference
-outputs) gets them from a function registered in `COMPUTED`; anything else echoes its inputs, as
-a provider would for plain arguments.
+outputs) gets them from a function registered in `COMPUTED` (review/mock_registry.py; TLS
+resources in review/mock_tls.py); anything else echoes its inputs, as a provider would for plain
+arguments.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
+
+from review import mock_tls  # noqa: F401  (registers the TLS resources' outputs)
+from review.mock_registry import COMPUTED, computes, physical_name
 
 ACCOUNT = "123456789012"
 # The AWS provider's own default when neither it nor the resource names a region (under mocks
 # there is no environment to read one from; the program's providers always name theirs).
 DEFAULT_AWS_REGION = "us-east-1"
-
-Computed = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
-COMPUTED: dict[str, Computed] = {}
-
-
-def computes(*types: str) -> Callable[[Computed], Computed]:
-    def register(fn: Computed) -> Computed:
-        for type_ in types:
-            COMPUTED[type_] = fn
-        return fn
-
-    return register
-
-
-def physical_name(name: str, length: int = 7) -> str:
-    """Pulumi's auto-naming: logical name plus a random-looking (here: stable) suffix."""
-    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:length]}"
-
 
 def _region(args: pulumi.runtime.MockResourceArgs) -> str:
     # FleetMocks fills in the provider's region when the resource names none (pulumi-aws 7).
@@ -134,6 +120,3 @@ class FleetMocks(pulumi.runtime.Mocks):
             email = "project-000000000000@storage-transfer-service.iam.gserviceaccount.com"
             return {"email": email, "member": f"serviceAccount:{email}", "project": args.args.get("project")}, []
         return {}, []
-
-
-import review.mock_tls  # noqa: F401,E402  (registers TLS outputs)

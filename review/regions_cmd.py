@@ -6,7 +6,7 @@ import argparse
 import json
 
 from components.regions import Cloud, Regime, UnknownRegime, catalog_rows, locate
-from review.errors import BadInput
+from review.errors import BadInput, ExitCode
 
 FORMATS = ("json", "table", "text")  # text: the table, under the name every subcommand accepts
 
@@ -59,4 +59,4 @@ def run(args: argparse.Namespace) -> int:
     except UnknownRegime as err:
         raise BadInput(str(err)) from None
     print(json.dumps(rows, indent=2) if args.format == "json" else _table(rows))
-    return 0
+    return ExitCode.OK

@@ -14,18 +14,19 @@ the finding); else 0.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 from components.settings import EdgeSettings, HubSettings, Regime
 from review import agent_sizing, deletion, hub_facts, mermaid
+from review.errors import ExitCode
+from review.model import StackOutcome
 from review.provenance import Provenance
-from review.stacks import PROJECT, StackConfig
+from review.residency_map import residency_map
+from review.stacks import PROJECT
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
 ENFORCEMENT_ORDER = ("mandatory", "advisory")  # what review/analyzer.py reports (remediate counts as mandatory)
 REMEDIATION_MARK = " Remediation: "
-EXIT_OK, EXIT_VIOLATION, EXIT_FAILED = 0, 1, 2
 SCHEMA_VERSION = 2
 """report.json's shape (review/report_schema.py); raised when a field changes meaning or goes away."""
 ERASURE_REGIMES = (Regime.GDPR, Regime.CCPA)
@@ -36,32 +37,6 @@ CROSSINGS_DEFINED = (
     "(or whose location cannot be told), or replication to such a bucket."
 )
 LEVEL_ORDER = ("mandatory", "failed", "advisory")
-
-
-@dataclass
-class StackOutcome:
-    """One stack of the review: what it declared, what the pack found, and how its program ended."""
-
-    config: StackConfig
-    resources: list[dict[str, Any]] = field(default_factory=list)
-    """Export records (secrets masked); for a failed program, what it declared before failing."""
-    violations: list[Any] = field(default_factory=list)
-    """The pack's findings: objects with policy, urn, enforcement, message."""
-    error: Optional[str] = None
-    previewed: bool = True
-    """False when the stack was not run (its hub failed, so its StackReference has nothing to read)."""
-    policies: dict[str, str] = field(default_factory=dict)
-    """The policies that judged it: name -> enforcement level."""
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def status(self) -> str:
-        if not self.previewed:
-            return "skipped"
-        return "failed" if self.error else "ok"
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -243,7 +218,7 @@ def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance(
     stacks = [_stack_json(o) for o in outcomes]
     deletion_hubs = _deletion_json(outcomes)
     findings = _findings(stacks, deletion_hubs)
-    residency = mermaid.residency_map(outcomes)
+    residency = residency_map(outcomes)
     summary = {
         "stacks": len(stacks),
         "ok": sum(s["status"] == "ok" for s in stacks),
@@ -254,7 +229,7 @@ def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance(
         "crossings": sum(f.crossing for f in residency.flows),
         "findings": len(findings),
     }
-    summary["exitCode"] = exit_code(summary)
+    summary["exitCode"] = int(exit_code(summary))
     policies = _policies_json(outcomes, stacks)
     return {
         "schemaVersion": SCHEMA_VERSION,
@@ -274,12 +249,12 @@ def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance(
     }
 
 
-def exit_code(summary: dict[str, Any]) -> int:
+def exit_code(summary: dict[str, Any]) -> ExitCode:
     if summary["mandatory"]:
-        return EXIT_VIOLATION
+        return ExitCode.VIOLATION
     if summary["failed"] or summary["skipped"]:
-        return EXIT_FAILED
-    return EXIT_OK
+        return ExitCode.ERROR
+    return ExitCode.OK
 
 
 def summary_text(report: dict[str, Any]) -> str:
@@ -420,7 +395,7 @@ def _hub_lines(hub: dict[str, Any]) -> list[str]:
 
 def markdown(report: dict[str, Any]) -> str:
     s = report["summary"]
-    verdict = {EXIT_OK: "clean", EXIT_VIOLATION: "mandatory policy violations", EXIT_FAILED: "programs failed"}
+    verdict = {ExitCode.OK: "clean", ExitCode.VIOLATION: "mandatory policy violations", ExitCode.ERROR: "programs failed"}
     lines = [
         f"# {report['project']} fleet review",
         "",

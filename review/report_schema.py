@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.errors import ExitCode
 from review.report import LEVEL_ORDER, SCHEMA_VERSION
 
 SCHEMA_ID = "https://obsfleet.dev/schema/report.json"
@@ -92,7 +93,7 @@ _RESIDENCY = _object({
 })
 _SUMMARY = _object({
     "stacks": COUNT, "ok": COUNT, "failed": COUNT, "skipped": COUNT, "mandatory": COUNT, "advisory": COUNT,
-    "crossings": COUNT, "findings": COUNT, "exitCode": {"enum": [0, 1, 2]},
+    "crossings": COUNT, "findings": COUNT, "exitCode": {"enum": [int(code) for code in ExitCode]},
 })
 
 REPORT_SCHEMA: dict[str, Any] = {

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from components.settings import KUBECONFIG, NAMESPACE, ROLE_DESCRIPTION, SECRETS, EdgeSettings, HubSettings, Role
+from review.errors import ExitCode
 
 SCHEMA_ID = "https://obsfleet.dev/schema/pulumi-stack.json"
 ROLE_MODELS = {Role.HUB: HubSettings, Role.EDGE: EdgeSettings}
@@ -203,4 +204,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(schema, indent=2, sort_keys=True))
     else:
         print("\n".join(key_lines(schema) if args.format == "text" else config_table(schema)))
-    return 0
+    return ExitCode.OK

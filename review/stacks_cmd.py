@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from review import stacks
+from review.errors import ExitCode
 from review.stacks import StackConfig
 
 FORMATS = ("table", "json", "matrix")
@@ -73,4 +74,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([row(s) for s in chosen], indent=2))
     else:
         print(table([row(s) for s in chosen]))
-    return 0
+    return ExitCode.OK

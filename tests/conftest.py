@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from review import engine
-from review.preview import preview_fleet
+from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 
 

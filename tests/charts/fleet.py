@@ -14,7 +14,7 @@ import yaml
 from components.regions import Cloud
 from components.settings import EdgeSettings, HubSettings
 from review import engine, stacks
-from review.preview import preview_fleet
+from review.fleet_review import preview_fleet
 from tests.charts import checks
 from tests.charts.render import Release, RenderError, declared, load_all, missing_reason, releases, render
 

@@ -27,7 +27,7 @@ from components.settings import HubSettings, PkiSettings
 from review import engine, mock_tls
 from review.engine import SECRET, Recording, run_program
 from review.errors import BadInput
-from review.preview import preview_fleet
+from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

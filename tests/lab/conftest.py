@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from review import engine, mock_tls
-from review.preview import preview_fleet
+from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 from tests.lab.processes import LOG_TAIL_LINES, Launcher, launching
 

@@ -12,7 +12,7 @@ import pytest
 
 from review import engine
 from review.analyzer import PACK_DIR, PackProcess, Violation
-from review.preview import policy_config
+from review.fleet_review import policy_config
 from tests import fixture_fleet
 from tools import gen_policy_regions
 

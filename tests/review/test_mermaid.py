@@ -1,23 +1,20 @@
-"""review/mermaid.py: the residency map from previewed stacks, its Mermaid text, and the checker."""
+"""review/mermaid.py: the residency map as Mermaid text, read back by the subset checker; readable at
+35 stacks, inside Mermaid's limits at 500 edges."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Optional
 
 import pytest
 import yaml
 
-from review import mermaid
-from review import stacks
-from review.mermaid import Flowchart, MapFlow, MapNode, MermaidError, ResidencyMap, parse, render
-from review.report import StackOutcome
-from review.stacks import load
+from review import mermaid, stacks
+from review.mermaid import render
+from review.model import StackOutcome
+from review.residency_map import OUTSIDE, MapFlow, MapNode, ResidencyMap, residency_map
 from tests import fixture_fleet
-
-BUCKET = "aws:s3/bucket:Bucket"
-GCS = "gcp:storage/bucket:Bucket"
+from tests.review.mermaid_check import Flowchart, MermaidError, parse
 
 
 # --- writer and checker ---------------------------------------------------------------------------
@@ -28,7 +25,7 @@ def small_map() -> ResidencyMap:
         nodes=[
             MapNode("hub", "hub", 'hub\n"quoted" & <b> #1', "gdpr", "hub"),
             MapNode("edge-eu", "edge", "edge-eu", "gdpr", "edge-eu", failed=True),
-            MapNode("urn:b", "bucket", "b", mermaid.OUTSIDE, "hub"),
+            MapNode("urn:b", "bucket", "b", OUTSIDE, "hub"),
         ],
         flows=[
             MapFlow("edge-eu", "hub", "metrics, traces, logs", False),
@@ -92,111 +89,6 @@ def test_checker_accepts_comments_and_the_other_shapes() -> None:
     assert chart.nodes["a"].shape == "stadium" and chart.styles == {"a": "fill:#eee"}
 
 
-# --- the map from stacks --------------------------------------------------------------------------
-
-
-def _bucket(stack: str, name: str, *, cloud: str = "aws", provider: str = "", **inputs: object) -> dict:
-    kind = BUCKET if cloud == "aws" else GCS
-    record = {
-        "urn": f"urn:pulumi:{stack}::obsfleet::obsfleet:index:TempoS3Backend${kind}::{name}",
-        "custom": True,
-        "type": kind,
-        "inputs": dict(inputs),
-        "outputs": {"bucket": f"{name}-abc", "arn": f"arn:aws:s3:::{name}-abc"},
-    }
-    if provider:
-        record["provider"] = f"{provider}::id-1"
-    return record
-
-
-def _provider(stack: str, name: str, region: str) -> dict:
-    return {
-        "urn": f"urn:pulumi:{stack}::obsfleet::obsfleet:index:ResidencyBoundary$pulumi:providers:aws::{name}",
-        "custom": True,
-        "type": "pulumi:providers:aws",
-        "inputs": {"region": region},
-    }
-
-
-def _replication(stack: str, source: dict, destination: dict, *, by_dependency: bool) -> dict:
-    record = {
-        "urn": f"urn:pulumi:{stack}::obsfleet::aws:s3/bucketReplicationConfig:BucketReplicationConfig::r",
-        "custom": True,
-        "type": "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
-        "inputs": {"bucket": source["outputs"]["bucket"],
-                   "rules": [{"destination": {"bucket": destination["outputs"]["arn"]}}]},
-    }
-    if by_dependency:
-        record["propertyDependencies"] = {"bucket": [source["urn"]], "rules": [destination["urn"]]}
-    return record
-
-
-def _flows(residency: ResidencyMap) -> dict[tuple[str, str], MapFlow]:
-    return {(f.source, f.target): f for f in residency.flows}
-
-
-@pytest.mark.parametrize("by_dependency", [True, False])
-def test_buckets_and_replicas_sit_where_their_data_is(by_dependency: bool) -> None:
-    primary_provider = _provider("hub", "boundary-aws", "eu-central-1")
-    replica_provider = _provider("hub", "boundary-aws-replica", "eu-west-1")
-    primary = _bucket("hub", "traces", provider=primary_provider["urn"])
-    replica = _bucket("hub", "traces-replica", provider=replica_provider["urn"])
-    stray = _bucket("hub", "stray", region="us-east-1")
-    resources = [primary_provider, replica_provider, primary, replica, stray,
-                 _replication("hub", primary, replica, by_dependency=by_dependency)]
-    residency = mermaid.residency_map([StackOutcome(fixture_fleet.load("hub"), resources)])
-    nodes = {n.key: n for n in residency.nodes}
-    assert nodes[primary["urn"]].jurisdiction == "gdpr" and "aws eu-central-1" in nodes[primary["urn"]].label
-    assert nodes[replica["urn"]].jurisdiction == "gdpr" and "aws eu-west-1" in nodes[replica["urn"]].label
-    assert nodes[stray["urn"]].jurisdiction == "ccpa"  # where its data sits, not where it belongs
-    flows = _flows(residency)
-    assert not flows[("hub", primary["urn"])].crossing
-    assert flows[(primary["urn"], replica["urn"])].label == "replicates"
-    assert not flows[(primary["urn"], replica["urn"])].crossing
-    assert ("hub", replica["urn"]) not in flows  # a replica is fed by its source, not the hub
-    stray_flow = flows[("hub", stray["urn"])]
-    assert stray_flow.crossing and "us-east-1 (US), outside gdpr" in stray_flow.reason
-
-
-def test_replication_out_of_the_stack_and_unknown_locations_are_crossings() -> None:
-    primary = _bucket("hub", "logs", region="eu-central-1")
-    elsewhere = {"outputs": {"arn": "arn:aws:s3:::someone-elses-bucket"}, "urn": "urn:not-here"}
-    unplaced = _bucket("hub", "unplaced")  # no region and no provider
-    resources = [primary, unplaced, _replication("hub", primary, elsewhere, by_dependency=False)]
-    residency = mermaid.residency_map([StackOutcome(fixture_fleet.load("hub"), resources)])
-    flows = _flows(residency)
-    external = flows[(primary["urn"], "arn:aws:s3:::someone-elses-bucket")]
-    assert external.crossing and "location is unknown" in external.reason
-    assert flows[("hub", unplaced["urn"])].crossing
-    assert {n.key: n for n in residency.nodes}[unplaced["urn"]].jurisdiction == mermaid.OUTSIDE
-    parse(render(residency))
-
-
-def test_gcs_bucket_location_is_judged_by_the_catalog() -> None:
-    inside = _bucket("hub-ap", "traces", cloud="gcp", location="ASIA-SOUTHEAST1")
-    europe = _bucket("hub-ap", "eu", cloud="gcp", location="EU")
-    residency = mermaid.residency_map([StackOutcome(fixture_fleet.load("hub-ap"), [inside, europe])])
-    flows = _flows(residency)
-    assert not flows[("hub-ap", inside["urn"])].crossing
-    assert flows[("hub-ap", europe["urn"])].crossing
-    assert {n.key: n.jurisdiction for n in residency.nodes}[europe["urn"]] == "gdpr"
-
-
-def test_an_edge_on_another_regimes_hub_is_a_crossing_even_when_its_program_failed(stacks_dir: Path) -> None:
-    path = stacks_dir / "Pulumi.edge-eu.yaml"
-    path.write_text(path.read_text().replace("acme/obsfleet/hub\n", "acme/obsfleet/hub-us\n"))
-    outcomes = [StackOutcome(load("hub-us", stacks_dir)), StackOutcome(load("edge-eu", stacks_dir), error="refused")]
-    residency = mermaid.residency_map(outcomes)
-    (flow,) = residency.flows
-    assert (flow.source, flow.target, flow.crossing) == ("edge-eu", "hub-us", True)
-    assert flow.reason == "edge-eu (gdpr) ships to hub-us (ccpa)"
-    chart = parse(render(residency))
-    node = chart.node_by_label("edge-eu")
-    assert "FAILED" in node.label and "failed" in node.classes
-    assert chart.subgraphs[node.subgraph].label.startswith("GDPR jurisdiction")
-    assert [link.label for link in chart.links] == ["edge-eu (gdpr) ships to hub-us (ccpa)"]
-
-
 # --- readable at 35 stacks, inside Mermaid's limits at 500 edges ------------------------------------------
 
 BASE_EDGE = {"hub": "edge-eu", "hub-us": "edge-us-west", "hub-ap": "edge-ap-southeast"}
@@ -241,7 +133,7 @@ def test_a_500_edge_hub_renders_inside_mermaids_limits(case: str, fleet: dict) -
     hub_of = {n: "hub-us" for n in names[::10]} if case == "crossing and failed" else None
     outcomes = synthetic_fleet({"hub": 500, "hub-us": 1} if hub_of else {"hub": 500}, failed=failed, hub_of=hub_of,
                                hub_resources={"hub": fleet["hub"].resources})
-    residency = mermaid.residency_map(outcomes)
+    residency = residency_map(outcomes)
     assert sum(f.source.startswith("hub-e") for f in residency.flows) == 500  # the data keeps every edge
     chart = within_mermaids_limits(render(residency))
     labels = [n.label for n in chart.nodes.values()]
@@ -265,7 +157,7 @@ def test_35_stacks_read_as_a_map(fleet: dict) -> None:
     dirty = synthetic_fleet(counts, hub_resources=resources, failed=frozenset({"hub-e003"}),
                             hub_of={"hub-e005": "hub-us"})
     assert len(clean) == 35
-    text = render(mermaid.residency_map(clean))
+    text = render(residency_map(clean))
     chart = within_mermaids_limits(text)
     assert len(chart.nodes) <= 20 and all(re.fullmatch(r"[a-z]\d{1,3}", i) for i in [*chart.nodes, *chart.subgraphs])
     assert all(link.label is None for link in chart.links)  # the legend says what the arrows carry
@@ -275,7 +167,7 @@ def test_35_stacks_read_as_a_map(fleet: dict) -> None:
     assert "14 clean edges<br/>aws eu-west-1" in [n.label for n in chart.nodes.values()]
     ap_edges = [n for n in chart.nodes.values() if n.label.startswith("hub-ap-e")]
     assert len(ap_edges) == mermaid.FOLD_EDGES_ABOVE  # at the threshold: drawn one by one
-    problems = parse(render(mermaid.residency_map(dirty)))
+    problems = parse(render(residency_map(dirty)))
     (red,) = [link for link in problems.links if link.red]
     assert red.label == "hub-e005 (gdpr) ships to hub-us (ccpa)"
     assert "failed" in problems.node_by_label("hub-e003").classes

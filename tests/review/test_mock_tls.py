@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from review import mock_tls
 from review.engine import SECRET, Recording, run_program
-from review.mocks import COMPUTED
+from review.mock_registry import COMPUTED
 
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 

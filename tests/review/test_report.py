@@ -16,11 +16,13 @@ import components.fleet
 from review import deletion, engine, provenance, report
 from review.analyzer import Violation
 from review.cli import main
-from review.mermaid import Flowchart, parse
-from review.preview import error_lines, review_fleet, write_outputs
+from review.fleet_review import review_fleet
+from review.model import StackOutcome
+from review.outputs import error_lines, write_outputs
 from review.report_schema import REPORT_SCHEMA
 from review.stacks import FAKE_SECRET, project_root
 from tests.fixture_fleet import STACKS_DIR, load, names
+from tests.review.mermaid_check import Flowchart, parse
 
 PEM_MARKER = "PRIVATE KEY"
 FAKE_SECRET_PREFIX = FAKE_SECRET.split("{")[0]
@@ -163,7 +165,7 @@ def test_referenced_stacks_secret_outputs_stay_masked_in_the_export() -> None:
 
 
 def test_violations_list_mandatory_first_with_their_remediation() -> None:
-    outcome = report.StackOutcome(load("hub"), violations=[
+    outcome = StackOutcome(load("hub"), violations=[
         Violation("storage-access-logging", "urn:b", "advisory", "no logging. Remediation: add a BucketLogging"),
         Violation("storage-tls-only", "urn:a", "mandatory", "no TLS deny | policy. Remediation: deny aws:SecureTransport=false"),
     ])
@@ -179,11 +181,11 @@ def test_error_lines_say_why_the_review_fails() -> None:
     """What `preview` prints on stderr even with --quiet: a failed program's error stands for its
     stack; a stack that previewed lists its mandatory violations, one line each."""
     message = "Every bucket is encrypted.\naws:s3/bucket:Bucket 'logs': no SSE-KMS. Remediation: add a key"
-    clean = report.StackOutcome(load("hub"), violations=[
+    clean = StackOutcome(load("hub"), violations=[
         Violation("storage-encryption-at-rest", "urn:pulumi:hub::obsfleet::aws:s3/bucket:Bucket::logs", "mandatory", message),
         Violation("storage-access-logging", "urn:b", "advisory", "no logging."),
     ])
-    failed = report.StackOutcome(load("edge-eu"), error="Pulumi.edge-eu.yaml: refused", violations=[
+    failed = StackOutcome(load("edge-eu"), error="Pulumi.edge-eu.yaml: refused", violations=[
         Violation("data-residency-flow", "urn:c", "mandatory", "crosses.")])
     assert list(error_lines(report.build([clean, failed]))) == [
         "hub: storage-encryption-at-rest: aws:s3/bucket:Bucket 'logs': no SSE-KMS.",
@@ -324,13 +326,13 @@ def _violation(policy: str, level: str, resource: str) -> Violation:
 def mixed_fleet() -> dict[str, Any]:
     """A report over outcomes with every kind of finding: a failed program, a skipped edge,
     mandatory and advisory violations, and hubs' erasure gaps."""
-    clean = report.StackOutcome(load("hub-ap"), policies={"storage-tls-only": "mandatory"})
-    advisory = report.StackOutcome(load("hub-us"), violations=[_violation("storage-access-logging", "advisory", "b1")],
+    clean = StackOutcome(load("hub-ap"), policies={"storage-tls-only": "mandatory"})
+    advisory = StackOutcome(load("hub-us"), violations=[_violation("storage-access-logging", "advisory", "b1")],
                                    policies={"storage-tls-only": "mandatory", "storage-access-logging": "advisory"})
-    mandatory = report.StackOutcome(load("hub"), violations=[_violation("storage-tls-only", "mandatory", "b2")],
+    mandatory = StackOutcome(load("hub"), violations=[_violation("storage-tls-only", "mandatory", "b2")],
                                     policies={"storage-tls-only": "mandatory", "storage-access-logging": "advisory"})
-    failed = report.StackOutcome(load("edge-eu"), error="Pulumi.edge-eu.yaml: refused")
-    skipped = report.StackOutcome(load("edge-ap-southeast"), error="not previewed", previewed=False)
+    failed = StackOutcome(load("edge-eu"), error="Pulumi.edge-eu.yaml: refused")
+    skipped = StackOutcome(load("edge-ap-southeast"), error="not previewed", previewed=False)
     outcomes = [clean, advisory, mandatory, failed, skipped]
     stamp = provenance.Provenance("2026-12-07T16:30:00Z", "0" * 40, "0.1.0+abc")
     return report.build(outcomes, stamp)
