@@ -8,6 +8,7 @@ from components import edge_sizing, vmagent_sizing
 from components.settings import EdgeSettings, parse
 from review import agent_sizing, report
 from review.hub_facts import edge_sizing_row
+from review.model import StackOutcome
 from tests.fixture_fleet import load, names
 from tests.components.test_settings import EDGE
 
@@ -29,7 +30,7 @@ def test_both_engines_are_sized_from_the_edges_settings() -> None:
 
 
 def test_the_report_shows_every_edge_and_what_switching_saves() -> None:
-    outcomes = [report.StackOutcome(load(name)) for name in names()]
+    outcomes = [StackOutcome(load(name)) for name in names()]
     document = report.build(outcomes)
     edges = {e["edge"]: e["agents"] for e in document["edgeAgents"]}
     assert set(edges) == {o.name for o in outcomes if not o.config.is_hub}
