@@ -1,16 +1,17 @@
 """HubStack: the jurisdiction's hub, receiving everything its edges send and watching the fleet.
 
 What it declares (all inside the boundary, through its providers):
-- the fleet PKI (CA, ingest server certificate, one client certificate per edge) and, in the
-  Prometheus tier, the hub's own "reader" client certificate for in-cluster readers of the
-  mTLS-only Prometheus (Grafana, its self-scrape, its probe bridge);
+- the fleet PKI (CA, ingest server certificate, one client certificate per edge);
 - hardened buckets for traces and logs (and Mimir's blocks in the scale tier);
 - Helm releases: kube-prometheus-stack (receiver or meta-monitor, Alertmanager, meta rules),
   mimir-distributed (scale tier), tempo or tempo-distributed, loki, grafana, external-dns;
 - Secrets the charts reference by name: Alertmanager's config (receiver URLs/keys from secret
   config), Grafana's admin password;
-- one LoadBalancer Service per ingest hostname, TLS passed through to the pods that verify the
-  client certificates (components/values/hub_common.py), named in DNS by ExternalDNS.
+- the mTLS front door (components/front_door.py), the only way in for edge data: it maps each
+  verified edge certificate to its tenant and forwards write paths only, to receivers that admit
+  nobody else (NetworkPolicies);
+- one LoadBalancer Service per ingest hostname, TLS passed through to the front door's pods,
+  named in DNS by ExternalDNS.
 """
 
 from __future__ import annotations
@@ -25,27 +26,28 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import charts, edge_facts, hub_sizing
+from components import charts, edge_facts, hub_availability, hub_sizing
 from components.alerting import CONFIG_KEY, alertmanager_config, render
 from components.endpoints import IngestEndpoints, ingest_endpoints
-from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file
-from components.pki import CA_SECRET, SERVER_SECRET, FleetPki, FleetPkiArgs
+from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file, tenant_group
+from components.front_door import LABELS as FRONT_DOOR_LABELS
+from components.front_door import FrontDoor, FrontDoorArgs
+from components.hub_availability import Component
+from components.pki import SERVER_SECRET, FleetPki, FleetPkiArgs
 from components.regions import Cloud
 from components.boundary import ResidencyBoundary
 from components.settings import HubSettings, Tier
 from components.storage import Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id, irsa_trust
-from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
-from components.values.hub_common import FRONT_DOOR_PORT, LOKI, MIMIR, TEMPO, HubTls, ingest_labels, service_url
+from components.values import hub_front_door, hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
+from components.values.hub_common import LOKI, MIMIR, TEMPO, service_url
 from components.values.hub_external_dns import SERVICE_ACCOUNT as EXTERNAL_DNS_ACCOUNT
 from components.values.hub_external_dns import external_dns_values
 
 TYPE = "obsfleet:index:HubStack"
 
-READER_SECRET = "obsfleet-hub-reader-tls"
 ALERTMANAGER_SECRET = "obsfleet-alertmanager-config"
 GRAFANA_ADMIN_SECRET = "obsfleet-grafana-admin"
 GRAFANA_ADMIN_USER = "admin"
-PROBE_BRIDGE_CONFIG = "obsfleet-probe-bridge"
 FLEET_RULES_CONFIG = "obsfleet-fleet-rules"
 INGEST_PORT = 443
 # AWS Load Balancer Controller: an NLB forwarding TCP to pod IPs, so TLS reaches the pods intact.
@@ -111,13 +113,9 @@ class HubStack(pulumi.ComponentResource):
                 edges=[e.name for e in settings.edges],
                 settings=settings.pki,
                 namespace=namespace,
-                # The Prometheus tier's mTLS-only Prometheus needs a client identity for in-cluster
-                # readers (Grafana, its self-scrape, its probe bridge).
-                readers={} if mimir_tier else {f"{settings.cluster}-reader": READER_SECRET},
             ),
             opts=self._child(),
         )
-        tls_secrets = HubTls(SERVER_SECRET, CA_SECRET, READER_SECRET)
 
         self.traces = self._backend("traces", Purpose.TRACES, settings.retention.traces, TEMPO, args.boundary)
         self.logs = self._backend("logs", Purpose.LOGS, settings.retention.logs, LOKI, args.boundary)
@@ -127,17 +125,11 @@ class HubStack(pulumi.ComponentResource):
         edges = [e.name for e in settings.edges]
         if mimir_tier:
             sizing = None
-            local_groups = []  # the fleet group runs in Mimir's ruler, over the edges' tenants
+            # The fleet group runs in Mimir's ruler, over the edges' tenants; silence per tenant here.
+            local_groups = [tenant_group(edges)]
         else:
             sizing = hub_sizing.receiver(load, settings.retention.metrics)
-            bridge = self._config_map(
-                "probe-bridge",
-                PROBE_BRIDGE_CONFIG,
-                namespace,
-                {hub_prometheus.PROBE_BRIDGE_KEY: hub_prometheus.probe_bridge_config(endpoints.metrics_host)},
-            )
-            prerequisites += [*self.pki.reader_secrets.values(), bridge]
-            local_groups = [fleet_group(edges)]
+            local_groups = [fleet_group(edges, Tier.PROMETHEUS)]
         groups = self._certificate_expiries().apply(
             lambda certs: [
                 *local_groups,
@@ -151,8 +143,7 @@ class HubStack(pulumi.ComponentResource):
             namespace,
             groups.apply(
                 lambda rule_groups: hub_prometheus.prometheus_stack_values(
-                    settings, sizing, rule_groups, ALERTMANAGER_SECRET, tls_secrets,
-                    endpoints.metrics_host, PROBE_BRIDGE_CONFIG,
+                    settings, sizing, rule_groups, ALERTMANAGER_SECRET
                 )
             ),
             parent=self,
@@ -164,7 +155,7 @@ class HubStack(pulumi.ComponentResource):
         tempo_after: list[pulumi.Resource] = [self.prometheus, self.pki, self.traces]
         if mimir_tier:
             self.metrics = self._backend("metrics", Purpose.METRICS, settings.retention.metrics, MIMIR, args.boundary)
-            self.mimir = self._mimir(namespace, load, tls_secrets)
+            self.mimir = self._mimir(namespace, load)
             kafka = hub_mimir.kafka_address(ns)
             tempo_after.append(self.mimir)
         chart = hub_tempo.tempo_chart(settings)
@@ -173,7 +164,7 @@ class HubStack(pulumi.ComponentResource):
             chart,
             namespace,
             self.traces.tempo_storage(chart).apply(
-                lambda storage: hub_tempo.tempo_values(settings, storage, tls_secrets.server_secret, kafka)
+                lambda storage: hub_tempo.tempo_values(settings, storage, kafka)
             ),
             parent=self,
             depends_on=tempo_after,
@@ -184,13 +175,29 @@ class HubStack(pulumi.ComponentResource):
             charts.LOKI,
             namespace,
             self.logs.loki_storage().apply(
-                lambda storage: hub_loki.loki_values(settings, storage, tls_secrets.server_secret)
+                lambda storage: hub_loki.loki_values(settings, storage)
             ),
             parent=self,
             depends_on=[self.prometheus, self.pki, self.logs],
         )
-        self.grafana = self._grafana(namespace, endpoints, prerequisites)
+        self.grafana = self._grafana(namespace, prerequisites)
         self.external_dns = self._external_dns(namespace)
+        self.front_door = FrontDoor(
+            f"{name}-front-door",
+            FrontDoorArgs(
+                namespace=namespace,
+                routes=hub_front_door.routes(settings),
+                edge_certificates=self.pki.edge_certificates,
+                trust_bundle=self.pki.trust_bundle,
+                server_cert=self.pki.server_cert.cert_pem,
+                server_secret=SERVER_SECRET,
+                backends=hub_front_door.backends(settings),
+                replicas=hub_availability.front_door_replicas(settings.tier),
+                spread=hub_availability.spread(settings.tier, Component.FRONT_DOOR),
+                pod_labels=hub_availability.component_labels(Component.FRONT_DOOR),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pki]),
+        )
         self.ingest_services = self._ingest_services(namespace, endpoints)
 
         self.regime = pulumi.Output.from_input(settings.regime.value)
@@ -228,8 +235,7 @@ class HubStack(pulumi.ComponentResource):
     def _certificate_expiries(self) -> pulumi.Output[list[Certificate]]:
         """notAfter of every certificate the hub issued (public values: no secret involved)."""
         issued: list[tuple[str, str, Any]] = [("ca", "ca", self.pki.ca), ("server", "server", self.pki.server_cert)]
-        clients = [*self.pki.edge_certs.items(), *self.pki.reader_certs.items()]
-        issued += [(client, "client", cert) for client, cert in clients]
+        issued += [(client, "client", cert) for client, cert in self.pki.edge_certs.items()]
         ends = pulumi.Output.all(*[cert.validity_end_time for _, _, cert in issued])
         return ends.apply(
             lambda values: [Certificate(n, role, epoch_seconds(end)) for (n, role, _), end in zip(issued, values)]
@@ -279,11 +285,11 @@ class HubStack(pulumi.ComponentResource):
         rendered = values.apply(lambda v: {CONFIG_KEY: render(alertmanager_config(receivers, dict(zip(keys, v))))})
         return self._secret("alertmanager-config", ALERTMANAGER_SECRET, namespace, rendered)
 
-    def _mimir(self, namespace: pulumi.Input[str], load: hub_sizing.IngestLoad, tls_secrets: HubTls) -> k8s.helm.v3.Release:
+    def _mimir(self, namespace: pulumi.Input[str], load: hub_sizing.IngestLoad) -> k8s.helm.v3.Release:
         settings = self._settings
         edges = [e.name for e in settings.edges]
         # A federated group: its queries see every edge tenant at once.
-        fleet = {**fleet_group(edges), "source_tenants": edges}
+        fleet = {**fleet_group(edges, Tier.MIMIR), "source_tenants": edges}
         rules = self._config_map("fleet-rules", FLEET_RULES_CONFIG, namespace, {"fleet.yaml": rules_file([fleet])})
         alertmanager = service_url(
             hub_prometheus.alertmanager_service(), settings.kubernetes.namespace, hub_prometheus.ALERTMANAGER_PORT
@@ -295,17 +301,13 @@ class HubStack(pulumi.ComponentResource):
             charts.MIMIR_DISTRIBUTED,
             namespace,
             store.apply(
-                lambda s: hub_mimir.mimir_values(
-                    settings, sizing, s, alertmanager, FLEET_RULES_CONFIG, tls_secrets.server_secret
-                )
+                lambda s: hub_mimir.mimir_values(settings, sizing, s, alertmanager, FLEET_RULES_CONFIG)
             ),
             parent=self,
             depends_on=[self.prometheus, self.pki, self.metrics, rules],
         )
 
-    def _grafana(
-        self, namespace: pulumi.Input[str], endpoints: IngestEndpoints, prerequisites: list[pulumi.Resource]
-    ) -> k8s.helm.v3.Release:
+    def _grafana(self, namespace: pulumi.Input[str], prerequisites: list[pulumi.Resource]) -> k8s.helm.v3.Release:
         settings = self._settings
         ns = settings.kubernetes.namespace
         password = pulumi.Config("obsfleet").require_secret("grafanaAdminPassword")
@@ -320,13 +322,13 @@ class HubStack(pulumi.ComponentResource):
         if settings.tier is Tier.MIMIR:
             metrics = hub_mimir.query_url(ns)
         else:
-            metrics = service_url(hub_prometheus.prometheus_service(), ns, hub_prometheus.WEB_PORT, "https")
+            metrics = service_url(hub_prometheus.prometheus_service(), ns, hub_prometheus.WEB_PORT)
         urls = hub_grafana.DatasourceUrls(metrics, hub_tempo.query_url(settings), hub_loki.gateway_url(ns))
         return charts.release(
             f"{self._name}-grafana",
             charts.GRAFANA,
             namespace,
-            hub_grafana.grafana_values(settings, urls, GRAFANA_ADMIN_SECRET, READER_SECRET, endpoints.metrics_host),
+            hub_grafana.grafana_values(settings, urls, GRAFANA_ADMIN_SECRET),
             parent=self,
             depends_on=[admin, *prerequisites],
         )
@@ -398,28 +400,24 @@ class HubStack(pulumi.ComponentResource):
         return account.email
 
     def _ingest_services(self, namespace: pulumi.Input[str], endpoints: IngestEndpoints) -> list[k8s.core.v1.Service]:
-        """One L4 LoadBalancer per ingest hostname; the selected pods terminate mTLS themselves."""
-        metrics_port = FRONT_DOOR_PORT if self._settings.tier is Tier.MIMIR else hub_prometheus.WEB_PORT
-        paths = [
-            ("metrics", endpoints.metrics_host, "metrics", metrics_port),
-            ("otlp", endpoints.otlp_host, "traces", hub_tempo.OTLP_HTTP_PORT),
-            ("logs", endpoints.logs_host, "logs", FRONT_DOOR_PORT),
-        ]
+        """One L4 LoadBalancer per ingest hostname, to the front door's listener for that signal."""
+        # Service names keep the hostnames' roles (metrics., otlp., logs.).
+        hosts = {"metrics": ("metrics", endpoints.metrics_host), "traces": ("otlp", endpoints.otlp_host), "logs": ("logs", endpoints.logs_host)}
         annotations = LOAD_BALANCER_ANNOTATIONS[self._settings.cloud]
         return [
             k8s.core.v1.Service(
-                f"{self._name}-ingest-{role}",
+                f"{self._name}-ingest-{hosts[route.signal][0]}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=f"obsfleet-ingest-{role}",
+                    name=f"obsfleet-ingest-{hosts[route.signal][0]}",
                     namespace=namespace,
-                    annotations={"external-dns.alpha.kubernetes.io/hostname": host, **annotations},
+                    annotations={"external-dns.alpha.kubernetes.io/hostname": hosts[route.signal][1], **annotations},
                 ),
                 spec=k8s.core.v1.ServiceSpecArgs(
                     type="LoadBalancer",
-                    selector=ingest_labels(signal),
-                    ports=[k8s.core.v1.ServicePortArgs(name="https", port=INGEST_PORT, target_port=port, protocol="TCP")],
+                    selector=FRONT_DOOR_LABELS,
+                    ports=[k8s.core.v1.ServicePortArgs(name="https", port=INGEST_PORT, target_port=route.port, protocol="TCP")],
                 ),
-                opts=self._child(),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.front_door]),
             )
-            for role, host, signal, port in paths
+            for route in hub_front_door.routes(self._settings)
         ]

@@ -5,9 +5,19 @@ edge is judged at the hub from what the edge sends: its `up` series and its agen
 `prometheus_remote_storage_*` (or `vmagent_remotewrite_*`, `vm_persistentqueue_*`) metrics (the
 agent scrapes itself; every series carries the edge's `cluster` label). Groups:
 
-- `obsfleet-fleet`: per-edge silence and remote-write health. Needs the edges' data, so it runs
-  where that data is: the hub Prometheus (Prometheus tier) or Mimir's ruler as a federated group
-  over every edge tenant (Mimir tier).
+- `obsfleet-fleet`: remote-write health per edge, and in the Prometheus tier per-edge silence.
+  Needs the edges' data, so it runs where that data is: the hub Prometheus (Prometheus tier) or
+  Mimir's ruler as a federated group over every edge tenant (Mimir tier).
+- `obsfleet-tenants` (Mimir tier): per-edge silence judged on the tenant, not on a label. The
+  tenant is the one the front door derived from the edge's certificate, so no other edge can
+  keep an edge "alive" by writing series labelled `cluster=<it>` (they land in its own tenant):
+  the hub Prometheus watches Mimir's own per-tenant ingest counter,
+  `cortex_distributor_received_samples_total{user=<edge>}`. A per-tenant counter of the front
+  door would judge the same identity but needs a metrics module nginx's packaged builds lack; the
+  distributor's counts samples accepted, which is what "silent" means. In the Prometheus tier one
+  TSDB has no tenants: silence is `absent(up{cluster=<edge>})`, which another edge could mask
+  by forging that label: that tier is the default only for a single edge, and the report says
+  "no tenant isolation" when it serves more.
 - `obsfleet-hub-<tier>`, `obsfleet-traces`, `obsfleet-logs`: the hub's own ingest paths, from the
   hub components' metrics, scraped by the hub Prometheus in both tiers (the monitor of Mimir must
   not live in Mimir).
@@ -40,6 +50,7 @@ Rule = dict[str, Any]
 Group = dict[str, Any]
 
 FLEET_GROUP = "obsfleet-fleet"
+TENANT_GROUP = "obsfleet-tenants"
 CERTIFICATE_GROUP = "obsfleet-certificates"
 CERTIFICATE_METRIC = "obsfleet:certificate_expiry_timestamp_seconds"
 CRITICAL_EXPIRY_DAYS = 7
@@ -87,19 +98,36 @@ def _error_ratio(metric: str, selector: str, errors: str) -> str:
     )
 
 
-def edge_silent(edge: str) -> Rule:
+SILENT_DESCRIPTION = (
+    "No sample from edge {edge} has reached the hub for 15 minutes: the agent is down, its remote "
+    "write is failing, or the edge was removed without updating obsfleet:edges."
+)
+
+
+def _silent(edge: str, expr: str) -> Rule:
     rule = _alert(
-        "ObsfleetEdgeSilent",
-        f'absent(up{{cluster="{edge}"}})',
-        "critical",
-        f"Edge {edge} sends no metrics to its hub",
-        f"No sample from edge {edge} has reached the hub for 15 minutes: the agent is down, its "
-        "remote write is failing, or the edge was removed without updating obsfleet:edges.",
-        "10m",
+        "ObsfleetEdgeSilent", expr, "critical", f"Edge {edge} sends no metrics to its hub",
+        SILENT_DESCRIPTION.format(edge=edge), "10m",
     )
     # One rule per edge: the label keeps them distinct (promtool rejects identical rules).
     rule["labels"]["cluster"] = edge
     return rule
+
+
+def edge_silent(edge: str) -> Rule:
+    """Prometheus tier: no `up` series carrying the edge's `cluster` label."""
+    return _silent(edge, f'absent(up{{cluster="{edge}"}})')
+
+
+def tenant_silent(edge: str) -> Rule:
+    """Mimir tier: the edge's tenant (bound to its certificate) receives no samples."""
+    received = f'sum(rate(cortex_distributor_received_samples_total{{user="{edge}"}}[5m])) > 0'
+    return _silent(edge, f"absent({received})")
+
+
+def tenant_group(edges: Sequence[str]) -> Group:
+    """Mimir tier, in the hub Prometheus: silence per edge tenant from Mimir's own counters."""
+    return {"name": TENANT_GROUP, "rules": [tenant_silent(edge) for edge in edges]}
 
 
 def _remote_write_lag() -> str:
@@ -114,9 +142,10 @@ def _remote_write_lag() -> str:
     )
 
 
-def fleet_group(edges: Sequence[str]) -> Group:
-    """Rules over the edges' own data: silence per configured edge, remote-write health."""
-    rules = [edge_silent(edge) for edge in edges]
+def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
+    """Rules over the edges' own data: remote-write health, and silence per edge in the
+    Prometheus tier (the Mimir tier judges silence per tenant: `tenant_group`)."""
+    rules = [edge_silent(edge) for edge in edges] if tier is Tier.PROMETHEUS else []
     rules += [
         _alert(
             "ObsfleetEdgeRemoteWriteFailing",

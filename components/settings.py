@@ -52,8 +52,12 @@ PATTERN_WORDS = {
 }
 """Each pattern the models use, in words: errors and the JSON Schema say what is expected, not a regex."""
 
-# Above this many edges one Prometheus is no longer a comfortable hub (DESIGN.md: Mimir tier).
+# Above this many edges one Prometheus is no longer a comfortable hub, even when chosen explicitly.
 MAX_PROMETHEUS_EDGES = 100
+# From this many edges the default metrics tier is Mimir: one Prometheus keeps every edge's series
+# in one TSDB with no tenants, so an edge could write (and hide) series under another edge's
+# `cluster` label. Below it, a single edge has nobody to impersonate.
+ISOLATED_TIER_MIN_EDGES = 2
 
 
 BufferHours = Annotated[float, Field(gt=0, le=72)]  # strict float takes `4` (an int), not `true`
@@ -411,10 +415,15 @@ class HubSettings(_Common):
 
     @property
     def tier(self) -> Tier:
-        """Mimir when asked for, or when the fleet outgrows one Prometheus."""
+        """The tier asked for; else Mimir (a tenant per edge certificate) once edges share the hub."""
         if self.scale.tier is not None:
             return self.scale.tier
-        return Tier.MIMIR if len(self.edges) > MAX_PROMETHEUS_EDGES else Tier.PROMETHEUS
+        return Tier.MIMIR if len(self.edges) >= ISOLATED_TIER_MIN_EDGES else Tier.PROMETHEUS
+
+    @property
+    def metrics_isolated(self) -> bool:
+        """Whether no edge can write metrics as another: false for one Prometheus shared by edges."""
+        return self.tier is Tier.MIMIR or len(self.edges) < ISOLATED_TIER_MIN_EDGES
 
 
 class EdgeSettings(_Common):

@@ -7,8 +7,8 @@ metrics datasource (query with `{cluster="edge-eu"}`); per-edge isolation of met
 Mimir tier adds. Traces and logs are per tenant in both tiers; the fleet view queries every edge
 tenant at once (`edge-a|edge-b`).
 
-The Prometheus tier's Prometheus only speaks mTLS: Grafana presents the hub's reader certificate,
-mounted from its Secret and read by the provisioning file (`$__file{...}`), never put in values.
+Every backend serves queries on its plain in-cluster port, which admits Grafana
+(components/values/hub_front_door.py); edges never reach a query path.
 
 Replicas (components/hub_availability.py) share no database: every pod provisions the same
 datasources from these values and the admin from its Secret, and keeps nothing else that matters
@@ -24,12 +24,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from components.pki import CA_CERT, TLS_CERT, TLS_KEY
 from components.hub_availability import Component
 from components.settings import HubSettings, Tier
-from components.values.common import SECRET_MODE, TENANT_HEADER
+from components.values.common import TENANT_HEADER
 from components.values.hub_common import placed, tenant_list
-from components.values.hub_prometheus import READER_DIR, READER_VOLUME
 
 ADMIN_USER_KEY = "admin-user"
 ADMIN_PASSWORD_KEY = "admin-password"
@@ -83,27 +81,12 @@ def _datasource(name: str, uid_: str, type_: str, url: str, tenant: Optional[str
     return source
 
 
-def _mtls_metrics(url: str, server_name: str) -> dict[str, Any]:
-    source = _datasource(
-        "Fleet metrics", uid("metrics", None), "prometheus", url, None,
-        tlsAuth=True, tlsAuthWithCACert=True, serverName=server_name,
-    )
-    source["secureJsonData"] = {
-        "tlsCACert": f"$__file{{{READER_DIR}/{CA_CERT}}}",
-        "tlsClientCert": f"$__file{{{READER_DIR}/{TLS_CERT}}}",
-        "tlsClientKey": f"$__file{{{READER_DIR}/{TLS_KEY}}}",
-    }
-    return source
-
-
-def datasources(settings: HubSettings, urls: DatasourceUrls, metrics_host: str) -> list[dict[str, Any]]:
+def datasources(settings: HubSettings, urls: DatasourceUrls) -> list[dict[str, Any]]:
     edges = [e.name for e in settings.edges]
     fleet = tenant_list(edges)
     mimir = settings.tier is Tier.MIMIR
     result = [
-        _datasource("Fleet metrics", uid("metrics", None), "prometheus", urls.metrics, fleet)
-        if mimir
-        else _mtls_metrics(urls.metrics, metrics_host),
+        _datasource("Fleet metrics", uid("metrics", None), "prometheus", urls.metrics, fleet if mimir else None),
         _datasource("Fleet traces", uid("traces", None), "tempo", urls.traces, fleet),
         _datasource("Fleet logs", uid("logs", None), "loki", urls.logs, fleet),
     ]
@@ -116,25 +99,10 @@ def datasources(settings: HubSettings, urls: DatasourceUrls, metrics_host: str) 
     return result
 
 
-def grafana_values(
-    settings: HubSettings, urls: DatasourceUrls, admin_secret: str, reader_secret: str, metrics_host: str
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
+def grafana_values(settings: HubSettings, urls: DatasourceUrls, admin_secret: str) -> dict[str, Any]:
+    return {
         "admin": {"existingSecret": admin_secret, "userKey": ADMIN_USER_KEY, "passwordKey": ADMIN_PASSWORD_KEY},
-        "datasources": {
-            "datasources.yaml": {"apiVersion": 1, "datasources": datasources(settings, urls, metrics_host)}
-        },
+        "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": datasources(settings, urls)}},
         **placed(settings.tier, Component.GRAFANA),
         "service": {"sessionAffinity": "ClientIP"},
     }
-    if settings.tier is Tier.PROMETHEUS:
-        values["extraSecretMounts"] = [
-            {
-                "name": READER_VOLUME,
-                "secretName": reader_secret,
-                "mountPath": READER_DIR,
-                "readOnly": True,
-                "defaultMode": SECRET_MODE,
-            }
-        ]
-    return values

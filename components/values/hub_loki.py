@@ -5,8 +5,8 @@ and per tenant through the runtime config, which Loki reloads without a restart:
 single cluster's retention is shortened. The deletion API is on (`filter-and-delete`): a GDPR
 erasure is a delete request for one tenant, e.g.
 `curl -X POST -H 'X-Scope-OrgID: edge-eu' '<loki>/loki/api/v1/delete?query={service_name="shop"}&start=...'`,
-executed by the compactor. Edges push OTLP through the gateway's mTLS front door, which sets
-the tenant from the client certificate.
+executed by the compactor. Edges push OTLP to Loki only through the hub's mTLS front door
+(components/front_door_config.py), which sets the tenant from the client certificate.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from typing import Any, Mapping
 from components.regions import Cloud
 from components.hub_availability import Component
 from components.settings import HubSettings, Tier
-from components.values.hub_common import LOKI, front_door, front_door_mounts, hours, ingest_labels, merge, placed
+from components.values.hub_common import LOKI, hours, merge, placed
 from components.values.storage_class import storage_class_at
 
-GATEWAY_PORT = 8080
+HTTP_PORT = 3100
+"""Loki's HTTP port: the monolithic `loki` Service, where the front door pushes."""
 PUSH_PATHS = ("/otlp/v1/logs", "/loki/api/v1/push")
 MAX_PUSH_BODY = "4M"
-"""The gateway's body limit (the chart's default, set explicitly so the front door matches it)."""
+"""The gateway's body limit (the chart's default, set explicitly); the front door accepts as much."""
 SCHEMA_FROM = "2024-04-01"
 SCALABLE_TARGETS = ("read", "write", "backend")
 CHUNKS_CACHE_MB = {Tier.PROMETHEUS: 1024, Tier.MIMIR: 8192}
@@ -39,7 +40,7 @@ def gateway_url(namespace: str) -> str:
     return f"http://{LOKI}-gateway.{namespace}.svc.cluster.local"
 
 
-def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret: str) -> dict[str, Any]:
+def loki_values(settings: HubSettings, storage: Mapping[str, Any]) -> dict[str, Any]:
     """`storage` is the backend's `loki_storage()` fragment."""
     store = "s3" if settings.cloud is Cloud.AWS else "gcs"
     retention = hours(settings.retention.logs)
@@ -81,12 +82,8 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any], server_secret
         # chart's validate.yaml refuses monolithic and simple-scalable replicas together.
         **{target: {"replicas": 0} for target in SCALABLE_TARGETS},
         "gateway": {
-            **merge(placed(settings.tier, Component.LOKI_GATEWAY, budget_switch=True), {"podLabels": ingest_labels("logs")}),
-            **front_door_mounts(server_secret),
-            "nginxConfig": {
-                "clientMaxBodySize": MAX_PUSH_BODY,
-                "httpSnippet": front_door(PUSH_PATHS, GATEWAY_PORT, MAX_PUSH_BODY),
-            },
+            **placed(settings.tier, Component.LOKI_GATEWAY, budget_switch=True),
+            "nginxConfig": {"clientMaxBodySize": MAX_PUSH_BODY},
         },
         "monitoring": {"serviceMonitor": {"enabled": True}},
         # The canary (and the chart test that needs it) would write a tenant of its own; ingestion

@@ -1,8 +1,8 @@
 """mimir-distributed values: the scale tier's metrics store, one tenant per edge cluster.
 
 Blocks go to the hardened bucket (components/storage, purpose `metrics`) through the pods'
-workload identity. The edges' remote write enters through the gateway's mTLS front door, which
-sets the tenant from the client certificate (components/values/hub_common.py). The fleet rules
+workload identity. The edges' remote write reaches the distributors only through the hub's mTLS
+front door (components/front_door_config.py), which sets the tenant from the client certificate. The fleet rules
 (absent edges, remote-write health) run in Mimir's ruler as one federated group over every edge
 tenant, loaded from a ConfigMap (local ruler storage: rules are declared by the program, not
 posted to an API), and alert through the hub's Alertmanager. Mimir's own Alertmanager is off.
@@ -17,19 +17,20 @@ from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limit
 from components.regions import Cloud
 from components.settings import EdgeRef, HubSettings
 from components.storage import ObjectStore, s3_endpoint, service_account_values
-from components.values.hub_common import MIMIR, front_door, front_door_mounts, hours, ingest_labels, merge, placed
+from components.values.hub_common import MIMIR, hours, merge, placed
 from components.values.storage_class import storage_class_at
 
 HTTP_PORT = 8080
-"""Mimir's HTTP port, also the gateway's plain listener."""
+"""Mimir's HTTP port (the distributors take pushes on it)."""
 PUSH_PATHS = ("/api/v1/push", "/otlp/v1/metrics")
 MAX_PUSH_BODY = "540M"
-"""The gateway's body limit (the chart's default, set explicitly so the front door matches it)."""
+"""The gateway's body limit (the chart's default, set explicitly); the front door accepts as much."""
 RULES_DIR = "/etc/obsfleet/rules"
 RULES_TENANT = "obsfleet-meta"
 """The ruler tenant owning the federated fleet group (its recorded results live there)."""
 RULES_VOLUME = "fleet-rules"
 GATEWAY_SERVICE = f"{MIMIR}-gateway"
+DISTRIBUTOR_SERVICE = f"{MIMIR}-distributor"
 KAFKA_PORT = 9092
 STORAGE_CLASS_KEYS = (
     "ingester.persistentVolume.storageClass",
@@ -82,7 +83,6 @@ def mimir_values(
     store: ObjectStore,
     alertmanager_url: str,
     rules_config_map: str,
-    server_secret: str,
 ) -> dict[str, Any]:
     structured = {
         "multitenancy_enabled": True,
@@ -123,14 +123,8 @@ def mimir_values(
             ],
         },
         "gateway": {
-            **merge(placed(settings.tier, Component.MIMIR_GATEWAY), {"podLabels": ingest_labels("metrics")}),
-            **front_door_mounts(server_secret),
-            "nginx": {
-                "config": {
-                    "clientMaxBodySize": MAX_PUSH_BODY,
-                    "httpSnippet": front_door(PUSH_PATHS, HTTP_PORT, MAX_PUSH_BODY),
-                }
-            },
+            **placed(settings.tier, Component.MIMIR_GATEWAY),
+            "nginx": {"config": {"clientMaxBodySize": MAX_PUSH_BODY}},
         },
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }

@@ -3,9 +3,10 @@
 Prometheus tier: the single-binary `tempo` chart. Mimir tier: `tempo-distributed`, whose Tempo 3
 ingest path needs Kafka: it uses the Kafka the mimir-distributed release already runs (a topic of
 its own), which is also why the distributed chart follows the metrics tier, not the edge count
-alone. Either way the OTLP/HTTP receiver terminates the edges' mTLS itself (`tls.client_ca_file`
-makes it require a client certificate from the fleet CA); only that port is exposed, and it is the
-only receiver.
+alone. Either way OTLP/HTTP is the only receiver, plain HTTP inside the cluster: the edges reach
+it only through the hub's mTLS front door (components/front_door_config.py), which sets the
+tenant from the client certificate, and a NetworkPolicy admits nobody else
+(components/front_door.py).
 
 The single chart writes `tempo.receivers` into tempo.yaml as it is and also reads the Jaeger
 protocols from it unconditionally for its Service ports, so deleting the Jaeger receiver fails the
@@ -24,20 +25,11 @@ from components.charts import TEMPO as TEMPO_CHART
 from components.charts import TEMPO_DISTRIBUTED, Chart
 from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
 from components.settings import HubSettings, Tier
-from components.values.common import secret_volume, tls_mount
-from components.values.hub_common import (
-    INGEST_TLS_DIR,
-    INGEST_TLS_VOLUME,
-    TEMPO,
-    hours,
-    ingest_labels,
-    merge,
-    server_tls_files,
-    service_url,
-)
+from components.values.hub_common import TEMPO, hours, merge, service_url
 from components.values.storage_class import storage_class_at
 
 OTLP_HTTP_PORT = 4318
+DISTRIBUTOR_SERVICE = f"{TEMPO}-distributor"
 QUERY_PORT = 3200
 STORAGE_CLASS_KEY = {TEMPO_CHART: "persistence.storageClassName", TEMPO_DISTRIBUTED: "global.storageClass"}
 """tempo: the WAL volume (commented out in values.yaml, read by the StatefulSet). tempo-distributed:
@@ -61,8 +53,8 @@ SINGLE_DELETED_RECEIVERS = (
     "tempo.receivers.jaeger.protocols.thrift_http",
     "tempo.receivers.otlp.protocols.grpc",
 )
-"""The tempo chart's default receiver protocols besides OTLP/HTTP: without TLS, they would take any
-tenant's spans from anything in the cluster. Deleted one by one (Helm merges our receivers map into
+"""The tempo chart's default receiver protocols besides OTLP/HTTP: they would take spans under any
+tenant header, bypassing the front door's tenant. Deleted one by one (Helm merges our receivers map into
 them), so the chart's Service lists none of their ports; tempo.yaml never names them."""
 OVERRIDES_FILE = "/conf/overrides.yaml"
 """The chart's per-tenant overrides file (its ConfigMap, mounted at /conf)."""
@@ -75,7 +67,7 @@ def deleted_defaults(settings: HubSettings) -> tuple[str, ...]:
 
 
 def _single_receivers() -> dict[str, Any]:
-    return {"otlp": {"protocols": {"http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}", "tls": server_tls_files()}}}}
+    return {"otlp": {"protocols": {"http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}"}}}}
 
 
 def single_config(settings: HubSettings) -> str:
@@ -93,16 +85,13 @@ def single_config(settings: HubSettings) -> str:
     return yaml.safe_dump(fixed, sort_keys=False) + "storage:\n  {{- toYaml .Values.tempo.storage | nindent 2 }}\n"
 
 
-def _single(settings: HubSettings, server_secret: str) -> dict[str, Any]:
+def _single(settings: HubSettings) -> dict[str, Any]:
     return {
         "config": single_config(settings),
         "tempo": {
             # Read by the chart's Service ports only: tempo.yaml is `config`.
             "receivers": _single_receivers(),
-            "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
         },
-        "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
-        "podLabels": ingest_labels("traces"),
         # The WAL of spans not yet flushed to the bucket survives a restart.
         "persistence": {"enabled": True},
         "serviceMonitor": {"enabled": True},
@@ -115,39 +104,33 @@ def _distributors(tier: Tier) -> dict[str, Any]:
     plan = placement(tier, Component.TEMPO)
     return {
         "replicas": plan.replicas,
-        "podLabels": {**component_labels(Component.TEMPO), **ingest_labels("traces")},
+        "podLabels": component_labels(Component.TEMPO),
         "topologySpreadConstraints": yaml.safe_dump(spread(tier, Component.TEMPO), sort_keys=False),
         "podDisruptionBudget": {"enabled": plan.disruption_budget},
         "maxUnavailable": MAX_UNAVAILABLE,
     }
 
 
-def _distributed(settings: HubSettings, server_secret: str, kafka: str) -> dict[str, Any]:
+def _distributed(settings: HubSettings, kafka: str) -> dict[str, Any]:
     retention = {"compaction": {"compaction": {"block_retention": hours(settings.retention.traces)}}}
     return {
         "multitenancyEnabled": True,
         "ingest": {"kafka": {"address": kafka}},
         "backendScheduler": {"config": {"provider": retention}},
-        "traces": {"otlp": {"http": {"enabled": True, "receiverConfig": {"tls": server_tls_files()}}}},
-        "distributor": {
-            **_distributors(settings.tier),
-            "extraVolumes": [secret_volume(INGEST_TLS_VOLUME, server_secret)],
-            "extraVolumeMounts": [tls_mount(INGEST_TLS_VOLUME, INGEST_TLS_DIR)],
-        },
+        "traces": {"otlp": {"http": {"enabled": True}}},
+        "distributor": _distributors(settings.tier),
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }
 
 
-def tempo_values(
-    settings: HubSettings, storage: Mapping[str, Any], server_secret: str, kafka: Optional[str] = None
-) -> dict[str, Any]:
+def tempo_values(settings: HubSettings, storage: Mapping[str, Any], kafka: Optional[str] = None) -> dict[str, Any]:
     """Values for `tempo_chart(settings)`; `storage` is the backend's fragment for that chart,
     `kafka` the broker address (Mimir tier only)."""
     if settings.tier is Tier.MIMIR:
         if kafka is None:
             raise ValueError("tempo-distributed needs a Kafka address (the Mimir release's)")
-        own = _distributed(settings, server_secret, kafka)
+        own = _distributed(settings, kafka)
     else:
-        own = _single(settings, server_secret)
+        own = _single(settings)
     claims = storage_class_at(settings.kubernetes.storage_class, STORAGE_CLASS_KEY[tempo_chart(settings)])
     return merge({"fullnameOverride": TEMPO}, own, claims, storage)

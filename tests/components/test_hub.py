@@ -10,9 +10,13 @@ import yaml
 
 from bench.hub_scale import scaled_hub
 from components import charts
-from components.hub import ALERTMANAGER_SECRET, FLEET_RULES_CONFIG, GRAFANA_ADMIN_SECRET, READER_SECRET, TYPE, epoch_seconds
-from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP
-from components.pki import CA_SECRET, SERVER_SECRET
+from components import front_door
+from components.front_door_config import CONFIG_FILE, TENANTS_FILE, TRUST_BUNDLE_FILE, fingerprint
+from components.hub import ALERTMANAGER_SECRET, FLEET_RULES_CONFIG, GRAFANA_ADMIN_SECRET, TYPE, epoch_seconds
+from components.hub_availability import front_door_replicas
+from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP, TENANT_GROUP
+from components.pki import SERVER_SECRET
+from components.values import hub_front_door
 from components.settings import HubSettings
 from review import engine
 from review.engine import SECRET
@@ -59,7 +63,7 @@ def test_outputs_are_exactly_the_design_contract(hub: engine.PreviewResult) -> N
     assert set(hub.outputs) == DESIGN_OUTPUTS
     assert hub.secret_outputs == {"edgeCredentials"}
     assert set(hub.outputs["edgeCredentials"]) == {"edge-eu", "edge-eu-north"}
-    assert hub.outputs["remoteWriteUrl"] == "https://metrics.obs.eu.example.com/api/v1/write"
+    assert hub.outputs["remoteWriteUrl"] == "https://metrics.obs.eu.example.com/api/v1/push"
     assert hub.outputs["caCert"].startswith("-----BEGIN CERTIFICATE-----")
     buckets = {r["outputs"]["bucket"] for r in hub.resources if r["type"] == "aws:s3/bucket:Bucket"}
     assert {hub.outputs["tempoBucket"], hub.outputs["lokiBucket"]} <= buckets
@@ -79,29 +83,44 @@ def test_every_resource_hangs_under_the_hub_component(hub: engine.PreviewResult)
         assert resource["urn"].rsplit("::", 1)[1].startswith("hub-eu-"), resource["urn"]
 
 
-@pytest.mark.parametrize("stack", ["hub", "hub-us", "hub-ap"])
-def test_example_hubs_run_the_prometheus_tier_with_pinned_charts(fleet: dict[str, engine.PreviewResult], stack: str) -> None:
+@pytest.mark.parametrize(
+    ("stack", "tier"), [("hub", MIMIR_TIER), ("hub-us", PROMETHEUS_TIER), ("hub-ap", PROMETHEUS_TIER)]
+)
+def test_example_hubs_pick_their_tier_with_pinned_charts(
+    fleet: dict[str, engine.PreviewResult], stack: str, tier: set[str]
+) -> None:
+    # Two edges share the EU hub: Mimir, a tenant per edge certificate; one edge: a Prometheus.
     releases = _releases(fleet[stack])
-    assert set(releases) == PROMETHEUS_TIER
+    assert set(releases) == tier
     for name, release in releases.items():
         chart = PINNED[name]
         assert (release["version"], release["repositoryOpts"]["repo"]) == (chart.version, chart.repo)
         assert release["namespace"] == "observability"
 
 
-def test_receiver_release_has_mtls_ooo_and_the_fleet_rules(hub: engine.PreviewResult) -> None:
-    values = _releases(hub)["kube-prometheus-stack"]["values"]
+def test_receiver_release_has_ooo_and_the_fleet_rules(fleet: dict[str, engine.PreviewResult]) -> None:
+    hub_us = fleet["hub-us"]
+    values = _releases(hub_us)["kube-prometheus-stack"]["values"]
     spec = values["prometheus"]["prometheusSpec"]
     assert spec["enableRemoteWriteReceiver"] is True
-    assert spec["web"]["tlsConfig"]["clientAuthType"] == "RequireAndVerifyClientCert"
-    assert spec["web"]["tlsConfig"]["client_ca"]["secret"]["name"] == CA_SECRET
-    assert spec["tsdb"]["outOfOrderTimeWindow"] == "360m", "edge-eu-north replays 6 h (its bufferHours)"
-    assert spec["retention"] == "30d"
+    assert "web" not in spec, "plain HTTP behind the front door"
+    edge = _settings(hub_us).edges[0]
+    assert spec["tsdb"]["outOfOrderTimeWindow"] == f"{round(edge.buffer_hours * 60)}m", "the edge's bufferHours"
+    assert spec["retention"] == f"{_settings(hub_us).retention.metrics}d"
     groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
     silent = [r["expr"] for r in groups[FLEET_GROUP]["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
-    assert silent == ['absent(up{cluster="edge-eu"})', 'absent(up{cluster="edge-eu-north"})']
+    assert silent == [f'absent(up{{cluster="{edge.name}"}})']
     certificates = {r["labels"]["certificate"] for r in groups[CERTIFICATE_GROUP]["rules"] if r.get("record") == CERTIFICATE_METRIC}
-    assert certificates == {"ca", "server", "edge-eu", "edge-eu-north", "hub-eu-reader"}
+    assert certificates == {"ca", "server", edge.name}
+
+
+def test_mimir_hub_judges_silence_per_tenant(hub: engine.PreviewResult) -> None:
+    values = _releases(hub)["kube-prometheus-stack"]["values"]
+    groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
+    assert FLEET_GROUP not in groups, "the fleet group runs in Mimir's ruler"
+    silent = {r["labels"]["cluster"]: r["expr"] for r in groups[TENANT_GROUP]["rules"]}
+    assert set(silent) == {"edge-eu", "edge-eu-north"}
+    assert all(f'user="{edge}"' in expr for edge, expr in silent.items())
 
 
 def test_certificate_rules_carry_the_issued_expiry(hub: engine.PreviewResult) -> None:
@@ -112,7 +131,8 @@ def test_certificate_rules_carry_the_issued_expiry(hub: engine.PreviewResult) ->
     assert records["edge-eu"] == f"vector({epoch_seconds(cert['outputs']['validityEndTime'])})"
 
 
-def test_tempo_and_loki_use_their_backends(hub: engine.PreviewResult) -> None:
+def test_tempo_and_loki_use_their_backends(fleet: dict[str, engine.PreviewResult]) -> None:
+    hub = fleet["hub-us"]
     releases = _releases(hub)
     tempo, loki = releases["tempo"]["values"], releases["loki"]["values"]
     assert tempo["tempo"]["storage"]["trace"]["s3"]["bucket"] == hub.outputs["tempoBucket"]
@@ -122,15 +142,15 @@ def test_tempo_and_loki_use_their_backends(hub: engine.PreviewResult) -> None:
     assert loki["loki"]["compactor"]["retention_enabled"] is True
     assert loki["loki"]["limits_config"]["deletion_mode"] == "filter-and-delete"
     roles = {r["urn"].rsplit("::", 1)[1]: r["outputs"]["arn"] for r in hub.resources if r["type"] == "aws:iam/role:Role"}
-    assert tempo["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-traces-role"]
-    # The chart's plain-text protocols are deleted by a values file (the SDK would drop inline nulls).
+    assert tempo["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-us-traces-role"]
+    # The chart's other protocols are deleted by a values file (the SDK would drop inline nulls).
     [deleted] = releases["tempo"]["valueYamlFiles"]
     jaeger = dict.fromkeys(("grpc", "thrift_binary", "thrift_compact", "thrift_http"))
     assert yaml.safe_load(deleted["text"]) == {
         "tempo": {"receivers": {"jaeger": {"protocols": jaeger}, "otlp": {"protocols": {"grpc": None}}}}
     }
     assert "valueYamlFiles" not in releases["loki"]
-    assert loki["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-eu-logs-role"]
+    assert loki["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["hub-us-logs-role"]
 
 
 def test_grafana_lists_a_datasource_per_edge(hub: engine.PreviewResult) -> None:
@@ -141,8 +161,8 @@ def test_grafana_lists_a_datasource_per_edge(hub: engine.PreviewResult) -> None:
 
 def test_secrets_are_kubernetes_secrets_not_values(hub: engine.PreviewResult) -> None:
     secrets = _named(hub, "kubernetes:core/v1:Secret")
-    assert {ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET, READER_SECRET, SERVER_SECRET} <= set(secrets)
-    for name in (ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET, READER_SECRET):
+    assert {ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET, SERVER_SECRET} <= set(secrets)
+    for name in (ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET):
         assert secrets[name]["inputs"]["stringData"] == SECRET
     releases = json.dumps([r["inputs"] for r in hub.resources if r["type"] in (RELEASE, "kubernetes:core/v1:ConfigMap")])
     assert "offline-review-fake" not in releases, "no secret config value in values or ConfigMaps"
@@ -151,25 +171,59 @@ def test_secrets_are_kubernetes_secrets_not_values(hub: engine.PreviewResult) ->
     assert values["alertmanager"]["alertmanagerSpec"]["configSecret"] == ALERTMANAGER_SECRET
 
 
-def test_ingest_services_expose_the_mtls_pods_under_the_domain(hub: engine.PreviewResult) -> None:
-    services = _named(hub, "kubernetes:core/v1:Service")
+@pytest.mark.parametrize("stack", ["hub", "hub-us"])
+def test_ingest_services_lead_only_to_the_front_door(fleet: dict[str, engine.PreviewResult], stack: str) -> None:
+    result = fleet[stack]
+    domain = _settings(result).domain
+    services = _named(result, "kubernetes:core/v1:Service")
     hosts = {
-        s["inputs"]["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"]: s["inputs"]["spec"]
-        for s in services.values()
+        s["inputs"]["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"]: (name, s["inputs"]["spec"])
+        for name, s in services.items()
     }
-    assert set(hosts) == {"metrics.obs.eu.example.com", "otlp.obs.eu.example.com", "logs.obs.eu.example.com"}
-    metrics = hosts["metrics.obs.eu.example.com"]
-    assert metrics["type"] == "LoadBalancer"
-    assert metrics["ports"] == [{"name": "https", "port": 443, "targetPort": 9090, "protocol": "TCP"}]
-    prometheus = _releases(hub)["kube-prometheus-stack"]["values"]["prometheus"]["prometheusSpec"]
-    # The selector picks the pods terminating mTLS; they carry other labels too (their spread's).
-    selected = [
-        (metrics["selector"], prometheus["podMetadata"]["labels"]),
-        (hosts["otlp.obs.eu.example.com"]["selector"], _releases(hub)["tempo"]["values"]["podLabels"]),
-        (hosts["logs.obs.eu.example.com"]["selector"], _releases(hub)["loki"]["values"]["gateway"]["podLabels"]),
-    ]
-    for selector, labels in selected:
-        assert selector and selector.items() <= labels.items()
+    ports = {r.signal: r.port for r in hub_front_door.routes(_settings(result))}
+    expected = {f"metrics.{domain}": ports["metrics"], f"otlp.{domain}": ports["traces"], f"logs.{domain}": ports["logs"]}
+    assert {h: spec["ports"] for h, (_, spec) in hosts.items()} == {
+        h: [{"name": "https", "port": 443, "targetPort": port, "protocol": "TCP"}] for h, port in expected.items()
+    }
+    assert {name for name, _ in hosts.values()} == {"obsfleet-ingest-metrics", "obsfleet-ingest-otlp", "obsfleet-ingest-logs"}
+    assert all(spec["type"] == "LoadBalancer" and spec["selector"] == front_door.LABELS for _, spec in hosts.values())
+    [deployment] = [r for r in result.resources if r["type"] == "kubernetes:apps/v1:Deployment"]
+    template = deployment["inputs"]["spec"]["template"]
+    assert template["metadata"]["labels"].items() >= front_door.LABELS.items()
+    assert sorted(p["containerPort"] for p in template["spec"]["containers"][0]["ports"]) == sorted(expected.values())
+
+
+def test_front_door_admits_exactly_the_issued_edge_certificates(hub: engine.PreviewResult) -> None:
+    [config] = [r for r in hub.resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["inputs"]["metadata"]["name"] == front_door.NAME]
+    data = config["inputs"]["data"]
+    certs = {
+        r["urn"].rsplit("::", 1)[1]: r["outputs"]["certPem"]
+        for r in hub.resources
+        if r["type"] == "tls:index/locallySignedCert:LocallySignedCert"
+    }
+    issued = {edge: certs[f"hub-eu-pki-edge-{edge}-cert"] for edge in ("edge-eu", "edge-eu-north")}
+    assert data[TENANTS_FILE].splitlines() == sorted(f"{fingerprint(pem)} {edge};" for edge, pem in issued.items())
+    assert data[TRUST_BUNDLE_FILE] == hub.outputs["caCert"]
+    assert "location = /api/v1/push {" in data[CONFIG_FILE] and "location = /api/v1/write {" not in data[CONFIG_FILE]
+
+
+def test_front_door_is_replicated_and_fences_every_receiver(hub: engine.PreviewResult) -> None:
+    [deployment] = [r for r in hub.resources if r["type"] == "kubernetes:apps/v1:Deployment"]
+    assert deployment["inputs"]["spec"]["replicas"] == front_door_replicas(_settings(hub).tier) >= 2
+    [budget] = [r for r in hub.resources if r["type"] == "kubernetes:policy/v1:PodDisruptionBudget"]
+    assert budget["inputs"]["spec"]["maxUnavailable"] == 1
+    policies = {
+        r["inputs"]["metadata"]["name"]: r["inputs"]["spec"]
+        for r in hub.resources
+        if r["type"] == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    }
+    assert set(policies) == {f"obsfleet-fence-{b}" for b in ("prometheus", "tempo", "loki", "mimir")}
+    for spec in policies.values():
+        assert spec["policyTypes"] == ["Ingress"]
+        [rule] = spec["ingress"]
+        peers = [p["podSelector"]["matchLabels"] for p in rule["from"]]
+        assert front_door.LABELS in peers and spec["podSelector"]["matchLabels"] in peers
+        assert "ports" not in rule and all(set(p) == {"podSelector"} for p in rule["from"]), "no namespace- or IP-wide peer"
 
 
 def test_external_dns_role_trusts_only_its_service_account(hub: engine.PreviewResult) -> None:
@@ -227,17 +281,16 @@ def test_large_fleet_rules_run_federated_in_mimirs_ruler(large: engine.PreviewRe
     [config_map] = [r for r in large.resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["inputs"]["metadata"]["name"] == FLEET_RULES_CONFIG]
     [group] = yaml.safe_load(config_map["inputs"]["data"]["fleet.yaml"])["groups"]
     assert group["source_tenants"] == [e.name for e in _settings(large).edges]
-    assert sum(1 for r in group["rules"] if r.get("alert") == "ObsfleetEdgeSilent") == 150
+    assert not [r for r in group["rules"] if r.get("alert") == "ObsfleetEdgeSilent"], "judged per tenant at the hub"
     kps = _releases(large)["kube-prometheus-stack"]["values"]
-    names = {g["name"] for g in kps["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
-    assert FLEET_GROUP not in names and "obsfleet-hub-mimir" in names
+    groups = {g["name"]: g for g in kps["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
+    assert FLEET_GROUP not in groups and "obsfleet-hub-mimir" in groups
+    assert len(groups[TENANT_GROUP]["rules"]) == 150
 
 
-def test_large_fleet_metrics_enter_through_the_mimir_front_door(large: engine.PreviewResult) -> None:
-    services = _named(large, "kubernetes:core/v1:Service")
-    metrics = services["obsfleet-ingest-metrics"]["inputs"]["spec"]
-    gateway = _releases(large)["mimir-distributed"]["values"]["gateway"]
-    assert metrics["selector"] and metrics["selector"].items() <= gateway["podLabels"].items()
-    assert metrics["ports"][0]["targetPort"] == 8443
+def test_large_fleet_metrics_enter_through_the_front_door_to_the_distributors(large: engine.PreviewResult) -> None:
+    [config] = [r for r in large.resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["inputs"]["metadata"]["name"] == front_door.NAME]
+    assert "proxy_pass http://mimir-distributor.observability.svc.cluster.local:8080;" in config["inputs"]["data"][CONFIG_FILE]
+    assert len(config["inputs"]["data"][TENANTS_FILE].splitlines()) == 150
     sources = _releases(large)["grafana"]["values"]["datasources"]["datasources.yaml"]["datasources"]
     assert sum(1 for s in sources if s["type"] == "prometheus") == 151

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from components import meta_rules
-from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file
+from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file, tenant_group
 from components.settings import Tier
 from tests.lab.processes import PROMTOOL, require_binary
 
@@ -30,7 +30,8 @@ CERTIFICATES = [
 RENEWAL_DAYS = 30
 
 RULE_FILES = {
-    "fleet": [fleet_group(EDGES)],
+    "fleet": [fleet_group(EDGES, Tier.PROMETHEUS)],
+    "tenants": [tenant_group(EDGES)],
     "hub-prometheus": hub_groups(Tier.PROMETHEUS),
     "hub-mimir": hub_groups(Tier.MIMIR),
     "certificates": [certificate_group(CERTIFICATES, RENEWAL_DAYS)],
@@ -77,13 +78,23 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
 
 def test_one_silence_rule_per_configured_edge() -> None:
     edges = [f"edge-{i}" for i in range(5)]
-    silent = [r for r in fleet_group(edges)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
+    silent = [r for r in fleet_group(edges, Tier.PROMETHEUS)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
     assert [r["expr"] for r in silent] == [f'absent(up{{cluster="{e}"}})' for e in edges]
     assert [r["labels"]["cluster"] for r in silent] == edges
 
 
+def test_mimir_tier_judges_silence_per_tenant_not_per_label() -> None:
+    edges = [f"edge-{i}" for i in range(3)]
+    assert not [r for r in fleet_group(edges, Tier.MIMIR)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
+    silent = tenant_group(edges)["rules"]
+    assert [r["labels"]["cluster"] for r in silent] == edges
+    for edge, rule in zip(edges, silent):
+        assert f'cortex_distributor_received_samples_total{{user="{edge}"}}' in rule["expr"]
+        assert "cluster=" not in rule["expr"]
+
+
 def test_lag_rule_reads_both_prometheus_generations() -> None:
-    lag = next(r for r in fleet_group(EDGES)["rules"] if r.get("alert") == "ObsfleetEdgeRemoteWriteBehind")
+    lag = next(r for r in fleet_group(EDGES, Tier.PROMETHEUS)["rules"] if r.get("alert") == "ObsfleetEdgeRemoteWriteBehind")
     for metric in (
         "prometheus_remote_storage_queue_highest_timestamp_seconds",
         "prometheus_remote_storage_highest_timestamp_in_seconds",

@@ -12,7 +12,9 @@ from tests.fixture_fleet import load
 
 
 def hub_settings(**changes: Any) -> HubSettings:
-    return load("hub").settings.model_copy(update=changes)
+    """The EU hub, in the Prometheus tier unless `changes` says otherwise (two edges default to Mimir)."""
+    scale = load("hub").settings.scale.model_copy(update={"tier": Tier.PROMETHEUS})
+    return load("hub").settings.model_copy(update={"scale": scale, **changes})
 
 
 def release(chart: str, values: dict) -> dict:

@@ -27,16 +27,14 @@ from components.charts import (
 from components.hub_availability import SCALE_ZONES, SINGLE_POINTS, Component, component_labels, front_door_replicas, placement
 from components.meta_rules import fleet_group
 from components.regions import Cloud
-from components.settings import HubSettings, Tier
+from components.settings import HubSettings, Scale, Tier
 from components.storage import ObjectStore, loki_storage_values, tempo_storage_values
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
-from components.values.hub_common import FRONT_DOOR_PORT, HubTls, front_door, merge, server_tls_files
+from components.values.hub_common import merge
 from components.values.hub_external_dns import external_dns_values
 from tests import fixture_fleet
 from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
-TLS = HubTls("server-tls", "fleet-ca", "reader-tls")
-METRICS_HOST = "metrics.obs.eu.example.com"
 ROLE = "arn:aws:iam::123456789012:role/store"
 # Maps the charts pass through as they are: documented as `{}`, a commented-out key or a free map
 # in values.yaml (Kubernetes objects, the components' own config blocks). What we put inside is
@@ -46,11 +44,9 @@ FREE_FORM: dict[Chart, list[str]] = {
         "commonLabels",
         "additionalPrometheusRulesMap",
         "alertmanager.alertmanagerSpec.configSecret",  # commented out in values.yaml
-        "prometheus.serviceMonitor.tlsConfig",
         "prometheus.prometheusSpec.externalLabels",
         "prometheus.prometheusSpec.resources",
         "prometheus.prometheusSpec.storageSpec",
-        "prometheus.prometheusSpec.web",
         "prometheus.prometheusSpec.podMetadata",
         "alertmanager.alertmanagerSpec.podMetadata",
     ],
@@ -77,7 +73,6 @@ FREE_FORM: dict[Chart, list[str]] = {
     TEMPO_DISTRIBUTED: [
         "serviceAccount.annotations",
         "distributor.podLabels",
-        "traces.otlp.http.receiverConfig",
         "storage.trace",
     ],
     LOKI: [
@@ -95,7 +90,6 @@ FREE_FORM: dict[Chart, list[str]] = {
     GRAFANA: ["datasources", "podLabels", "podDisruptionBudget"],  # both documented as comments
     EXTERNAL_DNS: ["serviceAccount.annotations"],
 }
-WEB_TLS_FIELDS = {"cert", "keySecret", "client_ca", "clientAuthType", "minVersion"}
 
 
 def _settings(name: str) -> HubSettings:
@@ -106,7 +100,8 @@ def _settings(name: str) -> HubSettings:
 
 @pytest.fixture(scope="module")
 def hub() -> HubSettings:
-    return _settings("hub")
+    """The EU hub with the Prometheus tier chosen explicitly (its two edges default to Mimir)."""
+    return _settings("hub").model_copy(update={"scale": Scale(tier=Tier.PROMETHEUS)})
 
 
 @pytest.fixture(scope="module")
@@ -129,30 +124,30 @@ def _store(settings: HubSettings, account: str) -> ObjectStore:
 def _prometheus(settings: HubSettings) -> dict[str, Any]:
     load = hub_sizing.IngestLoad.of(settings.edges)
     sizing = hub_sizing.receiver(load, settings.retention.metrics) if settings.tier is Tier.PROMETHEUS else None
-    groups = [fleet_group([e.name for e in settings.edges])]
-    return hub_prometheus.prometheus_stack_values(settings, sizing, groups, "am-config", TLS, METRICS_HOST, "bridge")
+    groups = [fleet_group([e.name for e in settings.edges], settings.tier)]
+    return hub_prometheus.prometheus_stack_values(settings, sizing, groups, "am-config")
 
 
 def _tempo(settings: HubSettings) -> dict[str, Any]:
     chart = hub_tempo.tempo_chart(settings)
     storage = tempo_storage_values(_store(settings, "tempo"), chart)
-    return hub_tempo.tempo_values(settings, storage, TLS.server_secret, hub_mimir.kafka_address("observability"))
+    return hub_tempo.tempo_values(settings, storage, hub_mimir.kafka_address("observability"))
 
 
 def _loki(settings: HubSettings) -> dict[str, Any]:
-    return hub_loki.loki_values(settings, loki_storage_values(_store(settings, "loki")), TLS.server_secret)
+    return hub_loki.loki_values(settings, loki_storage_values(_store(settings, "loki")))
 
 
 def _mimir(settings: HubSettings) -> dict[str, Any]:
     sizing = hub_sizing.mimir(hub_sizing.IngestLoad.of(settings.edges))
-    return hub_mimir.mimir_values(settings, sizing, _store(settings, "mimir"), "http://am:9093", "rules", TLS.server_secret)
+    return hub_mimir.mimir_values(settings, sizing, _store(settings, "mimir"), "http://am:9093", "rules")
 
 
-URLS = hub_grafana.DatasourceUrls("https://prometheus:9090", "http://tempo:3200", "http://loki-gateway")
+URLS = hub_grafana.DatasourceUrls("http://prometheus:9090", "http://tempo:3200", "http://loki-gateway")
 
 
 def _grafana(settings: HubSettings) -> dict[str, Any]:
-    return hub_grafana.grafana_values(settings, URLS, "grafana-admin", TLS.reader_secret, METRICS_HOST)
+    return hub_grafana.grafana_values(settings, URLS, "grafana-admin")
 
 
 def _external_dns(settings: HubSettings) -> dict[str, Any]:
@@ -193,15 +188,14 @@ def test_values_pass_the_charts_schema(request: pytest.FixtureRequest, chart: Ch
 # --- Prometheus tier ------------------------------------------------------------------------------
 
 
-def test_receiver_verifies_client_certificates_itself(hub: HubSettings) -> None:
-    spec = _prometheus(hub)["prometheus"]["prometheusSpec"]
+def test_receiver_is_plain_http_behind_the_front_door(hub: HubSettings) -> None:
+    values = _prometheus(hub)["prometheus"]
+    spec = values["prometheusSpec"]
     assert spec["enableRemoteWriteReceiver"] is True
-    tls = spec["web"]["tlsConfig"]
-    assert set(tls) == WEB_TLS_FIELDS
-    assert tls["clientAuthType"] == "RequireAndVerifyClientCert"
-    assert tls["client_ca"] == {"secret": {"name": TLS.ca_secret, "key": "ca.crt"}}
-    assert tls["cert"] == {"secret": {"name": TLS.server_secret, "key": "tls.crt"}}
-    assert tls["keySecret"] == {"name": TLS.server_secret, "key": "tls.key"}
+    # No TLS on the web port: probes, the config-reloader and the self-scrape reach it as the
+    # operator sets them up (the front door terminates the edges' mTLS).
+    assert not {"web", "containers", "volumes", "reloadStrategy"} & set(spec)
+    assert "serviceMonitor" not in values
 
 
 def test_receiver_accepts_replayed_backlogs_and_keeps_retention(hub: HubSettings) -> None:
@@ -213,29 +207,6 @@ def test_receiver_accepts_replayed_backlogs_and_keeps_retention(hub: HubSettings
     assert spec["resources"] == sizing.resources.helm()
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == f"{sizing.disk_gib}Gi"
     assert spec["externalLabels"] == {"cluster": "hub-eu", "region": "eu-central-1", "regime": "gdpr"}
-
-
-def test_probes_and_reloads_do_not_need_the_web_port_without_a_certificate(hub: HubSettings) -> None:
-    values = _prometheus(hub)["prometheus"]
-    spec = values["prometheusSpec"]
-    assert spec["reloadStrategy"] == "ProcessSignal"
-    prometheus, bridge = spec["containers"]
-    assert prometheus["name"] == "prometheus"
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert prometheus[probe]["httpGet"]["port"] == hub_prometheus.PROBE_PORT
-        assert prometheus[probe]["httpGet"]["scheme"] == "HTTP"
-    assert bridge["ports"] == [{"name": "probe", "containerPort": hub_prometheus.PROBE_PORT}]
-    assert {"name": "reader-tls", "secret": {"secretName": TLS.reader_secret, "defaultMode": 0o440}} in spec["volumes"]
-    assert values["serviceMonitor"]["scheme"] == "https"
-    assert values["serviceMonitor"]["tlsConfig"]["keySecret"] == {"name": TLS.reader_secret, "key": "tls.key"}
-
-
-def test_probe_bridge_forwards_only_health_paths_over_mtls() -> None:
-    config = hub_prometheus.probe_bridge_config(METRICS_HOST)
-    assert "location ~ ^/-/(ready|healthy)$" in config
-    assert "proxy_ssl_verify on;" in config and f"proxy_ssl_name {METRICS_HOST};" in config
-    assert "location / {\n      return 404;" in config
-    assert config.count("proxy_pass") == 1
 
 
 def test_alertmanager_config_is_an_existing_secret_and_grafana_is_separate(hub: HubSettings) -> None:
@@ -292,34 +263,14 @@ def test_mimir_rules_load_into_the_ruler_and_alert_at_the_hub(large: HubSettings
     assert values["ruler"]["extraVolumeMounts"][0]["mountPath"] == f"{hub_mimir.RULES_DIR}/{hub_mimir.RULES_TENANT}"
 
 
-def test_front_door_binds_the_tenant_to_the_client_certificate() -> None:
-    snippet = front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT, "8M")
-    assert f"listen {FRONT_DOOR_PORT} ssl;" in snippet
-    assert "ssl_verify_client on;" in snippet
-    assert "ssl_client_certificate /etc/obsfleet/tls/ca.crt;" in snippet
-    assert '"~(?:^|,)CN=([^,]+)" $1;' in snippet
-    assert snippet.count("proxy_set_header X-Scope-OrgID $obsfleet_tenant;") == len(hub_mimir.PUSH_PATHS)
-    assert snippet.count("proxy_pass") == len(hub_mimir.PUSH_PATHS), "only the push paths are forwarded"
-
-
-def _body_limit(snippet: str) -> str:
-    [limit] = re.findall(r"client_max_body_size (\S+);", snippet)
-    return limit
-
-
-def test_gateways_carry_the_front_door(large: HubSettings, hub: HubSettings) -> None:
-    mimir_gateway = _mimir(large)["gateway"]
-    assert mimir_gateway["podLabels"]["obsfleet.io/ingest"] == "metrics"
-    mimir_nginx = mimir_gateway["nginx"]["config"]
-    assert mimir_nginx["httpSnippet"] == front_door(hub_mimir.PUSH_PATHS, hub_mimir.HTTP_PORT, "540M")
-    loki_gateway = _loki(hub)["gateway"]
-    assert loki_gateway["podLabels"]["obsfleet.io/ingest"] == "logs"
-    loki_nginx = loki_gateway["nginxConfig"]
-    assert loki_nginx["httpSnippet"] == front_door(hub_loki.PUSH_PATHS, hub_loki.GATEWAY_PORT, "4M")
-    # The front door takes what the listener behind it takes, not nginx's 1m default.
-    assert _body_limit(mimir_nginx["httpSnippet"]) == mimir_nginx["clientMaxBodySize"]
-    assert _body_limit(loki_nginx["httpSnippet"]) == loki_nginx["clientMaxBodySize"]
-    assert loki_gateway["extraVolumes"] == [{"name": "ingest-tls", "secret": {"secretName": TLS.server_secret, "defaultMode": 0o440}}]
+def test_gateways_serve_queries_only(large: HubSettings, hub: HubSettings) -> None:
+    # Pushes go from the front door to the distributors and to Loki; the gateways keep only the
+    # body limits the front door matches (components/values/hub_front_door.py).
+    for gateway, nginx in ((_mimir(large)["gateway"], "nginx"), (_loki(hub)["gateway"], "nginxConfig")):
+        assert not {"extraVolumes", "extraVolumeMounts"} & set(gateway)
+        assert "httpSnippet" not in str(gateway[nginx])
+    assert _mimir(large)["gateway"]["nginx"] == {"config": {"clientMaxBodySize": hub_mimir.MAX_PUSH_BODY}}
+    assert _loki(hub)["gateway"]["nginxConfig"] == {"clientMaxBodySize": hub_loki.MAX_PUSH_BODY}
 
 
 # --- Tempo, Loki, Grafana, ExternalDNS -------------------------------------------------------------
@@ -332,16 +283,13 @@ def _tempo_yaml(values: dict[str, Any]) -> dict[str, Any]:
     return yaml.safe_load(fixed)
 
 
-def test_tempo_is_multi_tenant_with_retention_and_mtls_receiver(hub: HubSettings) -> None:
+def test_tempo_is_multi_tenant_with_retention(hub: HubSettings) -> None:
     values = _tempo(hub)
     config = _tempo_yaml(values)
     assert config["multitenancy_enabled"] is True
     assert config["compactor"]["compaction"]["block_retention"] == "336h"
     assert config["distributor"]["receivers"] == values["tempo"]["receivers"]
-    http = config["distributor"]["receivers"]["otlp"]["protocols"]["http"]
-    assert http["tls"]["client_ca_file"] == "/etc/obsfleet/tls/ca.crt"
     assert values["tempo"]["storage"]["trace"]["backend"] == "s3"
-    assert values["podLabels"] == {"obsfleet.io/ingest": "traces"}
 
 
 def test_distributed_tempo_shares_mimirs_kafka(large: HubSettings) -> None:
@@ -350,19 +298,16 @@ def test_distributed_tempo_shares_mimirs_kafka(large: HubSettings) -> None:
     assert values["multitenancyEnabled"] is True
     assert values["ingest"]["kafka"]["address"] == "mimir-kafka.observability.svc.cluster.local:9092"
     assert values["backendScheduler"]["config"]["provider"]["compaction"]["compaction"]["block_retention"] == "336h"
-    assert values["traces"]["otlp"]["http"]["receiverConfig"]["tls"]["client_ca_file"] == "/etc/obsfleet/tls/ca.crt"
+    assert values["traces"]["otlp"]["http"] == {"enabled": True}
 
 
-def test_single_tempo_receives_only_otlp_http_with_mtls(hub: HubSettings) -> None:
+def test_single_tempo_receives_only_otlp_http(hub: HubSettings) -> None:
     # As Helm coalesces the release: chart defaults, the deleted-defaults file, then our values.
     deleted = yaml.safe_load(deleted_defaults(hub_tempo.deleted_defaults(hub)))
     defaults = reference_values(TEMPO)
     receivers = coalesce(defaults, deleted, _tempo(hub))["tempo"]["receivers"]
     # What the chart's Service ports read: no Jaeger protocol, OTLP over HTTP only.
-    assert receivers == {
-        "jaeger": {"protocols": {}},
-        "otlp": {"protocols": {"http": {"endpoint": "0.0.0.0:4318", "tls": server_tls_files()}}},
-    }
+    assert receivers == {"jaeger": {"protocols": {}}, "otlp": {"protocols": {"http": {"endpoint": "0.0.0.0:4318"}}}}
     # What Tempo runs: tempo.yaml names the OTLP/HTTP receiver alone.
     assert _tempo_yaml(_tempo(hub))["distributor"]["receivers"] == {"otlp": receivers["otlp"]}
     # Every deleted path is a default of the pinned chart (a renamed key would leave a receiver open).
@@ -371,7 +316,7 @@ def test_single_tempo_receives_only_otlp_http_with_mtls(hub: HubSettings) -> Non
         for key in path.split("."):
             assert isinstance(node, dict) and key in node, f"{path} is not in {TEMPO.name} {TEMPO.version}'s values.yaml"
             node = node[key]
-    # Without the file, Helm's merge keeps the chart's plain-text protocols.
+    # Without the file, Helm's merge keeps the chart's other protocols.
     kept = coalesce(defaults, _tempo(hub))["tempo"]["receivers"]
     assert set(kept["jaeger"]["protocols"]) == {"grpc", "thrift_binary", "thrift_compact", "thrift_http"}
     assert set(kept["otlp"]["protocols"]) == {"grpc", "http"}
@@ -430,11 +375,11 @@ def test_grafana_has_a_datasource_per_tenant_and_a_fleet_view(hub: HubSettings) 
             assert source["secureJsonData"] == {"httpHeaderValue1": edge}
     assert sources["Fleet traces"]["secureJsonData"] == {"httpHeaderValue1": "edge-eu|edge-eu-north"}
     assert sources["Fleet logs"]["secureJsonData"] == {"httpHeaderValue1": "edge-eu|edge-eu-north"}
-    # Prometheus tier: one metrics datasource, over mTLS with the mounted reader certificate.
+    # Prometheus tier: one metrics datasource, no tenant header (one Prometheus has no tenants).
     assert [n for n in sources if n.endswith("metrics")] == ["Fleet metrics"]
     metrics = sources["Fleet metrics"]
-    assert metrics["isDefault"] is True and metrics["jsonData"]["tlsAuth"] is True
-    assert metrics["secureJsonData"]["tlsClientKey"] == "$__file{/etc/obsfleet/reader/tls.key}"
+    assert metrics["isDefault"] is True and metrics["url"] == URLS.metrics
+    assert "secureJsonData" not in metrics and "jsonData" not in metrics
     assert len({s["uid"] for s in sources.values()}) == len(sources)
 
 

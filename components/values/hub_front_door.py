@@ -1,0 +1,71 @@
+"""What the hub's front door forwards where, and which backend pods it fences, per tier.
+
+Backends listen on plain HTTP inside the cluster (their in-cluster Service names are fixed by
+each release's `fullnameOverride`, components/values/hub_common.py). Pods are selected by the
+`app.kubernetes.io/name` label each chart (or prometheus-operator) puts on all its pods.
+"""
+
+from __future__ import annotations
+
+from components.front_door import Backend
+from components.front_door_config import Route
+from components.settings import HubSettings, Tier
+from components.values import hub_loki, hub_mimir, hub_prometheus, hub_tempo
+from components.values.hub_common import LOKI, MIMIR, TEMPO
+
+METRICS_PORT = 8443
+TRACES_PORT = 8444
+LOGS_PORT = 8445
+PROMETHEUS_WRITE_PATHS = ("/api/v1/write",)
+TRACES_PATHS = ("/v1/traces",)
+TRACES_MAX_BODY = "20M"
+"""Tempo's OTLP/HTTP receiver limit (the collector receivers' default, 20 MiB)."""
+
+GRAFANA_PODS = {"app.kubernetes.io/name": "grafana"}
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+"""The hub Prometheus (prometheus-operator's label): receiver in one tier, scraper of every backend in both."""
+MIMIR_PODS = {"app.kubernetes.io/name": MIMIR}
+TEMPO_PODS = {"app.kubernetes.io/name": TEMPO}
+LOKI_PODS = {"app.kubernetes.io/name": LOKI}
+READERS = (GRAFANA_PODS, PROMETHEUS_PODS)
+"""Hub components reading every backend: Grafana's queries, the hub Prometheus's scrapes."""
+
+
+def _host(service: str, settings: HubSettings, port: int) -> str:
+    return f"{service}.{settings.kubernetes.namespace}.svc.cluster.local:{port}"
+
+
+def routes(settings: HubSettings) -> tuple[Route, ...]:
+    """One TLS listener per signal, forwarding its write paths to the tier's backend."""
+    if settings.tier is Tier.MIMIR:
+        metrics = Route(
+            "metrics", METRICS_PORT, hub_mimir.PUSH_PATHS,
+            _host(hub_mimir.DISTRIBUTOR_SERVICE, settings, hub_mimir.HTTP_PORT), hub_mimir.MAX_PUSH_BODY,
+        )
+        tempo = hub_tempo.DISTRIBUTOR_SERVICE
+    else:
+        metrics = Route(
+            "metrics", METRICS_PORT, PROMETHEUS_WRITE_PATHS,
+            _host(hub_prometheus.prometheus_service(), settings, hub_prometheus.WEB_PORT), hub_mimir.MAX_PUSH_BODY,
+        )
+        tempo = TEMPO
+    return (
+        metrics,
+        Route("traces", TRACES_PORT, TRACES_PATHS, _host(tempo, settings, hub_tempo.OTLP_HTTP_PORT), TRACES_MAX_BODY),
+        Route(
+            "logs", LOGS_PORT, hub_loki.PUSH_PATHS, _host(LOKI, settings, hub_loki.HTTP_PORT), hub_loki.MAX_PUSH_BODY,
+        ),
+    )
+
+
+def backends(settings: HubSettings) -> tuple[Backend, ...]:
+    """Every receiver's pods, admitting only the front door, themselves and the hub's readers."""
+    fenced = [
+        Backend("prometheus", PROMETHEUS_PODS, (GRAFANA_PODS,)),
+        Backend("tempo", TEMPO_PODS, READERS),
+        Backend("loki", LOKI_PODS, READERS),
+    ]
+    if settings.tier is Tier.MIMIR:
+        # tempo-distributed writes to the Kafka of the Mimir release.
+        fenced.append(Backend("mimir", MIMIR_PODS, (*READERS, TEMPO_PODS)))
+    return tuple(fenced)
