@@ -137,8 +137,9 @@ def nginx_conf(routes: Sequence[Route], layout: Layout) -> str:
         "events {}\n"
         "http {\n"
         f"{temp_paths}"
-        "  log_format ingest '$remote_addr $obsfleet_tenant $ssl_client_fingerprint '\n"
-        "                    '\"$request\" $status $request_length $request_time';\n"
+        # Who (tenant, certificate, verification result: SUCCESS, NONE or FAILED:<reason>) did what.
+        "  log_format ingest '$remote_addr tenant=\"$obsfleet_tenant\" fingerprint=$ssl_client_fingerprint '\n"
+        "                    'verify=\"$ssl_client_verify\" \"$request\" $status $request_length $request_time';\n"
         "  access_log /dev/stdout ingest;\n"
         "  server_tokens off;\n"
         f"  map $ssl_client_fingerprint {TENANT_VARIABLE} {{\n"

@@ -1,15 +1,15 @@
-"""mTLS material from the program's previews, and a hub Prometheus serving it: shared by the lab tests.
+"""mTLS material from the program's previews, and a hub serving it: shared by the lab tests.
 
 The certificates are the ones the program declares (real PEMs under the review mocks): the hub's
-ingest server Secret and an edge's client Secret. The hub runs the rendered web config (client
-certificates required, verified against the hub's CA) with the remote-write receiver; it is
-reached on loopback, its certificate verified for the ingest hostname.
+ingest server Secret and an edge's client Secret. The hub is a real Prometheus with the
+remote-write receiver on plain loopback HTTP behind the hub's front door (tests/lab/front_door.py:
+Debian nginx running the rendered config), reached on loopback with its certificate verified for
+the ingest hostname, as an edge reaches it.
 """
 
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 import ssl
 import urllib.parse
@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from components import pki
-from components.prometheus_tls import TlsFiles, hub_web_config, to_yaml
+from components.prometheus_tls import TlsFiles, to_yaml
 from review import engine
-from tests.lab.metrics import Metrics
-from tests.lab.processes import Launcher, Prometheus, wait_for
+from tests.lab import front_door
+from tests.lab.processes import Launcher, Prometheus
 
-HUB_READY_TIMEOUT = 20  # seconds for a (re)started hub to serve HTTPS
 REQUEST_TIMEOUT = 10  # seconds per HTTPS request to the hub
 
 
@@ -72,7 +71,7 @@ def edge_credentials(edge: engine.PreviewResult) -> Credentials:
 
 
 class HubClient:
-    """HTTPS to the hub on loopback, verifying its certificate for the ingest hostname."""
+    """HTTPS to the hub's front door on loopback, verifying its certificate for the ingest hostname."""
 
     def __init__(self, address: str, server_name: str, credentials: Credentials, directory: Path):
         self.host, port = address.rsplit(":", 1)
@@ -83,75 +82,68 @@ class HubClient:
         if files.cert_file:
             self.context.load_cert_chain(files.cert_file, files.key_file)
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: Optional[list[tuple[str, str]]] = None
+    ) -> tuple[int, bytes]:
+        """One request; `headers` may repeat a name (sent as given)."""
         sock = socket.create_connection((self.host, self.port), timeout=REQUEST_TIMEOUT)
         connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
         connection.sock = self.context.wrap_socket(sock, server_hostname=self.server_name)
         try:
-            connection.request("GET", path, headers={"Host": self.server_name})
+            connection.putrequest(method, path, skip_host=True)
+            connection.putheader("Host", self.server_name)
+            for name, value in headers or []:
+                connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
             response = connection.getresponse()
             return response.status, response.read()
         finally:
             connection.close()
 
-    def query(self, expr: str, at: Optional[float] = None) -> list[dict[str, Any]]:
-        """An instant query (at `at`, Unix seconds, else now): the result vector."""
-        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
-        status, body = self.get("/api/v1/query?" + urllib.parse.urlencode(params))
-        assert status == 200, body
-        return json.loads(body)["data"]["result"]
-
-    def parsed_metrics(self) -> Metrics:
-        """The hub's own /metrics, parsed: one fetch for several counters."""
-        status, body = self.get("/metrics")
-        assert status == 200, body
-        return Metrics(body.decode())
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self.request("GET", path)
 
 
 @dataclass
 class Hub:
     process: Prometheus
-    client: HubClient
+    """The receiver, plain HTTP on loopback: queried directly, as the hub's Grafana does."""
+    door: front_door.Door
+    """Its front door."""
     server_name: str
     hub_url: str
 
-    def wait_ready(self) -> None:
-        def ready() -> Optional[bool]:
-            self.process.assert_running()
-            return True if self.client.get("/-/ready")[0] == 200 else None
-
-        wait_for(f"{self.process.name} to serve HTTPS", ready, timeout=HUB_READY_TIMEOUT)
+    @property
+    def address(self) -> str:
+        """Where edges send: the front door's metrics listener."""
+        return self.door.address("metrics")
 
     def restart(self, launcher: Launcher, name: str) -> None:
-        """Start the (stopped) hub again on its port and TSDB, as `name` (its own log); wait until ready."""
+        """Start the (stopped) receiver again on its port and TSDB, as `name` (its own log); wait until ready."""
         assert self.process.process.poll() is not None, f"{self.process.name} is still running"
-        self.process = start_hub(launcher, name, port=self.process.port)
-        self.wait_ready()
+        self.process = start_receiver(launcher, name, port=self.process.port)
+        self.process.wait_ready_http()
 
 
-def start_hub(launcher: Launcher, name: str, port: Optional[int] = None) -> Prometheus:
-    """A hub Prometheus on the files `start` wrote; its TSDB in `hub-data`, so a restart keeps it."""
+def start_receiver(launcher: Launcher, name: str, port: Optional[int] = None) -> Prometheus:
+    """A hub Prometheus with the remote-write receiver; its TSDB in `hub-data`, so a restart keeps it."""
     return launcher.start(
         name,
         "--config.file=hub.yml",
         "--web.enable-remote-write-receiver",
-        "--web.config.file=web.yml",
         "--storage.tsdb.path=hub-data",
         port=port,
     )
 
 
-def start(launcher: Launcher, hub_preview: engine.PreviewResult, reader: Credentials) -> Hub:
-    """The hub of `hub_preview` (its server Secret, rendered web config), queried as `reader`; ready."""
-    workdir = launcher.workdir
-    server = server_secret(hub_preview)
-    paths = write_pems(workdir / "hub-tls", cert=server[pki.TLS_CERT], key=server[pki.TLS_KEY], ca=server[pki.CA_CERT])
-    (workdir / "web.yml").write_text(to_yaml(hub_web_config(TlsFiles(paths["ca"], paths["cert"], paths["key"]))))
-    (workdir / "hub.yml").write_text(to_yaml({"global": {"scrape_interval": "15s"}}))
-    process = start_hub(launcher, "hub")
+def start(launcher: Launcher, hub_preview: engine.PreviewResult) -> Hub:
+    """The Prometheus-tier hub of `hub_preview` behind its front door; ready."""
+    (launcher.workdir / "hub.yml").write_text(to_yaml({"global": {"scrape_interval": "15s"}}))
+    process = start_receiver(launcher, "hub")
+    process.wait_ready_http()
+    door = front_door.start(launcher, hub_preview, {"metrics": process.address})
     hub_url = hub_preview.outputs["remoteWriteUrl"]
     server_name = urllib.parse.urlsplit(hub_url).hostname
     assert server_name, hub_url
-    hub = Hub(process, HubClient(process.address, server_name, reader, workdir / "query-tls"), server_name, hub_url)
-    hub.wait_ready()
-    return hub
+    return Hub(process, door, server_name, hub_url)

@@ -62,7 +62,7 @@ def through_outage(
 
     def all_past(after: float) -> Optional[bool]:
         agent.assert_running()
-        return series_past(hub.client.query, selector, exporter.series, after)
+        return series_past(hub.process.query, selector, exporter.series, after)
 
     wait_for("the first scrape at the hub", lambda: all_past(0), timing.start_timeout)
     start = time.time()
@@ -77,9 +77,9 @@ def through_outage(
     window: Callable[[], Optional[tuple[float, float, int]]] = lambda: exporter.window(start, end)  # noqa: E731
     low, high, scrapes = wait_for("the exporter's first scrape after the window", window, 2 * timing.interval)
     wait_for(f"{agent.name}'s replay past the window", lambda: all_past(high), timing.catch_up_timeout)
-    result = window_counts(hub.client.query, selector, low, high)
+    result = window_counts(hub.process.query, selector, low, high)
     during = sum(low < t <= high and stopped <= t <= restarted for t in exporter.scrapes())
-    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.client.parsed_metrics()
+    agent_metrics, hub_metrics = agent.parsed_metrics(), hub.process.parsed_metrics()
     outcome = Outcome(
         scrapes=scrapes,
         during_outage=during,

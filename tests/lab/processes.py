@@ -1,4 +1,5 @@
-"""Real Prometheus (and vmagent) processes for lab tests: the Debian binaries, free loopback ports, bounded waits.
+"""Real processes for lab tests (Debian Prometheus, vmagent and nginx, small Python servers): free
+loopback ports, bounded waits, every process stopped by its PID.
 
 Without the binaries these tests are skipped with the reason; with OBSFLEET_REQUIRE_LAB=1 (CI)
 their absence fails instead.
@@ -25,6 +26,7 @@ PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
 VMAGENT = Path("/usr/bin/vmagent")
 VMAGENT_PACKAGE = "victoria-metrics"
+NGINX = Path("/usr/sbin/nginx")
 LOG_TAIL_LINES = 60
 
 T = TypeVar("T")
@@ -67,27 +69,15 @@ def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interv
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}", pytrace=False)
 
 
-class Prometheus:
-    """One running `prometheus` process (or another binary with a `listen` flag), its log in its
-    work directory."""
+class Process:
+    """One running process, its output in `<name>.log` in its work directory."""
 
-    def __init__(
-        self,
-        name: str,
-        args: list[str],
-        workdir: Path,
-        port: Optional[int] = None,
-        env: Optional[Mapping[str, str]] = None,
-        binary: Path = PROMETHEUS,
-        listen: str = "--web.listen-address",
-    ):
+    def __init__(self, name: str, argv: list[str], workdir: Path, env: Optional[Mapping[str, str]] = None):
         self.name = name
-        self.port = port or free_port()
-        self.address = f"127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(binary), *args, f"{listen}={self.address}"],
+                argv,
                 cwd=workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -98,30 +88,6 @@ class Prometheus:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def metrics(self) -> str:
-        """Its own /metrics (plain HTTP: only the hub's listener is TLS)."""
-        with urllib.request.urlopen(f"http://{self.address}/metrics", timeout=5) as response:
-            return response.read().decode()
-
-    def parsed_metrics(self) -> Metrics:
-        """Its own /metrics, parsed: one fetch for several counters."""
-        return Metrics(self.metrics())
-
-    def query(self, expr: str, at: Optional[float] = None) -> list[dict[str, Any]]:
-        """An instant query over plain HTTP (at `at`, Unix seconds, else now): the result vector."""
-        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
-        url = f"http://{self.address}/api/v1/query?" + urllib.parse.urlencode(params)
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return json.loads(response.read())["data"]["result"]
-
-    def wait_ready_http(self, timeout: float = 20) -> None:
-        def ready() -> Optional[bool]:
-            self.assert_running()
-            with urllib.request.urlopen(f"http://{self.address}/-/ready", timeout=2) as response:
-                return True if response.status == 200 else None
-
-        wait_for(f"{self.name} to be ready", ready, timeout)
 
     def assert_running(self) -> None:
         if self.process.poll() is not None:
@@ -145,15 +111,57 @@ class Prometheus:
             self.process.wait(timeout=10)
 
 
-class Launcher:
-    """Starts Prometheus processes and stops every one of them when its fixture ends."""
+class Prometheus(Process):
+    """One running `prometheus` (or another binary with a `listen` flag) on a loopback port."""
 
-    launched: list[Prometheus] = []
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        workdir: Path,
+        port: Optional[int] = None,
+        env: Optional[Mapping[str, str]] = None,
+        binary: Path = PROMETHEUS,
+        listen: str = "--web.listen-address",
+    ):
+        self.port = port or free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        super().__init__(name, [str(binary), *args, f"{listen}={self.address}"], workdir, env)
+
+    def metrics(self) -> str:
+        """Its own /metrics (plain HTTP; the hub is reached over mTLS only through its front door)."""
+        with urllib.request.urlopen(f"http://{self.address}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    def parsed_metrics(self) -> Metrics:
+        """Its own /metrics, parsed: one fetch for several counters."""
+        return Metrics(self.metrics())
+
+    def query(self, expr: str, at: Optional[float] = None) -> list[dict[str, Any]]:
+        """An instant query over plain HTTP (at `at`, Unix seconds, else now): the result vector."""
+        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
+        url = f"http://{self.address}/api/v1/query?" + urllib.parse.urlencode(params)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.loads(response.read())["data"]["result"]
+
+    def wait_ready_http(self, timeout: float = 20) -> None:
+        def ready() -> Optional[bool]:
+            self.assert_running()
+            with urllib.request.urlopen(f"http://{self.address}/-/ready", timeout=2) as response:
+                return True if response.status == 200 else None
+
+        wait_for(f"{self.name} to be ready", ready, timeout)
+
+
+class Launcher:
+    """Starts processes and stops every one of them when its fixture ends."""
+
+    launched: list[Process] = []
     """Every process of the session, for the logs attached to a failing test."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.mine: list[Prometheus] = []
+        self.mine: list[Process] = []
 
     def start(
         self, name: str, *args: str, port: Optional[int] = None, env: Optional[Mapping[str, str]] = None
@@ -167,7 +175,12 @@ class Launcher:
         require_binary(VMAGENT, VMAGENT_PACKAGE)
         return self._track(Prometheus(name, list(args), self.workdir, port, binary=VMAGENT, listen="-httpListenAddr"))
 
-    def _track(self, process: Prometheus) -> Prometheus:
+    def spawn(self, name: str, *argv: str) -> Process:
+        """Any other program (nginx, a lab server), stopped with the rest."""
+        return self._track(Process(name, list(argv), self.workdir))
+
+    def _track(self, process: T) -> T:
+        assert isinstance(process, Process)
         self.mine.append(process)
         Launcher.launched.append(process)
         return process

@@ -1,16 +1,19 @@
-"""mTLS lab: a real hub Prometheus and real agents, with the certificates the program declares.
+"""mTLS lab: a real hub Prometheus behind the hub's front door, and real agents, with the
+certificates the program declares.
 
-The hub runs with the remote-write receiver behind the rendered web config (client certificates
-required, verified against the hub's CA); agents scrape themselves and remote-write to it. The
-certificates come from the offline preview of the real stacks: the hub's server Secret, the
-`edge-eu` stack's client Secret (read from the hub through its StackReference), `hub-us`'s
-credentials for a foreign CA, and an expired certificate signed with the hub's CA key.
+The hub (`hub-us`, the Prometheus tier) runs the remote-write receiver on plain loopback HTTP
+behind its front door, Debian nginx with the rendered config (client certificates required,
+verified against the hub's trust bundle, mapped to a tenant by the allow-list); agents scrape
+themselves and remote-write through it. The certificates come from the offline preview of the
+real stacks: the hub's server Secret, the `edge-us-west` stack's client Secret (read from the hub
+through its StackReference), the EU hub's credentials for a foreign CA, and an expired
+certificate signed with the hub's CA key. nginx completes the TLS handshake and answers a
+missing or failed certificate with 403, logging why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import ssl
 from pathlib import Path
 from typing import Any, Optional
 
@@ -27,22 +30,23 @@ from tests.lab.processes import Launcher, Prometheus, wait_for
 
 pytestmark = pytest.mark.lab
 
-EDGE = "edge-eu"
+HUB = "hub-us"
+EDGE = "edge-us-west"
 SERIES_TIMEOUT = 60  # seconds for the valid agent's series to reach the hub
 REJECTION_TIMEOUT = 30  # seconds for a rejected agent to report failed sends
 
 
 @pytest.fixture(scope="module")
 def material(fleet: dict[str, engine.PreviewResult]) -> dict[str, Any]:
-    """Everything the lab needs, from the previews of hub, edge-eu and hub-us."""
-    hub, edge, foreign = fleet["hub"], fleet[EDGE], fleet["hub-us"]
+    """Everything the lab needs, from the previews of the hub, its edge and the EU hub."""
+    hub, edge, foreign = fleet[HUB], fleet[EDGE], fleet["hub"]
     valid = mtls.edge_credentials(edge)
     ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-key")["privateKeyPem"]
-    us_edge = next(iter(foreign.outputs["edgeCredentials"].values()))
+    foreign_edge = mtls.edge_credentials(fleet["edge-eu"])
     return {
         "valid": valid,
         "no-cert": Credentials(valid.ca, None, None),
-        "foreign-ca": Credentials(valid.ca, us_edge["cert"], us_edge["key"]),
+        "foreign-ca": Credentials(valid.ca, foreign_edge.cert, foreign_edge.key),
         "expired": _expired(valid.ca, ca_key, valid.cert),
     }
 
@@ -65,14 +69,14 @@ def _expired(ca_pem: str, ca_key_pem: str, edge_cert_pem: str) -> Credentials:
 
 @pytest.fixture(scope="module")
 def hub(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]) -> Hub:
-    return mtls.start(module_launcher, fleet["hub"], material["valid"])
+    return mtls.start(module_launcher, fleet[HUB])
 
 
-# Each bad credential, and the reason the hub's TLS handshake gives for refusing it.
+# Each bad credential, and the reason the front door logs for refusing it.
 REJECTED = {
-    "no-cert": "client didn't provide a certificate",
-    "foreign-ca": "certificate signed by unknown authority",
-    "expired": "certificate has expired or is not yet valid",
+    "no-cert": 'verify="NONE"',
+    "foreign-ca": 'verify="FAILED:unable to verify the first certificate"',
+    "expired": 'verify="FAILED:certificate has expired"',
 }
 
 
@@ -80,7 +84,7 @@ def _start_agent(launcher: Launcher, hub: Hub, case: str, credentials: Credentia
     """An agent labelled `lab_case=<case>` scraping itself and remote-writing to the hub with `credentials`."""
     workdir = launcher.workdir
     files = credentials.files(workdir / f"{case}-tls")
-    entry = remote_write(hub.hub_url, files, address=hub.process.address)
+    entry = remote_write(hub.hub_url, files, address=hub.address)
     # Short batches and backoffs: the lab measures acceptance, not throughput.
     entry["queue_config"] = {"batch_send_deadline": "1s", "min_backoff": "100ms", "max_backoff": "1s"}
     agent_name = f"agent-{case}"
@@ -117,7 +121,7 @@ def test_hub_receives_the_edges_series_over_mtls(hub: Hub, agents: dict[str, Pro
 
     def arrived() -> Optional[list[dict[str, Any]]]:
         agent.assert_running()
-        return hub.client.query(f'up{{cluster="{EDGE}",lab_case="valid"}}') or None
+        return hub.process.query(f'up{{cluster="{EDGE}",lab_case="valid"}}') or None
 
     series = wait_for(f'up{{cluster="{EDGE}"}} at the hub', arrived, timeout=SERIES_TIMEOUT)
     assert series[0]["metric"]["job"] == "agent"
@@ -138,17 +142,16 @@ def _failed_sends(agent: Prometheus) -> Optional[float]:
 def test_hub_rejects_bad_client_credentials(
     hub: Hub, agents: dict[str, Prometheus], material: dict[str, Any], case: str, tmp_path: Path
 ) -> None:
-    # The hub refuses the credentials outright...
-    direct = HubClient(hub.process.address, hub.server_name, material[case], tmp_path)
-    with pytest.raises((ssl.SSLError, ConnectionError)):
-        direct.get("/-/ready")
+    # The front door refuses the credentials outright...
+    direct = HubClient(hub.address, hub.server_name, material[case], tmp_path)
+    assert direct.request("POST", "/api/v1/write")[0] == 403
     # ...and the agent using them gets nothing through.
     agent = agents[case]
     wait_for(f"{agent.name} to report failed remote-write sends", lambda: _failed_sends(agent), timeout=REJECTION_TIMEOUT)
-    wait_for(f"{agent.name} to log the hub's TLS alert", lambda: True if "remote error: tls:" in agent.log() else None, timeout=10)
+    wait_for(f"{agent.name} to log the refusal", lambda: True if "403 Forbidden" in agent.log() else None, timeout=10)
     wait_for(
-        f"the hub to log the {case} handshake failure",
-        lambda: True if REJECTED[case] in hub.process.log() else None,
+        f"the front door to log the {case} refusal",
+        lambda: True if REJECTED[case] in hub.door.process.log() else None,
         timeout=5,
     )
-    assert hub.client.query(f'{{lab_case="{case}"}}') == []
+    assert hub.process.query(f'{{lab_case="{case}"}}') == []

@@ -1,13 +1,15 @@
 """Outage lab: the hub goes down for a minute and comes back; the edge loses not one sample.
 
-A real agent runs the config the program renders for the `edge-eu` stack (components/agent_config.py:
+A real agent runs the config the program renders for the `edge-us-west` stack (components/agent_config.py:
 external labels, tenant header, the sized queue, the WAL retention flag), with the lab's load as
 the stack's `seriesEstimate` and `scrapeIntervalSeconds`, and writes over mTLS with the edge's
-client certificate from the preview to a real hub Prometheus serving the rendered web config
-(client certificates required) and the remote-write receiver. A synthetic exporter logs every
+client certificate from the preview through the hub's front door (Debian nginx running the
+rendered config: client certificates required) to a real hub Prometheus with the remote-write
+receiver. A synthetic exporter logs every
 scrape, so the samples each series must have at the hub over a window are exactly the scrapes the
-exporter served in it. The hub is stopped (SIGTERM) for a minute (tests/lab/outage.py) and restarted on the same
-port and TSDB; the window spans before, during and after.
+exporter served in it. The hub Prometheus is stopped (SIGTERM) for a minute (tests/lab/outage.py;
+the front door answers 502 meanwhile, which the agent retries) and restarted on the same port and
+TSDB; the window spans before, during and after.
 
 The hub runs without an out-of-order window: a one-minute outage stays far inside its head's
 in-order appendable window (an hour), so any sample replayed out of order would be rejected, and
@@ -40,7 +42,8 @@ from tests.lab.processes import Launcher, Prometheus, free_port
 
 pytestmark = pytest.mark.lab
 
-EDGE = "edge-eu"
+EDGE = "edge-us-west"
+"""Its hub, `hub-us`, runs the Prometheus tier: a real Prometheus stands in for the receiver."""
 METRICS, LABELS = 20, 100
 """2,000 synthetic series."""
 SCRAPE_INTERVAL_SECONDS = 5
@@ -49,7 +52,7 @@ RETRIED = "prometheus_remote_storage_samples_retried_total"
 
 
 def lab_settings() -> EdgeSettings:
-    """The `edge-eu` stack, declaring the lab's load."""
+    """The edge stack, declaring the lab's load."""
     settings = load(EDGE).settings
     assert isinstance(settings, EdgeSettings)
     return settings.model_copy(
@@ -69,7 +72,7 @@ def start_agent(
         edge.outputs["remoteWriteUrl"],
         mtls.edge_credentials(edge).files(workdir / "agent-tls"),
         self_target=f"127.0.0.1:{port}",
-        address=hub.process.address,
+        address=hub.address,
     )
     config["scrape_configs"].append({"job_name": "synthetic", "static_configs": [{"targets": [exporter.address]}]})
     (workdir / "agent.yml").write_text(to_yaml(config))
@@ -83,7 +86,7 @@ def start_agent(
 @pytest.fixture(scope="module")
 def outcome(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> Outcome:
     edge = fleet[EDGE]
-    hub = mtls.start(module_launcher, fleet["hub"], mtls.edge_credentials(edge))
+    hub = mtls.start(module_launcher, fleet["hub-us"])
     settings = lab_settings()
     sizing = for_settings(settings)
     with Exporter(METRICS, LABELS) as exporter:
