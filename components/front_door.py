@@ -9,6 +9,8 @@ Declares (all through the hub's providers):
   the pod template carries a hash of its config and server certificate, so a hub `pulumi up` that
   changes the edge list (revocation), the trust bundle (CA rotation) or the server certificate
   rolls the pods onto it;
+- nginx resolves each backend's Service name once, at start (its ClusterIP is stable); the hub
+  declares the front door after the releases that create those Services;
 - one NetworkPolicy per backend: its pods take connections only from the front door, from each
   other, and from the hub's own readers (Grafana, the hub Prometheus). No other pod of the cluster,
   and nothing outside it, reaches a receiver except through the front door's mTLS.

@@ -182,6 +182,7 @@ class HubStack(pulumi.ComponentResource):
         )
         self.grafana = self._grafana(namespace, prerequisites)
         self.external_dns = self._external_dns(namespace)
+        receivers = [self.prometheus, self.tempo, self.loki, *([self.mimir] if mimir_tier else [])]
         self.front_door = FrontDoor(
             f"{name}-front-door",
             FrontDoorArgs(
@@ -196,7 +197,8 @@ class HubStack(pulumi.ComponentResource):
                 spread=hub_availability.spread(settings.tier, Component.FRONT_DOOR),
                 pod_labels=hub_availability.component_labels(Component.FRONT_DOOR),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pki]),
+            # nginx resolves its upstreams' Service names when it starts: the receivers come first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pki, *receivers]),
         )
         self.ingest_services = self._ingest_services(namespace, endpoints)
 

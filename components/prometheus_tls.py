@@ -1,8 +1,9 @@
-"""Prometheus mTLS settings rendered from the program's outputs: the hub's web config, an agent's remote_write.
+"""Prometheus mTLS settings rendered from the program's outputs: an agent's remote_write to the hub.
 
-Pure functions over file paths and URLs. Whoever runs Prometheus from files (the mTLS lab, benches)
-writes the PEMs from the hub's and edge's Secrets next to these documents; in the clusters, the
-charts mount the same Secrets (components/pki.py) at their own paths.
+Pure functions over file paths and URLs. Whoever runs Prometheus from files (the labs, benches)
+writes the PEMs from the edge's Secret next to these documents; in the clusters, the charts mount
+the same Secret (components/pki.py) at their own paths. The hub side of the mTLS is its front door
+(components/front_door_config.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-# Stated rather than left to the default, so a changed default cannot lower it.
-MIN_TLS_VERSION = "TLS12"
-
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -24,21 +22,6 @@ class TlsFiles:
     ca_file: str
     cert_file: Optional[str] = None
     key_file: Optional[str] = None
-
-
-def hub_web_config(server: TlsFiles) -> dict[str, Any]:
-    """The hub's `--web.config.file`: serve TLS and accept only clients with a certificate from the fleet CA."""
-    if server.cert_file is None or server.key_file is None:
-        raise ValueError("the hub needs its server certificate and key")
-    return {
-        "tls_server_config": {
-            "cert_file": server.cert_file,
-            "key_file": server.key_file,
-            "client_ca_file": server.ca_file,
-            "client_auth_type": "RequireAndVerifyClientCert",
-            "min_version": MIN_TLS_VERSION,
-        }
-    }
 
 
 def remote_write(

@@ -1,4 +1,4 @@
-"""components/prometheus_tls.py: the hub's web config and an agent's remote_write, checked by promtool."""
+"""components/prometheus_tls.py: an agent's remote_write to the hub, checked by promtool."""
 
 from __future__ import annotations
 
@@ -7,69 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from components.prometheus_tls import TlsFiles, hub_web_config, remote_write, to_yaml
-from components.pki import FleetPki, FleetPkiArgs
-from components.regions import Regime
-from components.settings import PkiSettings
-from review.engine import run_program
+from components.prometheus_tls import TlsFiles, remote_write, to_yaml
 from tests.lab.processes import PROMTOOL, require_binary
 
 HUB_URL = "https://metrics.obs.eu.example.com/api/v1/write"
 FILES = TlsFiles("/tls/ca.crt", "/tls/tls.crt", "/tls/tls.key")
 
 
-@pytest.fixture(scope="module")
-def server_pems() -> dict[str, str]:
-    """tls.crt / tls.key / ca.crt of the hub's server Secret, as FleetPki declares them."""
-
-    def program() -> None:
-        FleetPki(
-            "pki",
-            FleetPkiArgs(
-                regime=Regime.GDPR, cluster="hub-eu", hosts=["metrics.obs.eu.example.com"], edges=["edge-eu"],
-                settings=PkiSettings(), namespace="observability",
-            ),
-        )
-
-    recording = run_program(program, stack="hub")
-    (data,) = [s["stringData"] for urn, s in recording.state.items() if urn.endswith("::pki-server-secret")]
-    other_key = next(s["privateKeyPem"] for urn, s in recording.state.items() if urn.endswith("::pki-edge-edge-eu-key"))
-    return {**data, "other.key": other_key}
-
-
 def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([require_binary(PROMTOOL), "check", *args], capture_output=True, text=True, timeout=60)
-
-
-def _files(directory: Path, pems: dict[str, str], key: str = "tls.key") -> TlsFiles:
-    for name, text in pems.items():
-        (directory / name).write_text(text)
-    return TlsFiles(str(directory / "ca.crt"), str(directory / "tls.crt"), str(directory / key))
-
-
-def test_hub_web_config_requires_and_verifies_client_certificates() -> None:
-    assert hub_web_config(FILES) == {
-        "tls_server_config": {
-            "cert_file": "/tls/tls.crt",
-            "key_file": "/tls/tls.key",
-            "client_ca_file": "/tls/ca.crt",
-            "client_auth_type": "RequireAndVerifyClientCert",
-            "min_version": "TLS12",
-        }
-    }
-    with pytest.raises(ValueError, match="server certificate and key"):
-        hub_web_config(TlsFiles("/tls/ca.crt"))
-
-
-def test_hub_web_config_with_the_server_secret_passes_promtool(server_pems: dict[str, str], tmp_path: Path) -> None:
-    web = tmp_path / "web.yml"
-    web.write_text(to_yaml(hub_web_config(_files(tmp_path, server_pems))))
-    done = _promtool("web-config", str(web))
-    assert done.returncode == 0, done.stdout + done.stderr
-    # promtool really loads the pair: the server certificate with another key is refused.
-    web.write_text(to_yaml(hub_web_config(_files(tmp_path, server_pems, key="other.key"))))
-    refused = _promtool("web-config", str(web))
-    assert refused.returncode != 0 and "private key does not match public key" in refused.stdout + refused.stderr
 
 
 def test_remote_write_verifies_the_hub_by_its_hostname_wherever_it_connects() -> None:

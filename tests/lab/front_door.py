@@ -29,6 +29,7 @@ from components.front_door_config import (
 from components.settings import HubSettings
 from components.values import hub_front_door
 from review import engine
+from review.stacks import StackConfig
 from tests.lab import mtls
 from tests.lab.processes import NGINX, Launcher, Process, free_port, require_binary, wait_for
 
@@ -40,8 +41,8 @@ def preview_files(hub: engine.PreviewResult) -> dict[str, str]:
     return mtls.component_state(hub, front_door.TYPE, "kubernetes:core/v1:ConfigMap", "-config")["data"]
 
 
-def hub_settings(hub: engine.PreviewResult) -> HubSettings:
-    settings = hub.config.settings
+def hub_settings(stack: StackConfig) -> HubSettings:
+    settings = stack.settings
     assert isinstance(settings, HubSettings)
     return settings
 
@@ -80,7 +81,7 @@ def start(
     }.items():
         (directory / filename).write_text(text)
         (directory / filename).chmod(0o600)
-    pod_routes = hub_front_door.routes(hub_settings(hub))
+    pod_routes = hub_front_door.routes(hub_settings(hub.config))
     # The preview's nginx.conf is this function over these routes: the lab changes addresses only.
     assert files[CONFIG_FILE] == nginx_conf(pod_routes, front_door.POD_LAYOUT)
     routes = [
