@@ -169,7 +169,9 @@ class Scale(_Model):
     """How the hub stores metrics."""
 
     tier: Optional[Tier] = Field(
-        None, description="`prometheus` (one Prometheus, at most 100 edges) or `mimir`; unset: mimir above 100 edges"
+        None,
+        description="`mimir` (each edge stored under the tenant of its certificate) or `prometheus` (one Prometheus "
+        "for at most 100 edges, no tenant isolation); unset: mimir from 2 edges, prometheus for a single edge",
     )
 
 
@@ -359,7 +361,12 @@ class HubSettings(_Common):
     domain: Annotated[str, Field(pattern=DNS_NAME, max_length=253)] = Field(
         description="DNS zone of the ingest endpoints (`metrics.`, `otlp.`, `logs.`)"
     )
-    scale: Scale = Field(Scale(), description="`tier`: `prometheus` or `mimir` (default: mimir above 100 edges)")
+    scale: Scale = Field(
+        Scale(),
+        description="`tier`: `mimir` (each edge's metrics under the tenant of its certificate) or `prometheus` "
+        "(one Prometheus, at most 100 edges, no tenant isolation); default: mimir from 2 edges. Pin it: the default "
+        "changes backend when a hub's second edge joins or leaves",
+    )
     replica_region: Optional[str] = Field(
         None, alias="replicaRegion", description="disaster-recovery region for the buckets (inside the boundary)"
     )

@@ -83,7 +83,8 @@ def _resources(resources: hub_sizing.Resources, replicas: int = 1) -> dict[str, 
 def hub_sizing_json(settings: HubSettings) -> dict[str, Any]:
     """The metrics store's size: memory, CPU and disk per component, and the out-of-order window."""
     load = hub_sizing.IngestLoad.of(settings.edges)
-    base = {"tier": settings.tier.value, "series": load.series, "samplesPerSecond": round(load.samples_per_second)}
+    base = {"tier": settings.tier.value, "tenantIsolation": settings.metrics_isolated, "series": load.series,
+            "samplesPerSecond": round(load.samples_per_second)}
     if settings.tier is Tier.PROMETHEUS:
         sized = hub_sizing.receiver(load, settings.retention.metrics)
         return {**base, "outOfOrderWindow": sized.out_of_order_window,

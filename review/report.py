@@ -175,9 +175,20 @@ def _edge_agents_json(outcomes: Sequence[StackOutcome]) -> list[dict[str, Any]]:
     return edges
 
 
-def _findings(stacks: Sequence[dict[str, Any]], hubs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def isolation_advisory(hub: str, settings: HubSettings) -> list[str]:
+    """A hub whose edges share one Prometheus: any of them can write series labelled as another."""
+    if settings.metrics_isolated:
+        return []
+    return [f"{hub}: no tenant isolation for metrics: scale.tier 'prometheus' stores its {len(settings.edges)} edges' "
+            "series in one Prometheus, where an edge's certificate does not bind the `cluster` label it writes "
+            "(an edge can write, or hide, another's series); 'mimir' (the default from 2 edges) stores each "
+            "edge under the tenant of its certificate"]
+
+
+def _findings(stacks: Sequence[dict[str, Any]], hubs: Sequence[dict[str, Any]],
+              isolation: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     """Everything that needs a look, mandatory first: violations, programs that failed or did not
-    run, and hubs that cannot honour an erasure request."""
+    run, hubs that cannot honour an erasure request and hubs without tenant isolation."""
     found = []
     for stack in stacks:
         if stack["status"] != "ok":
@@ -189,6 +200,8 @@ def _findings(stacks: Sequence[dict[str, Any]], hubs: Sequence[dict[str, Any]]) 
     for hub in hubs:
         found += [{"level": "advisory", "stack": hub["hub"], "source": "deletion capability", "resource": None,
                    "text": text} for text in hub["advisories"]]
+    found += [{"level": "advisory", "stack": hub, "source": "tenant isolation", "resource": None, "text": text}
+              for hub, text in isolation]
 
     def rank(f: dict[str, Any]) -> int:
         return LEVEL_ORDER.index(f["level"]) if f["level"] in LEVEL_ORDER else len(LEVEL_ORDER)
@@ -217,7 +230,9 @@ def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance(
     """The report document (report.json); `markdown(build(...))` is report.md."""
     stacks = [_stack_json(o) for o in outcomes]
     deletion_hubs = _deletion_json(outcomes)
-    findings = _findings(stacks, deletion_hubs)
+    isolation = [(o.name, text) for o in outcomes if isinstance(o.config.settings, HubSettings)
+                 for text in isolation_advisory(o.name, o.config.settings)]
+    findings = _findings(stacks, deletion_hubs, isolation)
     residency = residency_map(outcomes)
     summary = {
         "stacks": len(stacks),
@@ -369,7 +384,8 @@ def _hub_lines(hub: dict[str, Any]) -> list[str]:
     lines += _table(("release", "chart", "version"),
                     [(f"`{c['release']}`", c["chart"], c["version"]) for c in hub["charts"]]) + [""]
     sizing = hub["sizing"]
-    lines += [f"Metrics tier **{sizing['tier']}**: {sizing['series']} series, ~{sizing['samplesPerSecond']} "
+    shared = "" if sizing["tenantIsolation"] else " (**no tenant isolation**: its edges share one Prometheus)"
+    lines += [f"Metrics tier **{sizing['tier']}**{shared}: {sizing['series']} series, ~{sizing['samplesPerSecond']} "
               f"samples/s, out-of-order window {sizing['outOfOrderWindow']}.", ""]
     lines += _table(("component", "replicas", "CPU", "memory", "disk"),
                     [(c["component"], c["replicas"], f"{c['cpuMillicores']}m", f"{c['memoryMiB']} MiB",

@@ -67,7 +67,7 @@ _HUB = _object({
     "charts": {"type": "array", "items": _object({"release": STRING, "chart": NULLABLE_STRING,
                                                   "version": NULLABLE_STRING, "namespace": NULLABLE_STRING})},
     "sizing": _object({
-        "tier": {"enum": ["prometheus", "mimir"]}, "series": COUNT, "samplesPerSecond": COUNT, "outOfOrderWindow": STRING,
+        "tier": {"enum": ["prometheus", "mimir"]}, "tenantIsolation": {"type": "boolean"}, "series": COUNT, "samplesPerSecond": COUNT, "outOfOrderWindow": STRING,
         "components": {"type": "array", "items": _object({"component": STRING, **_RESOURCES})},
         "edges": {"type": "array", "items": _EDGE_ROW},
     }),

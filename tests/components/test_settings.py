@@ -85,6 +85,16 @@ def test_tier_follows_fleet_size() -> None:
         parse({**HUB, "edges": many, "scale": {"tier": "prometheus"}})
 
 
+def test_edges_sharing_a_hub_default_to_the_isolated_tier() -> None:
+    one = parse(HUB)
+    assert len(one.edges) == 1 and one.tier is Tier.PROMETHEUS and one.metrics_isolated
+    two = [{"name": f"edge-{i}", "region": "eu-west-1"} for i in range(2)]
+    shared = parse({**HUB, "edges": two})
+    assert shared.tier is Tier.MIMIR and shared.metrics_isolated
+    opted = parse({**HUB, "edges": two, "scale": {"tier": "prometheus"}})
+    assert opted.tier is Tier.PROMETHEUS and not opted.metrics_isolated
+
+
 def test_engine_strings_decode_like_yaml() -> None:
     raw = engine_config(EDGE)
     raw |= {"obsfleet:bufferHours": "6", "obsfleet:seriesEstimate": "120000", "aws:region": "eu-west-1"}

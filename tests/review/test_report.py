@@ -11,6 +11,7 @@ from typing import Any, Callable
 import jsonschema
 import pulumi
 import pytest
+import yaml
 
 import components.fleet
 from review import deletion, engine, provenance, report
@@ -399,7 +400,7 @@ def test_a_gdpr_or_ccpa_hub_that_cannot_erase_a_signal_gets_an_advisory(reviewed
             assert advisories[hub["hub"]] == [], hub["hub"]
     found = [f for f in document["findings"] if f["source"] == "deletion capability"]
     assert found and all(f["level"] == "advisory" for f in found)
-    assert "hub (gdpr) cannot erase metrics on request: Prometheus deletion is disabled" in report.markdown(document)
+    assert "hub-us (ccpa) cannot erase metrics on request: Prometheus deletion is disabled" in report.markdown(document)
 
 
 def test_erasure_advisories_follow_the_capability() -> None:
@@ -461,3 +462,22 @@ def test_report_schema_rejects_a_changed_shape(mutate: Callable[[dict[str, Any]]
     document = copy.deepcopy(mixed_fleet())
     mutate(document)
     assert list(jsonschema.Draft202012Validator(REPORT_SCHEMA).iter_errors(document))
+
+
+def test_a_prometheus_tier_hub_shared_by_edges_says_no_tenant_isolation(
+    stacks_dir: Path, tmp_path: Path, reviewed: dict[str, Any]
+) -> None:
+    # The fixture fleet: the two-edge hub defaults to Mimir, the single-edge hubs need no isolation.
+    assert not [f for f in reviewed["document"]["findings"] if f["source"] == "tenant isolation"]
+    hub_file = stacks_dir / "Pulumi.hub.yaml"
+    document = yaml.safe_load(hub_file.read_text())
+    document["config"]["obsfleet:scale"] = {"tier": "prometheus"}
+    hub_file.write_text(yaml.safe_dump(document))
+    assert preview(stacks_dir, tmp_path / "out", "--stack", "hub") == 0
+    written = json.loads((tmp_path / "out" / "report.json").read_text())
+    [finding] = [f for f in written["findings"] if f["source"] == "tenant isolation"]
+    assert finding["level"] == "advisory" and finding["stack"] == "hub"
+    assert "no tenant isolation" in finding["text"] and "2 edges" in finding["text"]
+    [hub] = written["hubs"]
+    assert hub["sizing"]["tier"] == "prometheus" and hub["sizing"]["tenantIsolation"] is False
+    assert "**no tenant isolation**" in (tmp_path / "out" / "report.md").read_text()
