@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: venv + the hash-pinned test lock, the real
-# Prometheus and Alertmanager binaries (Debian packages) the config and lab tests use, helm for the
+# Prometheus, Alertmanager and nginx binaries (Debian packages) the config and lab tests use, helm for the
 # chart tests, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,17 +29,18 @@ wait_for_package_locks() {
   done
 }
 
-if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null \
+  || [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="none"; fi
   if [ "$sudo" = none ] || ! command -v apt-get >/dev/null; then
-    echo "note: cannot install Debian prometheus/prometheus-alertmanager here; lab and promtool tests will be skipped" >&2
+    echo "note: cannot install Debian prometheus/prometheus-alertmanager/nginx-light here; lab and promtool tests will be skipped" >&2
   else
-    echo "installing Debian packages prometheus prometheus-alertmanager ..." >&2
+    echo "installing Debian packages prometheus prometheus-alertmanager nginx-light ..." >&2
     apt=($sudo apt-get -o "DPkg::Lock::Timeout=$APT_WAIT_SECONDS")
     wait_for_package_locks
     "${apt[@]}" update -qq
     wait_for_package_locks
-    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light >/dev/null
   fi
 fi
 

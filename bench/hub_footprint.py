@@ -1,0 +1,164 @@
+"""What a hub asks of its cluster: pods, memory requests and volume claims, per tier.
+
+Previews a hub stack (offline, as `python -m review preview` does), renders every Helm release it
+declares with `helm template` from the local chart cache (docs/charts.md) and the exact values the
+preview recorded (not the files of deleted chart defaults, which remove receivers, not
+workloads), and adds the Kubernetes workloads the program declares itself (the front door).
+It counts what is requested, not what runs: each container's memory request (its limit when it
+sets no request, 0 when neither) times replicas, and each PersistentVolumeClaim template's size
+times replicas. DaemonSets are per node and listed apart.
+
+    python -m bench.hub_footprint --stack hub [--tier prometheus|mimir] [--helm PATH]
+
+`--tier` pins `obsfleet:scale.tier` on a copy of the stack file (the same edges and load), so the
+two tiers of one hub compare on equal terms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import yaml
+
+from review import engine
+from review.stacks import load, project_root
+
+HELM = Path("/work/helm-npm/x/helm/helm")
+RELEASE = "kubernetes:helm.sh/v3:Release"
+WORKLOADS = {"Deployment", "StatefulSet"}
+OPERATED = {"Prometheus", "Alertmanager"}
+UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "": 1}
+
+
+def quantity(text: Any) -> int:
+    """Bytes of a Kubernetes quantity (`512Mi`, `1G`, `1073741824`)."""
+    match = re.fullmatch(r"([0-9.]+)([KMGT]i?|)", str(text).strip())
+    if not match:
+        raise ValueError(f"not a byte quantity: {text!r}")
+    return int(float(match.group(1)) * UNITS[match.group(2)])
+
+
+def chart_cache() -> Path:
+    return Path(os.environ.get("OBSFLEET_CHARTS", Path.home() / ".cache" / "obsfleet" / "charts"))
+
+
+def render(release: dict[str, Any], helm: Path, workdir: Path) -> list[dict[str, Any]]:
+    inputs = release["inputs"]
+    chart = chart_cache() / f"{inputs['chart']}-{inputs['version']}"
+    if not chart.is_dir():
+        sys.exit(f"chart {inputs['chart']} {inputs['version']} is not in the cache {chart_cache()} (docs/charts.md)")
+    # The release's values only: its files of deleted defaults remove receivers, not workloads.
+    values = workdir / f"{inputs['chart']}.yaml"
+    values.write_text(yaml.safe_dump(inputs["values"]))
+    argv = [str(helm), "template", inputs["chart"], str(chart), "--namespace", inputs["namespace"],
+            "--kube-version", "1.31.0", "-f", str(values)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        sys.exit(f"helm template {inputs['chart']}: {done.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(done.stdout) if isinstance(doc, dict)]
+
+
+def _memory(container: dict[str, Any]) -> int:
+    resources = container.get("resources") or {}
+    value = (resources.get("requests") or {}).get("memory") or (resources.get("limits") or {}).get("memory")
+    return quantity(value) if value else 0
+
+
+def _operated(doc: dict[str, Any]) -> tuple[str, str, int, int, int]:
+    """A Prometheus or Alertmanager resource: prometheus-operator runs it as a StatefulSet (its
+    config-reloader sidecar not counted)."""
+    spec = doc.get("spec") or {}
+    memory = (spec.get("resources") or {}).get("requests", {}).get("memory") or (spec.get("resources") or {}).get("limits", {}).get("memory")
+    template = ((spec.get("storage") or {}).get("volumeClaimTemplate") or {}).get("spec") or {}
+    claim = (template.get("resources") or {}).get("requests", {}).get("storage")
+    return (doc["kind"], doc["metadata"]["name"], int(spec.get("replicas") or 1),
+            quantity(memory) if memory else 0, quantity(claim) if claim else 0)
+
+
+def workloads(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str, int, int, int]]:
+    """(kind, name, replicas, memory bytes per pod, claimed bytes per pod) of every workload."""
+    for doc in docs:
+        kind = doc.get("kind")
+        if kind in OPERATED:
+            yield _operated(doc)
+            continue
+        if kind not in WORKLOADS and kind != "DaemonSet":
+            continue
+        spec = doc.get("spec") or {}
+        pod = (spec.get("template") or {}).get("spec") or {}
+        memory = sum(_memory(c) for c in pod.get("containers") or [])
+        claims = sum(
+            quantity(((t.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage", 0))
+            for t in spec.get("volumeClaimTemplates") or []
+        )
+        replicas = 1 if kind == "DaemonSet" else int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
+        yield kind, doc["metadata"]["name"], replicas, memory, claims
+
+
+def footprint(result: engine.PreviewResult, helm: Path) -> dict[str, Any]:
+    per_release: dict[str, dict[str, int]] = defaultdict(lambda: {"pods": 0, "memory": 0, "disk": 0})
+    daemonsets: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for release in (r for r in result.resources if r["type"] == RELEASE):
+            for kind, name, replicas, memory, claims in workloads(render(release, helm, Path(tmp))):
+                if kind == "DaemonSet":
+                    daemonsets.append(f"{name} ({memory / 2**20:.0f} MiB per node)")
+                    continue
+                row = per_release[release["inputs"]["chart"]]
+                row["pods"] += replicas
+                row["memory"] += replicas * memory
+                row["disk"] += replicas * claims
+    own = [{"kind": r["type"].split(":")[-1], "spec": r["inputs"]["spec"], "metadata": r["inputs"]["metadata"]}
+           for r in result.resources if r["type"] == "kubernetes:apps/v1:Deployment"]
+    for kind, name, replicas, memory, claims in workloads(own):
+        row = per_release["obsfleet (front door)"]
+        row["pods"] += replicas
+        row["memory"] += replicas * memory
+        row["disk"] += replicas * claims
+    return {"releases": dict(per_release), "daemonsets": daemonsets}
+
+
+def preview_hub(stack: str, tier: Optional[str]) -> engine.PreviewResult:
+    if tier is None:
+        return engine.preview(load(stack))
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in project_root().glob("Pulumi.*.yaml"):
+            shutil.copy(path, tmp)
+        path = Path(tmp) / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        document["config"]["obsfleet:scale"] = {"tier": tier}
+        path.write_text(yaml.safe_dump(document))
+        return engine.preview(load(stack, Path(tmp)))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="hub")
+    parser.add_argument("--tier", choices=["prometheus", "mimir"])
+    parser.add_argument("--helm", type=Path, default=HELM)
+    args = parser.parse_args(argv)
+    result = preview_hub(args.stack, args.tier)
+    found = footprint(result, args.helm)
+    tier = result.config.settings.tier.value  # type: ignore[union-attr]
+    print(f"{args.stack} ({tier} tier): requested by chart")
+    total = {"pods": 0, "memory": 0, "disk": 0}
+    for chart, row in sorted(found["releases"].items()):
+        print(f"  {chart:28} {row['pods']:3} pods  {row['memory'] / 2**30:7.2f} GiB memory  {row['disk'] / 2**30:7.0f} GiB disk")
+        for key in total:
+            total[key] += row[key]
+    print(f"  {'total':28} {total['pods']:3} pods  {total['memory'] / 2**30:7.2f} GiB memory  {total['disk'] / 2**30:7.0f} GiB disk")
+    print("  per node (DaemonSets): " + (", ".join(found["daemonsets"]) or "none"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
