@@ -9,6 +9,7 @@ the ingest hostname, as an edge reaches it.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import socket
 import ssl
@@ -17,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from components import pki
 from components.prometheus_tls import TlsFiles, to_yaml
-from review import engine
+from review import engine, mock_tls
 from tests.lab import front_door
 from tests.lab.processes import Launcher, Prometheus
 
@@ -57,6 +61,19 @@ class Credentials:
     def files(self, directory: Path) -> TlsFiles:
         paths = write_pems(directory, ca=self.ca, **({"cert": self.cert, "key": self.key} if self.cert else {}))
         return TlsFiles(paths["ca"], paths.get("cert"), paths.get("key"))
+
+
+def signed_by_ca(
+    ca_pem: str, ca_key_pem: str, subject: x509.Name, names: list[x509.GeneralName], uses: list[str],
+    not_before: dt.datetime, not_after: dt.datetime,
+) -> Credentials:
+    """A fresh key's certificate signed with the hub's CA key: what the CA could issue besides an edge's."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    spec = mock_tls.CertificateSpec(subject=subject, names=names, allowed_uses=uses)
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), ca, not_before, not_after,
+                          x509.random_serial_number())
+    return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
 
 
 def server_secret(hub: engine.PreviewResult) -> dict[str, str]:

@@ -21,7 +21,6 @@ from typing import Any, Optional
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from components import pki
 from components.agent_config import agent_config
@@ -32,8 +31,9 @@ from components.prometheus_tls import to_yaml
 from components.settings import EdgeSettings, Tier
 from components.values import hub_front_door
 from components.values.common import TENANT_HEADER
-from review import engine, mock_tls
-from review.stacks import load, project_root
+from review import engine
+from review.stacks import load
+from tests import fixture_fleet
 from tests.lab import front_door, mtls, recorder
 from tests.lab.front_door import Door
 from tests.lab.mtls import Credentials, HubClient
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.lab
 
 EU_EDGES = ("edge-eu", "edge-eu-north")
 FORGER, VICTIM = EU_EDGES
-WRITE_PATHS = {route.signal: route.paths for route in hub_front_door.routes(front_door.hub_settings(load("hub")))}
+WRITE_PATHS = {route.signal: route.paths for route in hub_front_door.routes(front_door.hub_settings(fixture_fleet.load("hub")))}
 """The EU hub's write paths per signal (Mimir tier)."""
 READ_PATHS = [
     # Prometheus
@@ -99,13 +99,9 @@ def _start_recorder(launcher: Launcher, name: str) -> Recorder:
 
 
 def _signed(ca_pem: str, ca_key_pem: str, subject: x509.Name, names: list[x509.GeneralName], uses: list[str]) -> Credentials:
-    """A certificate the hub's CA key signs (valid now), for a fresh key."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    """A certificate the hub's CA key signs, valid now."""
     now = dt.datetime.now(dt.timezone.utc)
-    spec = mock_tls.CertificateSpec(subject=subject, names=names, allowed_uses=uses)
-    cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), x509.load_pem_x509_certificate(ca_pem.encode()),
-                          now - dt.timedelta(hours=1), now + dt.timedelta(days=1))
-    return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
+    return mtls.signed_by_ca(ca_pem, ca_key_pem, subject, names, uses, now - dt.timedelta(hours=1), now + dt.timedelta(days=1))
 
 
 @dataclass
@@ -219,7 +215,7 @@ def test_forged_tenant_headers_are_replaced_on_every_signal(eu: EuLab, tmp_path:
 def test_forging_agent_is_stored_under_its_own_tenant(eu: EuLab, module_launcher: Launcher, tmp_path: Path) -> None:
     """A real agent with edge-eu's certificate, configured as edge-eu-north (external label
     `cluster` and tenant header): every batch reaches the metrics backend as tenant edge-eu."""
-    settings = load(FORGER).settings
+    settings = fixture_fleet.load(FORGER).settings
     assert isinstance(settings, EdgeSettings)
     forged = settings.model_copy(update={"cluster": VICTIM, "scrape_interval_seconds": 5})
     sizing = for_settings(forged)
@@ -314,7 +310,7 @@ def test_revoked_edge_is_refused_after_the_hub_update(
     # The hub stack with the edge removed from obsfleet:edges (tier pinned, as README advises).
     stacks_dir = tmp_path / "stacks"
     stacks_dir.mkdir()
-    for path in project_root().glob("Pulumi.*.yaml"):
+    for path in fixture_fleet.STACKS_DIR.glob("Pulumi*.yaml"):
         (stacks_dir / path.name).write_text(path.read_text())
     document = yaml.safe_load((stacks_dir / "Pulumi.hub.yaml").read_text())
     config = document["config"]

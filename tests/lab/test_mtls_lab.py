@@ -19,11 +19,10 @@ from typing import Any, Optional
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from components import pki
 from components.prometheus_tls import remote_write, to_yaml
-from review import engine, mock_tls
+from review import engine
 from tests.lab import mtls
 from tests.lab.mtls import Credentials, Hub, HubClient
 from tests.lab.processes import Launcher, Prometheus, wait_for
@@ -53,18 +52,11 @@ def material(fleet: dict[str, engine.PreviewResult]) -> dict[str, Any]:
 
 def _expired(ca_pem: str, ca_key_pem: str, edge_cert_pem: str) -> Credentials:
     """The edge's identity, signed by the hub's own CA, but valid only until yesterday."""
-    ca = x509.load_pem_x509_certificate(ca_pem.encode())
     edge = x509.load_pem_x509_certificate(edge_cert_pem.encode())
-    key = ec.generate_private_key(ec.SECP256R1())
-    spec = mock_tls.CertificateSpec(
-        subject=edge.subject,
-        names=list(edge.extensions.get_extension_for_class(x509.SubjectAlternativeName).value),
-        allowed_uses=pki.CLIENT_USES,
-    )
+    names = list(edge.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     now = dt.datetime.now(dt.timezone.utc)
-    cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), ca, now - dt.timedelta(days=2),
-                          now - dt.timedelta(days=1), x509.random_serial_number())
-    return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
+    return mtls.signed_by_ca(ca_pem, ca_key_pem, edge.subject, names, pki.CLIENT_USES,
+                             now - dt.timedelta(days=2), now - dt.timedelta(days=1))
 
 
 @pytest.fixture(scope="module")

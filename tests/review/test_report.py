@@ -474,10 +474,10 @@ def test_a_prometheus_tier_hub_shared_by_edges_says_no_tenant_isolation(
     document["config"]["obsfleet:scale"] = {"tier": "prometheus"}
     hub_file.write_text(yaml.safe_dump(document))
     assert preview(stacks_dir, tmp_path / "out", "--stack", "hub") == 0
-    written = json.loads((tmp_path / "out" / "report.json").read_text())
+    written = json.loads((tmp_path / "out" / "report-hub.json").read_text())
     [finding] = [f for f in written["findings"] if f["source"] == "tenant isolation"]
     assert finding["level"] == "advisory" and finding["stack"] == "hub"
     assert "no tenant isolation" in finding["text"] and "2 edges" in finding["text"]
     [hub] = written["hubs"]
     assert hub["sizing"]["tier"] == "prometheus" and hub["sizing"]["tenantIsolation"] is False
-    assert "**no tenant isolation**" in (tmp_path / "out" / "report.md").read_text()
+    assert "**no tenant isolation**" in (tmp_path / "out" / "report-hub.md").read_text()
