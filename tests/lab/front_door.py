@@ -30,7 +30,7 @@ from components.settings import HubSettings
 from components.values import hub_front_door
 from review import engine
 from review.stacks import StackConfig
-from tests.lab import mtls
+from tests.lab.preview_state import component_state, server_secret
 from tests.lab.processes import NGINX, Launcher, Process, free_port, require_binary, wait_for
 
 READY_TIMEOUT = 10  # seconds for nginx to listen
@@ -38,7 +38,7 @@ READY_TIMEOUT = 10  # seconds for nginx to listen
 
 def preview_files(hub: engine.PreviewResult) -> dict[str, str]:
     """The front door ConfigMap's files as the hub's preview declares them."""
-    return mtls.component_state(hub, front_door.TYPE, "kubernetes:core/v1:ConfigMap", "-config")["data"]
+    return component_state(hub, front_door.TYPE, "kubernetes:core/v1:ConfigMap", "-config")["data"]
 
 
 def hub_settings(stack: StackConfig) -> HubSettings:
@@ -71,7 +71,7 @@ def start(
     nginx = require_binary(NGINX, "nginx-light")
     files = preview_files(hub)
     directory = launcher.workdir / name
-    server = mtls.server_secret(hub)
+    server = server_secret(hub)
     directory.mkdir(parents=True, exist_ok=True)
     for filename, text in {
         TENANTS_FILE: files[TENANTS_FILE] if tenants is None else tenants,

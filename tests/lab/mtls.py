@@ -25,20 +25,10 @@ from components import pki
 from components.prometheus_tls import TlsFiles, to_yaml
 from review import engine, mock_tls
 from tests.lab import front_door
+from tests.lab.preview_state import component_state, server_secret  # noqa: F401 (the labs' entry point)
 from tests.lab.processes import Launcher, Prometheus
 
 REQUEST_TIMEOUT = 10  # seconds per HTTPS request to the hub
-
-
-def component_state(result: engine.PreviewResult, component: str, kind: str, suffix: str) -> dict[str, Any]:
-    """Real state of the one `kind` resource under a `component` whose name ends with `suffix`."""
-    found = [
-        state
-        for urn, state in result.state.items()
-        if f"{component}${kind}::" in urn and urn.endswith(suffix)
-    ]
-    assert len(found) == 1, f"{result.stack}: expected one {kind} '*{suffix}' under {component}, found {len(found)}"
-    return found[0]
 
 
 def write_pems(directory: Path, **pems: str) -> dict[str, str]:
@@ -74,11 +64,6 @@ def signed_by_ca(
     cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), ca, not_before, not_after,
                           x509.random_serial_number())
     return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
-
-
-def server_secret(hub: engine.PreviewResult) -> dict[str, str]:
-    """The hub's ingest server Secret (tls.crt, tls.key, ca.crt) as the program declares it."""
-    return component_state(hub, pki.PKI_TYPE, "kubernetes:core/v1:Secret", "-server-secret")["stringData"]
 
 
 def edge_credentials(edge: engine.PreviewResult) -> Credentials:
