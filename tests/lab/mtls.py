@@ -16,7 +16,7 @@ import ssl
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
