@@ -34,7 +34,7 @@ MESH_NAMESPACE = "kube-system"
 Cilium the cluster's CNI (components/values/edge_cilium.py), it does not add a mesh to a CNI
 installed by something else."""
 REQUIRED_HUB_OUTPUTS = ("regime", "edges", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", "edgeCredentials")
-"""What an edge reads from its hub (DESIGN.md "Stack outputs")."""
+"""What an edge reads from its hub (docs/design.md "Stack outputs")."""
 
 T = TypeVar("T")
 
@@ -194,7 +194,7 @@ class EdgeAgent(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
-        """The stack outputs of DESIGN.md."""
+        """The stack outputs of docs/design.md."""
         return {
             "cluster": self.cluster,
             "regime": self.regime,

@@ -1,6 +1,6 @@
 """Edge sizing: the agent's remote-write queue, its resources and its WAL volume.
 
-Every constant below is either MEASURED (../shared/reference/measurements/prometheus-2.42-baseline.md:
+Every constant below is either MEASURED (docs/design.md "Sizing measurements":
 Prometheus 2.42 on 2 vCPU, loopback, 50,005 series per target; re-measured with bench/, figures in
 bench/RESULTS.md), a Prometheus fact, or a POLICY/ASSUMPTION named as such. The seed research's
 figures are not used.

@@ -13,7 +13,7 @@ from components.settings import HubSettings, Settings
 
 
 def deploy(settings: Settings, stack: str) -> dict[str, Any]:
-    """Declare the stack's resources; return its outputs (DESIGN.md "Stack outputs")."""
+    """Declare the stack's resources; return its outputs (docs/design.md "Stack outputs")."""
     config = pulumi.Config("obsfleet")
     boundary = ResidencyBoundary(
         "boundary",

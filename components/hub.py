@@ -215,7 +215,7 @@ class HubStack(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
-        """The stack outputs of DESIGN.md, the contract with edges and review tools."""
+        """The stack outputs of docs/design.md, the contract with edges and review tools."""
         return {
             "regime": self.regime,
             "region": self.region,

@@ -1,6 +1,6 @@
 """How big the hub's metrics receiver must be, from the edge list and our own measurements.
 
-Every constant below comes from ../shared/reference/measurements/prometheus-2.42-baseline.md
+Every constant below comes from the measurements in docs/design.md "Sizing measurements"
 (section in brackets) or is a Prometheus default, and says which. The seed research's "Hub
 Prometheus Scaling" table is NOT used: it puts 500K samples/s on 10 clusters (50K samples/s per
 cluster, i.e. 1 s scrapes of 50K series, 15x what the same edge sends at 15 s), its memory column
@@ -66,7 +66,7 @@ KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
 
-# --- measured (prometheus-2.42-baseline.md) -------------------------------------------------
+# --- measured (docs/design.md "Sizing measurements") ---------------------------------------------
 CPU_SECONDS_PER_SAMPLE = 10e-6
 """Receiver CPU per remote-written sample [3: 'about 10 us of receiver CPU per sample']."""
 RSS_PER_SERIES = 4.2 * KIB

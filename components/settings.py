@@ -99,7 +99,7 @@ class _Model(BaseModel):
 
 
 class ResidencySettings(_Model):
-    """Overrides of the regime's default countries (DESIGN.md "Residency")."""
+    """Overrides of the regime's default countries (docs/design.md "Residency")."""
 
     allowed_countries: Optional[list[Annotated[str, Field(pattern=ISO_COUNTRY)]]] = Field(
         None, alias="allowedCountries", min_length=1,

@@ -12,5 +12,5 @@ def external_labels(settings: EdgeSettings) -> dict[str, str]:
 
 
 def tenant_headers(settings: EdgeSettings) -> dict[str, str]:
-    """One tenant per edge cluster (DESIGN.md), sent on every request to the hub."""
+    """One tenant per edge cluster (docs/design.md), sent on every request to the hub."""
     return {TENANT_HEADER: settings.cluster}

@@ -1,6 +1,6 @@
 """Where a resource keeps its data, and which residency boundary it must stay in.
 
-Regional attribution (DESIGN.md): an AWS resource's region is its own `region` if set, else its
+Regional attribution (docs/design.md): an AWS resource's region is its own `region` if set, else its
 provider's `region`; a GCP resource's location is `location` (region, zone, dual- or
 multi-region; `customPlacementConfig.dataLocations` for a configurable dual-region), else
 `region`, else `zone`, else its provider's `region`. Each is read from the resource's inputs

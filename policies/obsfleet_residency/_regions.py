@@ -113,7 +113,7 @@ EU_MEMBER_STATES: frozenset[str] = frozenset(
 # through `allow_adequacy`.
 GDPR_COUNTRIES: frozenset[str] = EU_MEMBER_STATES | {"IS", "LI", "NO"}
 
-# ccpa: the CCPA (Cal. Civ. Code §1798.100 et seq.) is a California law; DESIGN.md draws the
+# ccpa: the CCPA (Cal. Civ. Code §1798.100 et seq.) is a California law; docs/design.md draws the
 # boundary at the United States.
 CCPA_COUNTRIES: frozenset[str] = frozenset({"US"})
 
