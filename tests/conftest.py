@@ -8,15 +8,13 @@ from pathlib import Path
 import pytest
 
 from review import engine
-from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 
 
 @pytest.fixture(scope="session")
 def fleet() -> dict[str, engine.PreviewResult]:
     """Every fixture stack, previewed under mocks in one run (hubs first)."""
-    names = fixture_fleet.names()
-    return {r.stack: r for r in preview_fleet(names, stacks_dir=fixture_fleet.STACKS_DIR)}
+    return fixture_fleet.preview()
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from review import stacks
+from review import engine, stacks
+from review.fleet_review import preview_fleet
 
 STACKS_DIR = Path(__file__).resolve().parent / "fixtures" / "fleet"
 
@@ -17,3 +18,8 @@ def load(name: str) -> stacks.StackConfig:
 
 def names() -> list[str]:
     return stacks.stack_names(STACKS_DIR)
+
+
+def preview() -> dict[str, engine.PreviewResult]:
+    """Every fixture stack, previewed under mocks in one run (hubs first), by name."""
+    return {r.stack: r for r in preview_fleet(names(), stacks_dir=STACKS_DIR)}

@@ -10,7 +10,6 @@ from typing import Iterator
 import pytest
 
 from review import engine, mock_tls
-from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 from tests.lab.processes import LOG_TAIL_LINES, Launcher, launching
 
@@ -21,8 +20,7 @@ def fleet() -> dict[str, engine.PreviewResult]:
     wall clock, not the review's fixed mock moment."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mock_tls, "START", dt.datetime.now(dt.timezone.utc))
-        names = fixture_fleet.names()
-        return {r.stack: r for r in preview_fleet(names, stacks_dir=fixture_fleet.STACKS_DIR)}
+        return fixture_fleet.preview()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -38,12 +37,10 @@ def test_matrix_is_one_line_with_the_regimes_deploy_role_for_aws(capsys: pytest.
     ]}
 
 
-def test_a_new_stack_file_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for path in fixture_fleet.STACKS_DIR.glob("Pulumi.*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
-    (tmp_path / "Pulumi.edge-eu-2.yaml").write_text(
-        (tmp_path / "Pulumi.edge-eu.yaml").read_text().replace("cluster: edge-eu", "cluster: edge-eu-2"))
-    edges = json.loads(_run(capsys, "--stacks-dir", str(tmp_path), "--role", "edge", "--format", "matrix"))["include"]
+def test_a_new_stack_file_is_listed(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (stacks_dir / "Pulumi.edge-eu-2.yaml").write_text(
+        (stacks_dir / "Pulumi.edge-eu.yaml").read_text().replace("cluster: edge-eu", "cluster: edge-eu-2"))
+    edges = json.loads(_run(capsys, "--stacks-dir", str(stacks_dir), "--role", "edge", "--format", "matrix"))["include"]
     assert "edge-eu-2" in [e["stack"] for e in edges]
 
 
