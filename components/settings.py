@@ -34,6 +34,7 @@ GCP_PROJECT = r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$"
 OIDC_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$"
 HTTPS_URL = r"^https://\S+$"
 CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9]*$"
+KAFKA_ADDRESS = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[0-9]{1,5}$"
 
 PATTERN_WORDS = {
     DNS_LABEL: "a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, "
@@ -49,6 +50,7 @@ PATTERN_WORDS = {
     OIDC_ARN: "an IAM OIDC provider ARN, arn:aws:iam::<12-digit account>:oidc-provider/<issuer host and path>",
     HTTPS_URL: "an https:// URL without spaces",
     CONFIG_KEY: "a config key name: a letter, then letters and digits (slackWebhookUrl)",
+    KAFKA_ADDRESS: "a Kafka broker host:port, a lowercase host name and a port number (kafka.obs.example.com:9092)",
 }
 """Each pattern the models use, in words: errors and the JSON Schema say what is expected, not a regex."""
 
@@ -165,13 +167,29 @@ class Retention(_Model):
     traces: Annotated[int, Field(gt=0, le=3650)] = Field(14, description="days of traces")
 
 
+class TracesKafka(_Model):
+    """The Kafka of the Mimir tier's trace ingest (tempo-distributed writes every span through it)."""
+
+    address: Annotated[str, Field(pattern=KAFKA_ADDRESS)] = Field(
+        description="bootstrap broker `host:port` of a replicated Kafka reachable from the hub cluster"
+    )
+    partitions: Annotated[int, Field(ge=1, le=64)] = Field(
+        3, description="partitions of the traces topic; Tempo runs one block-builder and one live-store per partition"
+    )
+
+
 class Scale(_Model):
-    """How the hub stores metrics."""
+    """How the hub stores metrics and ingests traces."""
 
     tier: Optional[Tier] = Field(
         None,
         description="`mimir` (each edge stored under the tenant of its certificate) or `prometheus` (one Prometheus "
         "for at most 100 edges, no tenant isolation); unset: mimir from 2 edges, prometheus for a single edge",
+    )
+    traces_kafka: Optional[TracesKafka] = Field(
+        None, alias="tracesKafka",
+        description="Mimir tier only: `address` (host:port) and `partitions` (default 3) of a Kafka of the traces' "
+        "own for tempo-distributed; unset, the traces share the Mimir release's single Kafka broker",
     )
 
 
@@ -365,7 +383,8 @@ class HubSettings(_Common):
         Scale(),
         description="`tier`: `mimir` (each edge's metrics under the tenant of its certificate) or `prometheus` "
         "(one Prometheus, at most 100 edges, no tenant isolation); default: mimir from 2 edges. Pin it: the default "
-        "changes backend when a hub's second edge joins or leaves",
+        "changes backend when a hub's second edge joins or leaves. `tracesKafka` (Mimir tier): `address` and "
+        "`partitions` of a Kafka of the traces' own; unset, they share the Mimir release's single broker",
     )
     replica_region: Optional[str] = Field(
         None, alias="replicaRegion", description="disaster-recovery region for the buckets (inside the boundary)"
@@ -395,6 +414,8 @@ class HubSettings(_Common):
             self._check_location("replicaRegion", self.replica_region)
             if self.replica_region == self.region:
                 raise ValueError(f"replicaRegion: '{self.replica_region}' is the hub's own region")
+        if self.tier is Tier.PROMETHEUS and self.scale.traces_kafka is not None:
+            raise ValueError("scale.tracesKafka: only used in the Mimir tier (the Prometheus tier's Tempo has no Kafka)")
         if self.scale.tier is Tier.PROMETHEUS and len(self.edges) > MAX_PROMETHEUS_EDGES:
             raise ValueError(
                 f"scale.tier: 'prometheus' cannot serve {len(self.edges)} edges "

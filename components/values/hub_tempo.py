@@ -1,9 +1,11 @@
 """Tempo values: traces per edge tenant, in the hardened bucket, for `retention.traces` days.
 
-Prometheus tier: the single-binary `tempo` chart. Mimir tier: `tempo-distributed`, whose Tempo 3
-ingest path needs Kafka: it uses the Kafka the mimir-distributed release already runs (a topic of
-its own), which is also why the distributed chart follows the metrics tier, not the edge count
-alone. Either way OTLP/HTTP is the only receiver, plain HTTP inside the cluster: the edges reach
+Prometheus tier: the single-binary `tempo` chart (Tempo 2: no Kafka, the WAL on a volume). Mimir
+tier: `tempo-distributed`, whose Tempo 3 ingest path runs through Kafka: the operator's replicated
+Kafka when `scale.tracesKafka` names one, else the Kafka the mimir-distributed release already runs
+(a topic of its own on a single broker, which is also why the distributed chart follows the
+metrics tier). The traces topic has `partitions` partitions and Tempo one block-builder and one
+live-store per partition, as it requires. Either way OTLP/HTTP is the only receiver, plain HTTP inside the cluster: the edges reach
 it only through the hub's mTLS front door (components/front_door_config.py), which sets the
 tenant from the client certificate, and a NetworkPolicy admits nobody else
 (components/front_door.py).
@@ -24,7 +26,7 @@ import yaml
 from components.charts import TEMPO as TEMPO_CHART
 from components.charts import TEMPO_DISTRIBUTED, Chart
 from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
-from components.settings import HubSettings, Tier
+from components.settings import HubSettings, Tier, TracesKafka
 from components.values.hub_common import TEMPO, hours, merge, service_url
 from components.values.storage_class import storage_class_at
 
@@ -111,11 +113,19 @@ def _distributors(tier: Tier) -> dict[str, Any]:
     }
 
 
-def _distributed(settings: HubSettings, kafka: str) -> dict[str, Any]:
+def traces_kafka(settings: HubSettings, mimir_kafka: str) -> TracesKafka:
+    """The Kafka the Mimir tier's traces go through: the configured one, else Mimir's broker."""
+    return settings.scale.traces_kafka or TracesKafka(address=mimir_kafka)
+
+
+def _distributed(settings: HubSettings, mimir_kafka: str) -> dict[str, Any]:
     retention = {"compaction": {"compaction": {"block_retention": hours(settings.retention.traces)}}}
+    kafka = traces_kafka(settings, mimir_kafka)
     return {
         "multitenancyEnabled": True,
-        "ingest": {"kafka": {"address": kafka}},
+        "ingest": {"kafka": {"address": kafka.address, "auto_create_topic_default_partitions": kafka.partitions}},
+        "blockBuilder": {"replicas": kafka.partitions},
+        "liveStore": {"replicas": kafka.partitions},
         "backendScheduler": {"config": {"provider": retention}},
         "traces": {"otlp": {"http": {"enabled": True}}},
         "distributor": _distributors(settings.tier),
@@ -125,7 +135,7 @@ def _distributed(settings: HubSettings, kafka: str) -> dict[str, Any]:
 
 def tempo_values(settings: HubSettings, storage: Mapping[str, Any], kafka: Optional[str] = None) -> dict[str, Any]:
     """Values for `tempo_chart(settings)`; `storage` is the backend's fragment for that chart,
-    `kafka` the broker address (Mimir tier only)."""
+    `kafka` the Mimir release's broker address (Mimir tier only; `scale.tracesKafka` replaces it)."""
     if settings.tier is Tier.MIMIR:
         if kafka is None:
             raise ValueError("tempo-distributed needs a Kafka address (the Mimir release's)")

@@ -19,6 +19,7 @@ from tests.charts import checks
 from tests.charts.render import Release, RenderError, declared, load_all, missing_reason, releases, render
 
 MIMIR_SUFFIX = "-mimir"
+TRACES_KAFKA = {"address": "kafka.obs.example.com:9092", "partitions": 6}
 VMAGENT_SUFFIX = "-vmagent"
 
 
@@ -31,9 +32,9 @@ def _variant(stack: stacks.StackConfig, suffix: str, **config: Any) -> stacks.St
 
 
 def mimir_variant(hub: stacks.StackConfig) -> stacks.StackConfig:
-    """`hub` with `scale.tier: mimir`, as its own stack."""
+    """`hub` with `scale.tier: mimir` and its traces on a Kafka of their own, as its own stack."""
     scale = yaml.safe_load(hub.path.read_text())["config"].get("obsfleet:scale") or {}
-    return _variant(hub, MIMIR_SUFFIX, scale={**scale, "tier": "mimir"})
+    return _variant(hub, MIMIR_SUFFIX, scale={**scale, "tier": "mimir", "tracesKafka": TRACES_KAFKA})
 
 
 def vmagent_edge() -> stacks.StackConfig:

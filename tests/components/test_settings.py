@@ -160,6 +160,12 @@ def test_adequacy_opt_in_admits_london() -> None:
                                      {"name": "a", "type": "webhook", "secret": "y"}]}},
          r"^obsfleet:alerting\.receivers\[1\]\.name: duplicate 'a'$"),
         ({"oidcProvider": None}, r"^obsfleet:oidcProvider: required on aws"),
+        ({"scale": {"tier": "prometheus", "tracesKafka": {"address": "kafka.example.com:9092"}}},
+         r"^obsfleet:scale\.tracesKafka: only used in the Mimir tier"),
+        ({"scale": {"tier": "mimir", "tracesKafka": {"address": "kafka.example.com"}}},
+         r"^obsfleet:scale\.tracesKafka\.address: 'kafka\.example\.com': must be a Kafka broker host:port"),
+        ({"scale": {"tier": "mimir", "tracesKafka": {"address": "k.example.com:9092", "partitions": 0}}},
+         r"^obsfleet:scale\.tracesKafka\.partitions: 0: Input should be greater than or equal to 1$"),
     ],
 )
 def test_bad_hub_config(change: dict[str, Any], message: str) -> None:

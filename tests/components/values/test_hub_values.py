@@ -27,7 +27,7 @@ from components.charts import (
 from components.hub_availability import SCALE_ZONES, SINGLE_POINTS, Component, component_labels, front_door_replicas, placement
 from components.meta_rules import fleet_group
 from components.regions import Cloud
-from components.settings import HubSettings, Scale, Tier
+from components.settings import HubSettings, Scale, Tier, TracesKafka
 from components.storage import ObjectStore, loki_storage_values, tempo_storage_values
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
 from components.values.hub_common import merge
@@ -299,6 +299,15 @@ def test_distributed_tempo_shares_mimirs_kafka(large: HubSettings) -> None:
     assert values["ingest"]["kafka"]["address"] == "mimir-kafka.observability.svc.cluster.local:9092"
     assert values["backendScheduler"]["config"]["provider"]["compaction"]["compaction"]["block_retention"] == "336h"
     assert values["traces"]["otlp"]["http"] == {"enabled": True}
+    assert values["ingest"]["kafka"]["auto_create_topic_default_partitions"] == 3
+    assert values["blockBuilder"]["replicas"] == values["liveStore"]["replicas"] == 3
+
+
+def test_distributed_tempo_can_write_through_a_kafka_of_its_own(large: HubSettings) -> None:
+    own = TracesKafka(address="kafka.obs.eu.example.com:9092", partitions=6)
+    values = _tempo(large.model_copy(update={"scale": large.scale.model_copy(update={"traces_kafka": own})}))
+    assert values["ingest"]["kafka"] == {"address": "kafka.obs.eu.example.com:9092", "auto_create_topic_default_partitions": 6}
+    assert values["blockBuilder"]["replicas"] == values["liveStore"]["replicas"] == 6, "one consumer per partition"
 
 
 def test_single_tempo_receives_only_otlp_http(hub: HubSettings) -> None:
