@@ -19,8 +19,8 @@ outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
    it, answering 429 above), so `r * RECOVERY_HEADROOM` over one shard's RTT-bound throughput.
    More shards would only queue at the hub.
 4. Memory bound: under backlog every shard runs (the autoscaler goes to `max_shards`) and each holds
-   its `capacity` plus the batch in flight, at ~312 bytes per held sample. `capacity` is two batches
-   (one ready while one is sent; more only queues what the WAL holds anyway), and `max_shards` is
+   its `capacity` plus the batch in flight, at ~312 bytes per held sample. `capacity` is one batch
+   (the next one, filled while one is sent; more only queues what the WAL holds anyway), and `max_shards` is
    the smaller of the shards wanted and the shards the queue memory budget (QUEUE_MEMORY_SHARE of
    the steady-state RSS) affords. When the budget binds, the buffer drains more slowly
    (`catch_up_hours`), never with more memory; but never below the floor: the steady load plus one
@@ -81,8 +81,11 @@ fill only when the hub or the network cannot keep up, and then more queued sampl
 SPARE_SHARDS = 1
 """Shards above the steady load, whatever the budget: with one shard a request hanging until
 remote_timeout stalls everything, and a spare one is what drains a backlog at all."""
-QUEUED_BATCHES_PER_SHARD = 2
-"""`capacity` in batches: the next batch is ready when a request returns."""
+QUEUED_BATCHES_PER_SHARD = 1
+"""`capacity` in batches: the next batch is ready when a request returns. Measured (bench/RESULTS.md
+"Issue 21"): at 200K lagging series one queued batch per shard (4500/6/4500, GOGC 45) moved 0.95-1.19x
+the best other config's samples/s (median 1.05x) at 0.64-0.68x the default's RSS; two (9000/6/4500,
+GOGC 50) 0.95-1.85x (median of 9 rounds 1.04x) at 0.64-0.76x (median 0.70x)."""
 BATCH_RECEIVER_TIME_PER_RTT = 1.0
 """The batch is raised until the receiver's time on it is at least this many RTTs."""
 BATCH_SIZE_STEP = 500
@@ -98,13 +101,15 @@ BATCH_SEND_DEADLINE_SECONDS = 5
 MIN_BACKOFF_FLOOR_SECONDS = 0.03
 MAX_BACKOFF_SECONDS = 5
 """Measured: after a 60 s outage the agent idled up to max_backoff before catching up; keep it short."""
-AGENT_GOGC = 50
+AGENT_GOGC = 45
 """The agent's Go GC target percentage (Go's default 100; Prometheus 3 defaults to 75). Measured on
 2.42 (bench/RESULTS.md "Issue 12"): with this queue under backlog the agent's RSS fell from 636-692
-MiB at 100 (572-583 at 75) to 492-519 MiB, 0.60-0.67x the default config's; at steady state to
+MiB at 100 (572-583 at 75) to 492-519 MiB at 50, 0.60-0.67x the default config's; at steady state to
 3.7-4.4 KiB/series; CPU: none measurable at steady state, perhaps ~1 us/sample under backlog. At 25
-memory fell further for ~25% more agent CPU. The RSS constants above were measured at 100, so the
-model's memory request errs high (~15%), not low."""
+memory fell further for ~25% more agent CPU; at 40 (issue 21, a CPU-starved box) the extra
+collections cost delivery (median 0.95x the best other config); 45 with one queued batch per shard
+kept delivery (1.05x) at 0.64-0.68x the default's RSS. The RSS constants above were measured at
+100, so the model's memory request errs high (~15%), not low."""
 
 
 @dataclass(frozen=True)

@@ -23,27 +23,27 @@ RTTS_MS = (5, 50, 200)
 # defaults: 30 s scrape, 4 h buffer. Worked examples (t = 11.4 us receiver time per sample, 312 B per
 # held sample, budget = 2% of 41 MiB + 4.2 KiB x series, the hub takes at most 3x an edge's rate):
 # - 50K @ 50 ms: the RTT wants 0.05 / 11.4e-6 = 4,386 -> 4,500 samples per batch, but the 4.92 MiB
-#   budget holds 16.5K samples: 2 shards x 3 batches of at most 2,757 -> 2,500. A shard moves
-#   2,500 / (0.05 + 0.0285) = 31.8K/s; the hub takes 3 x 1,667 = 5K/s -> 1 shard, + 1 spare = 2.
-#   2 x (5,000 + 2,500) x 312 B = 4.5 MiB; limit 1.5 x (246.1 x 1.107 + 4.5) = 416 Mi.
+#   budget holds 16.5K samples: 2 shards x 2 batches (one queued, one in flight) of at most 4,132
+#   -> 4,000. A shard moves 4,000 / (0.05 + 0.0456) = 41.8K/s; the hub takes 3 x 1,667 = 5K/s ->
+#   1 shard, + 1 spare = 2. 2 x (4,000 + 4,000) x 312 B = 4.8 MiB; limit 1.5 x (246.1 x 1.107 + 4.8) = 416 Mi.
 # - 1M @ 200 ms: 0.2 / 11.4e-6 = 17.5K -> 10,000 (upper bound); 10,000 / (0.2 + 0.114) = 31.8K/s per
-#   shard; 100K/s -> 4 shards, 4 x 30,000 x 312 B = 35.7 MiB of the 82.9 MiB budget.
+#   shard; 100K/s -> 4 shards, 4 x 20,000 x 312 B = 23.8 MiB of the 82.9 MiB budget.
 # - 1M @ 5 ms: 0.005 / 11.4e-6 = 439 -> 500; 500 / (0.005 + 0.0057) = 46.7K/s -> 100K/s on 3 shards.
-# - 10K @ 200 ms: the 1.64 MiB budget keeps the batch at 500 whatever the RTT; a shard still moves
-#   500 / 0.2057 = 2.4K/s, 2.4x the 1K/s the hub takes from this edge.
+# - 10K @ 200 ms: the 1.64 MiB budget (5.5K samples, 4 batches) keeps the batch at 1,000 whatever
+#   the RTT; a shard still moves 1,000 / 0.2114 = 4.7K/s, 4.7x the 1K/s the hub takes from this edge.
 GRID: dict[tuple[int, int], tuple[int, int, int, int]] = {
-    (10_000, 5): (500, 1_000, 2, 138),
-    (10_000, 50): (500, 1_000, 2, 138),
-    (10_000, 200): (500, 1_000, 2, 138),
-    (50_000, 5): (500, 1_000, 2, 410),
-    (50_000, 50): (2_500, 5_000, 2, 416),
-    (50_000, 200): (2_500, 5_000, 2, 416),
-    (200_000, 5): (500, 1_000, 2, 1_432),
-    (200_000, 50): (4_500, 9_000, 2, 1_443),
-    (200_000, 200): (9_500, 19_000, 2, 1_456),
-    (1_000_000, 5): (500, 1_000, 3, 6_881),
-    (1_000_000, 50): (4_500, 9_000, 3, 6_897),
-    (1_000_000, 200): (10_000, 20_000, 4, 6_933),
+    (10_000, 5): (500, 500, 2, 138),
+    (10_000, 50): (1_000, 1_000, 2, 138),
+    (10_000, 200): (1_000, 1_000, 2, 138),
+    (50_000, 5): (500, 500, 2, 410),
+    (50_000, 50): (4_000, 4_000, 2, 416),
+    (50_000, 200): (4_000, 4_000, 2, 416),
+    (200_000, 5): (500, 500, 2, 1_432),
+    (200_000, 50): (4_500, 4_500, 2, 1_439),
+    (200_000, 200): (10_000, 10_000, 2, 1_449),
+    (1_000_000, 5): (500, 500, 3, 6_880),
+    (1_000_000, 50): (4_500, 4_500, 3, 6_891),
+    (1_000_000, 200): (10_000, 10_000, 4, 6_915),
 }
 # series -> (cpu m, memory request Mi, WAL GiB): independent of the RTT.
 STEADY = {10_000: (40, 83, 1), 50_000: (47, 247, 1), 200_000: (72, 862, 2), 1_000_000: (205, 4_143, 8)}
@@ -141,10 +141,10 @@ def test_the_bench_load_is_held_by_the_memory_budget_down_to_the_floor() -> None
     sizing = size_edge(200_020, 1, 4)
     queue = sizing.queue
     # 4,500 per batch, 44.4K/s per shard. The hub would take 600K/s: 14 shards; the 17.2 MiB budget
-    # (2% of 861 MiB) holds 17.2 MiB / (13,500 x 312 B) = 4; the load itself needs 200K / 44.4K ->
-    # 5, + 1 spare = 6 shards: 6 x 13,500 x 312 B = 24.1 MiB.
-    assert (queue.capacity, queue.max_shards, queue.max_samples_per_send) == (9_000, 6, 4_500)
-    assert sizing.queue_memory_mib == pytest.approx(24.1, abs=0.05)
+    # (2% of 861 MiB) holds 17.2 MiB / (9,000 x 312 B) = 6, which is also the floor: the load itself
+    # needs 200K / 44.4K -> 5, + 1 spare = 6 shards: 6 x 9,000 x 312 B = 16.1 MiB.
+    assert (queue.capacity, queue.max_shards, queue.max_samples_per_send) == (4_500, 6, 4_500)
+    assert sizing.queue_memory_mib == pytest.approx(16.1, abs=0.05)
     # 6 x 44.4K/s = 266.5K/s, 66.5K/s above the load: a 4 h buffer drains in 12 h, not 2 h.
     assert sizing.catch_up_hours == pytest.approx(12.0, abs=0.05)
 
@@ -181,8 +181,8 @@ def test_the_batch_is_raised_until_it_covers_the_rtt() -> None:
         assert (per_send - model.BATCH_SIZE_STEP) * model.RECEIVER_SECONDS_PER_SAMPLE < rtt_ms / 1000 or per_send == 500
         assert shard_throughput(per_send, rtt_ms / 1000) >= 1 / (2 * model.RECEIVER_SECONDS_PER_SAMPLE)
     assert [batch_size(rtt / 1000) for rtt in (1, 5, 50, 200, 2000)] == [500, 500, 4_500, 10_000, 10_000]
-    # A small budget caps it: 2 shards x 3 batches within 4.92 MiB (50K series) -> 2,500.
-    assert batch_size(0.05, 4.92) == 2_500
+    # A small budget caps it: 2 shards x 2 batches within 4.92 MiB (50K series) -> 4,000.
+    assert batch_size(0.05, 4.92) == 4_000
 
 
 def test_longer_buffer_needs_more_disk_and_time_but_not_shards_or_memory() -> None:
@@ -218,7 +218,7 @@ def test_overrides_replace_the_model_and_the_shards_follow_the_batch() -> None:
     sizing = size_edge(1_000_000, 30, 4, overrides=QueueOverrides(maxSamplesPerSend=500, maxBackoff="30s"))
     assert sizing.queue.max_samples_per_send == 500
     assert sizing.queue.max_shards == 12  # 100K samples/s over ~9K per 500-sample shard at 50 ms
-    assert sizing.queue.capacity == 1_000
+    assert sizing.queue.capacity == 500
     assert sizing.queue.max_backoff == "30s"
     pinned = size_edge(50_000, 30, 4, overrides=QueueOverrides(capacity=50_000, maxShards=8, retryOnRateLimit=False))
     assert (pinned.queue.capacity, pinned.queue.max_shards, pinned.queue.retry_on_http_429) == (50_000, 8, False)
@@ -230,7 +230,7 @@ def test_overrides_replace_the_model_and_the_shards_follow_the_batch() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (QueueOverrides(capacity=1_000), "obsfleet:queue.capacity: 1000 is below maxSamplesPerSend (2500)"),
+        (QueueOverrides(capacity=1_000), "obsfleet:queue.capacity: 1000 is below maxSamplesPerSend (4000)"),
         (QueueOverrides(minShards=3), "obsfleet:queue.minShards: 3 is above maxShards (2)"),
     ],
 )

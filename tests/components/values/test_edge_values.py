@@ -118,7 +118,7 @@ def test_remote_write_is_mtls_from_the_secret_with_tenant_and_sized_queue(settin
     }
     queue = remote["queueConfig"]
     assert queue == for_settings(settings).queue.operator()
-    assert (queue["maxShards"], queue["capacity"], queue["maxSamplesPerSend"], queue["retryOnRateLimit"]) == (2, 8_000, 4_000, True)
+    assert (queue["maxShards"], queue["capacity"], queue["maxSamplesPerSend"], queue["retryOnRateLimit"]) == (2, 4_500, 4_500, True)
 
 
 def test_collector_pipelines_only_use_defined_components(collector: dict) -> None:
