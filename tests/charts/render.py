@@ -132,7 +132,8 @@ def missing_reason(release: Release) -> Optional[str]:
         return f"helm not on PATH nor at {HELM_CACHE} (tests/run.sh installs it)"
     if not (release.chart_dir / "Chart.yaml").is_file():
         why = next((w for c, w in WHY_ABSENT.items() if c.name == release.chart), "docs/charts.md says how to fill it")
-        return f"chart {release.chart}-{release.version} not in the chart cache {cache_dir()} ({why})"
+        held = "only parts of" if release.chart_dir.is_dir() else "no"
+        return f"{held} chart {release.chart}-{release.version} in the chart cache {cache_dir()} ({why})"
     return None
 
 
