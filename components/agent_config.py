@@ -61,6 +61,7 @@ def agent_flags(sizing: EdgeSizing, config_file: str, storage_path: str) -> list
         f"--config.file={config_file}",
         f"--storage.agent.path={storage_path}",
         f"--storage.agent.retention.max-time={sizing.wal_retention}",
+        f"--storage.agent.wal-truncate-frequency={sizing.wal_truncate_frequency}",
     ]
 
 

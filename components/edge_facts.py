@@ -1,7 +1,8 @@
 """An edge's sizing and replay facts, declared in two stack files and held equal.
 
-The edge's stack file sizes its agent from `region`, `seriesEstimate` and `bufferHours`; its hub's
-`obsfleet:edges` entry sizes the hub's ingest and its out-of-order window from the same three. The
+The edge's stack file sizes its agent from `region`, `seriesEstimate` and `bufferHours` and runs
+`agentReplicas` agents; its hub's `obsfleet:edges` entry sizes the hub's ingest and its
+out-of-order window from the same three and deduplicates a pair. The
 hub exports its entries (`edges` output) and the edge refuses to deploy when its own file
 disagrees; the offline review compares the two files before previewing. Either way the message
 names both keys, e.g. `obsfleet:bufferHours=12 differs from Pulumi.hub.yaml
@@ -14,7 +15,12 @@ from typing import Any, Mapping, Optional
 
 from components.settings import NAMESPACE, EdgeSettings, HubSettings
 
-FACTS = {"region": "region", "seriesEstimate": "series_estimate", "bufferHours": "buffer_hours"}
+FACTS = {
+    "region": "region",
+    "seriesEstimate": "series_estimate",
+    "bufferHours": "buffer_hours",
+    "agentReplicas": "agent_replicas",
+}
 """Config key -> settings attribute, the same name on both sides."""
 
 

@@ -33,7 +33,12 @@ outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
 6. Go GC target (`AGENT_GOGC`): with the queue bounded, what is left of the agent's memory is the Go
    heap's headroom between collections; a lower GOGC trades a little CPU for a lot of it.
 7. Resources: steady-state RSS per series plus the bounded queue memory, with the GC swing.
-8. WAL volume: `bufferHours` plus one truncation period of samples at the measured bytes/sample.
+8. WAL truncation and volume: the agent truncates its WAL by segment count, not by what remote
+   write has sent (components/edge_wal.py), so a truncation inside an outage can delete unsent
+   samples well before `bufferHours`. The truncation frequency is `WAL_TRUNCATION_FACTOR` x
+   (`bufferHours` + catch-up), which the replay model shows never deletes an unsent segment for an
+   outage up to `bufferHours`, whatever the rate; the volume holds the model's peak WAL at that
+   frequency (`wal_peak_bytes`) at the measured bytes/sample.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
+from components.edge_wal import SEGMENT_BYTES
 from components.hub_sizing import RECOVERY_HEADROOM
 from components.settings import ConfigError, EdgeSettings, QueueOverrides
 
@@ -68,8 +74,11 @@ WAL_BYTES_PER_SAMPLE = 18 * 2**20 / (50_005 * 600 / 15)
 """~18 MB of agent WAL after 10 min of 50,005 series at 15 s (read as MiB, the larger): ~9.4 B/sample."""
 
 # --- Prometheus facts ----------------------------------------------------------------------------
-WAL_TRUNCATION_HOURS = 2.0
-"""The agent truncates its WAL every 2 h, so up to 2 h of sent samples stay on disk."""
+WAL_PEAK_PERIODS = 1.5
+WAL_PEAK_SEGMENTS = 3
+"""The agent's WAL peaks at 1.5 truncation periods of samples plus three segments (it deletes
+nothing while it holds fewer than four), a segment being at most one period: the replay model's
+peak, checked in tests/components/test_edge_wal.py."""
 
 # --- POLICY and ASSUMPTIONS (not measured; bench/ checks their effect) ---------------------------
 DEFAULT_RTT_SECONDS = EdgeSettings.model_fields["hub_rtt_ms"].default / 1000
@@ -95,7 +104,12 @@ wire), far below Mimir's default per-tenant burst (200,000 samples) that a reque
 MEMORY_LIMIT_MARGIN = 1.5
 """WAL replay after a restart and Go heap growth are unmeasured: the limit gets 50% above the model."""
 WAL_VOLUME_MARGIN = 1.25
-"""Segment granularity and the checkpoint written during truncation."""
+"""The checkpoint written during truncation, and the bytes/sample of another series mix."""
+WAL_TRUNCATION_FACTOR = 2.0
+"""Truncation frequency over (`bufferHours` + catch-up). The replay model (components/edge_wal.py)
+loses nothing for any outage offset at 2 (1.5 suffices in it; 2 keeps a margin for the model's
+simplifications); Prometheus' default 2 h loses unsent segments of a busy edge (>= ~200 MB of WAL
+per hour) after about 1.5 h of outage."""
 BATCH_SEND_DEADLINE_SECONDS = 5
 """Longest a sample waits for its batch to fill (small edges fill a batch slower than this)."""
 MIN_BACKOFF_FLOOR_SECONDS = 0.03
@@ -193,7 +207,9 @@ class EdgeSizing:
     """GOGC for the agent process (`runtime.goGC` of the PrometheusAgent)."""
     resources: Resources
     wal_retention: str
-    """`--storage.agent.retention.max-time`: unsent samples older than this are dropped."""
+    """`--storage.agent.retention.max-time`: what a checkpoint keeps of samples older than this."""
+    wal_truncate_frequency: str
+    """`--storage.agent.wal-truncate-frequency` (see WAL_TRUNCATION_FACTOR)."""
     wal_volume_gib: int
 
     @property
@@ -203,10 +219,17 @@ class EdgeSizing:
 
     @property
     def catch_up_hours(self) -> float:
-        """How long a full buffer takes to drain while new samples keep arriving: at what
-        `max_shards` move, or what the hub takes from one edge, whichever is less."""
-        drain = min(self.queue.max_shards * self.shard_samples_per_second, self.required_samples_per_second)
-        return self.buffer_hours * self.samples_per_second / (drain - self.samples_per_second)
+        return catch_up_hours(
+            self.buffer_hours, self.samples_per_second, self.queue, self.shard_samples_per_second,
+            self.required_samples_per_second,
+        )
+
+
+def catch_up_hours(buffer_hours: float, rate: float, queue: QueueConfig, per_shard: float, required: float) -> float:
+    """How long a full buffer takes to drain while new samples keep arriving: at what `max_shards`
+    move, or what the hub takes from one edge, whichever is less."""
+    drain = min(queue.max_shards * per_shard, required)
+    return buffer_hours * rate / (drain - rate)
 
 
 def duration(seconds: float) -> str:
@@ -296,7 +319,10 @@ def size_edge(
         memory_request_mib=math.ceil(steady_mib),
         memory_limit_mib=math.ceil(MEMORY_LIMIT_MARGIN * (steady_mib * GC_PEAK_RATIO + backlog_mib)),
     )
-    wal_bytes = rate * (buffer_hours + WAL_TRUNCATION_HOURS) * 3600 * WAL_BYTES_PER_SAMPLE * WAL_VOLUME_MARGIN
+    truncate_seconds = 60 * math.ceil(
+        WAL_TRUNCATION_FACTOR * (buffer_hours + catch_up_hours(buffer_hours, rate, queue, per_shard, required)) * 60
+    )
+    wal_bytes = wal_peak_bytes(rate, truncate_seconds) * WAL_VOLUME_MARGIN
     return EdgeSizing(
         samples_per_second=rate,
         shard_samples_per_second=per_shard,
@@ -308,8 +334,15 @@ def size_edge(
         go_gc=AGENT_GOGC,
         resources=resources,
         wal_retention=duration(buffer_hours * 3600),
+        wal_truncate_frequency=duration(truncate_seconds),
         wal_volume_gib=max(1, math.ceil(wal_bytes / 2**30)),
     )
+
+
+def wal_peak_bytes(samples_per_second: float, truncate_seconds: float) -> float:
+    """The agent's largest WAL at this rate and truncation frequency (WAL_PEAK_PERIODS)."""
+    period = truncate_seconds * samples_per_second * WAL_BYTES_PER_SAMPLE
+    return WAL_PEAK_PERIODS * period + WAL_PEAK_SEGMENTS * min(SEGMENT_BYTES, period)
 
 
 def _apply_overrides(queue: QueueConfig, overrides: QueueOverrides) -> QueueConfig:

@@ -44,6 +44,7 @@ from typing import Any, Iterable, Sequence
 
 import yaml
 
+from components.edge_sizing import WAL_VOLUME_MARGIN
 from components.settings import Tier
 
 Rule = dict[str, Any]
@@ -59,6 +60,8 @@ REMOTE_WRITE_LAG_SECONDS = 120
 LAG_LOOKBACK = "1h"
 """A lagging edge's own gauges reach the hub late by the lag itself: look back far enough."""
 ERROR_RATIO = 0.01
+AGENT_CLAIM = "prom-agent-.+-db-prom-agent-.+"
+"""The agent's WAL claim as prometheus-operator names it (claim template `prom-agent-<name>-db`)."""
 
 _NEWEST_ENQUEUED = "prometheus_remote_storage_queue_highest_timestamp_seconds"
 _NEWEST_ENQUEUED_BEFORE_2_53 = "prometheus_remote_storage_highest_timestamp_in_seconds"
@@ -142,6 +145,18 @@ def _remote_write_lag() -> str:
     )
 
 
+def _wal_volume_use() -> str:
+    # kubelet's volume stats of the agent's claim (prometheus-operator: prom-agent-<name>-db-...);
+    # the sized volume is the model's peak x WAL_VOLUME_MARGIN, so the peak is this fraction of it.
+    claim = f'persistentvolumeclaim=~"{AGENT_CLAIM}"'
+    return (
+        f"max by (cluster, persistentvolumeclaim) (\n"
+        f"  kubelet_volume_stats_used_bytes{{{claim}}}\n"
+        f"  / kubelet_volume_stats_capacity_bytes{{{claim}}}\n"
+        f") > {1 / WAL_VOLUME_MARGIN:g}"
+    )
+
+
 def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
     """Rules over the edges' own data: remote-write health, and silence per edge in the
     Prometheus tier (the Mimir tier judges silence per tenant: `tenant_group`)."""
@@ -173,6 +188,16 @@ def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
             "{{ $value | humanize }} samples/s are dropped by the agent (too old for its queue or "
             "for unknown series); edges configure no write relabelling, so this is data loss.",
             "5m",
+        ),
+        _alert(
+            "ObsfleetEdgeWalVolumeFilling",
+            _wal_volume_use(),
+            "warning",
+            "Edge {{ $labels.cluster }}'s agent WAL volume is {{ $value | humanizePercentage }} full",
+            "Above the sized peak (components/edge_sizing.py): the edge holds more series than its "
+            "seriesEstimate. A full volume stops the agent storing scrapes (the edge goes silent) "
+            "and a restart cannot open the WAL: raise seriesEstimate (the volume follows) first.",
+            "15m",
         ),
         _alert(
             "ObsfleetEdgeRemoteWriteBehind",

@@ -35,6 +35,7 @@ OIDC_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$"
 HTTPS_URL = r"^https://\S+$"
 CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9]*$"
 KAFKA_ADDRESS = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[0-9]{1,5}$"
+HOST_PORT = r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$"
 
 PATTERN_WORDS = {
     DNS_LABEL: "a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, "
@@ -51,6 +52,7 @@ PATTERN_WORDS = {
     HTTPS_URL: "an https:// URL without spaces",
     CONFIG_KEY: "a config key name: a letter, then letters and digits (slackWebhookUrl)",
     KAFKA_ADDRESS: "a Kafka broker host:port, a lowercase host name and a port number (kafka.obs.example.com:9092)",
+    HOST_PORT: "host:port (etcd-0.etcd.observability.svc:2379)",
 }
 """Each pattern the models use, in words: errors and the JSON Schema say what is expected, not a regex."""
 
@@ -65,6 +67,8 @@ ISOLATED_TIER_MIN_EDGES = 2
 BufferHours = Annotated[float, Field(gt=0, le=72)]  # strict float takes `4` (an int), not `true`
 """Hours of hub outage an edge's WAL covers (and the hub's out-of-order window must accept)."""
 DEFAULT_BUFFER_HOURS = 4.0
+AgentReplicas = Literal[1, 2]
+"""One agent per edge, or an HA pair the hub deduplicates."""
 
 
 class Role(str, Enum):
@@ -155,6 +159,10 @@ class EdgeRef(_Model):
         description="the edge's `bufferHours`, equal to its stack file's: the hub's out-of-order window "
         "accepts that long a replay",
     )
+    agent_replicas: AgentReplicas = Field(
+        1, alias="agentReplicas",
+        description="the edge's `agentReplicas`, equal to its stack file's: 2 makes the hub deduplicate the pair",
+    )
 
 
 class Retention(_Model):
@@ -165,6 +173,15 @@ class Retention(_Model):
     )
     logs: Annotated[int, Field(gt=0, le=3650)] = Field(30, description="days of logs")
     traces: Annotated[int, Field(gt=0, le=3650)] = Field(14, description="days of traces")
+
+
+class HaTracker(_Model):
+    """Where Mimir's HA tracker keeps the replica it accepts per edge pair (memberlist cannot hold it)."""
+
+    store: Literal["etcd", "consul"] = Field(description="`etcd` or `consul`")
+    endpoints: list[Annotated[str, Field(pattern=HOST_PORT)]] = Field(
+        min_length=1, description="`host:port` of the store (etcd: every member; consul: its agent)"
+    )
 
 
 class TracesKafka(_Model):
@@ -190,6 +207,11 @@ class Scale(_Model):
         None, alias="tracesKafka",
         description="Mimir tier only: `address` (host:port) and `partitions` (default 3) of a Kafka of the traces' "
         "own for tempo-distributed; unset, the traces share the Mimir release's single Kafka broker",
+    )
+    ha_tracker: Optional[HaTracker] = Field(
+        None, alias="haTracker",
+        description="mimir tier: `store` (etcd or consul) and `endpoints` of the key-value store Mimir's HA "
+        "tracker needs to deduplicate edges with `agentReplicas: 2`",
     )
 
 
@@ -371,7 +393,8 @@ class HubSettings(_Common):
     edges: list[EdgeRef] = Field(
         min_length=1,
         description="each edge the hub onboards (it issues the edge's certificate): `name`, `region`, optional "
-        "`seriesEstimate` and `bufferHours`, each equal to the edge's stack file (a difference is refused)",
+        "`seriesEstimate`, `bufferHours` and `agentReplicas`, each equal to the edge's stack file (a difference "
+        "is refused)",
     )
     retention: Retention = Field(
         Retention(), description="`metrics` / `logs` / `traces` days (metrics at least the longest edge replay)"
@@ -384,7 +407,8 @@ class HubSettings(_Common):
         description="`tier`: `mimir` (each edge's metrics under the tenant of its certificate) or `prometheus` "
         "(one Prometheus, at most 100 edges, no tenant isolation); default: mimir from 2 edges. Pin it: the default "
         "changes backend when a hub's second edge joins or leaves. `tracesKafka` (Mimir tier): `address` and "
-        "`partitions` of a Kafka of the traces' own; unset, they share the Mimir release's single broker",
+        "`partitions` of a Kafka of the traces' own; unset, they share the Mimir release's single broker. "
+        "`haTracker` (Mimir tier): `store` (etcd or consul) and `endpoints`, needed by edges with `agentReplicas: 2`",
     )
     replica_region: Optional[str] = Field(
         None, alias="replicaRegion", description="disaster-recovery region for the buckets (inside the boundary)"
@@ -429,6 +453,9 @@ class HubSettings(_Common):
                 f"the {replay:g} h replay window of edges[{longest}].bufferHours; keep metrics at least "
                 f"{math.ceil(replay / 24)} days"
             )
+        for i, edge in enumerate(self.edges):
+            if edge.agent_replicas > 1:
+                self._check_pair(i)
         for i, receiver in enumerate(self.alerting.receivers):
             if receiver.secret in HUB_KEYS:
                 raise ValueError(
@@ -440,6 +467,20 @@ class HubSettings(_Common):
         if self.cloud is Cloud.GCP and self.oidc_provider is not None:
             raise ValueError("oidcProvider: only for cloud aws (gcp uses Workload Identity)")
         return self
+
+    def _check_pair(self, i: int) -> None:
+        """An edge HA pair needs a hub that deduplicates it: Mimir's HA tracker, with its store."""
+        key = f"edges[{i}].agentReplicas"
+        if self.tier is Tier.PROMETHEUS:
+            raise ValueError(
+                f"{key}: 2 needs the mimir tier: the Prometheus tier's one receiver cannot deduplicate an agent "
+                "pair (both copies would be stored as conflicting samples); set scale.tier: mimir, or 1"
+            )
+        if self.scale.ha_tracker is None:
+            raise ValueError(
+                f"{key}: 2 needs scale.haTracker: Mimir's HA tracker keeps the accepted replica in etcd or consul "
+                "(memberlist is not supported for it)"
+            )
 
     @property
     def tier(self) -> Tier:
@@ -483,6 +524,11 @@ class EdgeSettings(_Common):
     queue: QueueOverrides = Field(
         QueueOverrides(), description="remote-write `queue_config` overrides (agent `prometheus` only)"
     )
+    agent_replicas: AgentReplicas = Field(
+        1, alias="agentReplicas",
+        description="1, or 2 for an HA pair of agents on separate nodes, deduplicated at the hub (agent "
+        "`prometheus`; mimir tier with scale.haTracker; equal to the hub's edges entry)",
+    )
     cluster_mesh: Optional[ClusterMesh] = Field(
         None, alias="clusterMesh",
         description="Cilium cluster-mesh `id` and `peers`. Installs the full Cilium chart into `kube-system`: the stack takes "
@@ -500,11 +546,16 @@ class EdgeSettings(_Common):
         return self
 
     @model_validator(mode="after")
-    def _queue_needs_prometheus(self) -> "EdgeSettings":
+    def _prometheus_agent_options(self) -> "EdgeSettings":
         if self.agent is not Agent.PROMETHEUS and self.queue.model_dump(exclude_none=True):
             raise ValueError(
                 f"queue: Prometheus remote-write queue_config, not used by agent '{self.agent.value}' "
                 "(vmagent's queues and disk buffer are sized from seriesEstimate and bufferHours)"
+            )
+        if self.agent is not Agent.PROMETHEUS and self.agent_replicas > 1:
+            raise ValueError(
+                f"agentReplicas: an HA pair runs the Prometheus agent (its replica label is what the hub "
+                f"deduplicates); agent '{self.agent.value}' runs one"
             )
         return self
 

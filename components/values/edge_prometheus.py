@@ -30,6 +30,30 @@ def remote_write(settings: EdgeSettings, sizing: EdgeSizing, url: str, tls_secre
     }
 
 
+HA_REPLICA_LABEL = "__replica__"
+"""Mimir's default `ha_replica_label`: the HA tracker elects by it and drops it before storage."""
+
+
+def _replicas(settings: EdgeSettings) -> dict[str, Any]:
+    """One agent, its series labelled only with the edge's identity; or an HA pair on two nodes,
+    each pod labelling its series with its name under `HA_REPLICA_LABEL` for the hub to deduplicate."""
+    if settings.agent_replicas == 1:
+        return {"replicas": 1, "replicaExternalLabelNameClear": True}
+    return {
+        "replicas": settings.agent_replicas,
+        "replicaExternalLabelName": HA_REPLICA_LABEL,
+        "podAntiAffinity": "hard",
+    }
+
+
+def wal_args(sizing: EdgeSizing) -> list[dict[str, str]]:
+    """The agent's WAL flags the operator has no field for (PrometheusAgent `additionalArgs`)."""
+    return [
+        {"name": "storage.agent.retention.max-time", "value": sizing.wal_retention},
+        {"name": "storage.agent.wal-truncate-frequency", "value": sizing.wal_truncate_frequency},
+    ]
+
+
 def kube_prometheus_stack_values(
     settings: EdgeSettings, sizing: EdgeSizing, remote_write_url: str, tls_secret: str
 ) -> dict[str, Any]:
@@ -50,16 +74,15 @@ def kube_prometheus_stack_values(
         "prometheus": {
             "agentMode": True,
             "prometheusSpec": {
-                "replicas": 1,
                 "scrapeInterval": duration(settings.scrape_interval_seconds),
                 "externalLabels": external_labels(settings),
-                # Otherwise the operator adds `prometheus` (namespace/name) and `prometheus_replica`
-                # (pod name) to every series sent: the edge's identity is exactly the labels above.
+                # Otherwise the operator adds `prometheus` (namespace/name) to every series sent.
                 "prometheusExternalLabelNameClear": True,
-                "replicaExternalLabelNameClear": True,
+                **_replicas(settings),
                 "remoteWrite": [remote_write(settings, sizing, remote_write_url, tls_secret)],
-                # Unsent samples survive a hub outage of bufferHours; older ones are dropped at truncation.
-                "additionalArgs": [{"name": "storage.agent.retention.max-time", "value": sizing.wal_retention}],
+                # Unsent samples survive a hub outage of bufferHours: no truncation in between
+                # deletes a segment remote write has not read (components/edge_sizing.py, step 8).
+                "additionalArgs": wal_args(sizing),
                 "walCompression": True,
                 # Rendered into prometheus.yml's `runtime.gogc` (Prometheus >= 2.53): less heap
                 # headroom between collections, sized for in components/edge_sizing.py.

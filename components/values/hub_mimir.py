@@ -10,12 +10,12 @@ posted to an API), and alert through the hub's Alertmanager. Mimir's own Alertma
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from components.hub_availability import ZONE, Component, component_labels, spread
 from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limits
 from components.regions import Cloud
-from components.settings import EdgeRef, HubSettings
+from components.settings import EdgeRef, HaTracker, HubSettings
 from components.storage import ObjectStore, s3_endpoint, service_account_values
 from components.values.hub_common import MIMIR, hours, merge, placed
 from components.values.storage_class import storage_class_at
@@ -74,7 +74,23 @@ def _tenant_overrides(edges: Sequence[EdgeRef]) -> dict[str, Any]:
             # Each tenant accepts the replay of its own edge's WAL buffer.
             "out_of_order_time_window": out_of_order_window(edge.buffer_hours),
         }
+        if edge.agent_replicas > 1:
+            # An HA pair: the tracker accepts one replica per `cluster` (the edge's external label)
+            # and drops the other's samples; the replica label (`__replica__`, Mimir's default,
+            # which the edge sets per pod) is removed before storage.
+            overrides[edge.name]["accept_ha_samples"] = True
     return {"overrides": overrides}
+
+
+def _ha_tracker(tracker: Optional[HaTracker]) -> dict[str, Any]:
+    """The distributors' HA tracker, on the store the hub names (settings refuse pairs without one)."""
+    if tracker is None:
+        return {}
+    if tracker.store == "etcd":
+        kvstore: dict[str, Any] = {"store": "etcd", "etcd": {"endpoints": list(tracker.endpoints)}}
+    else:
+        kvstore = {"store": "consul", "consul": {"host": tracker.endpoints[0]}}
+    return {"distributor": {"ha_tracker": {"enable_ha_tracker": True, "kvstore": kvstore}}}
 
 
 def mimir_values(
@@ -96,6 +112,7 @@ def mimir_values(
             "out_of_order_time_window": sizing.out_of_order_window,
             "compactor_blocks_retention_period": hours(settings.retention.metrics),
         },
+        **_ha_tracker(settings.scale.ha_tracker),
     }
     values = {
         "fullnameOverride": MIMIR,

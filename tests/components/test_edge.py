@@ -130,7 +130,10 @@ def test_agent_values_follow_the_sizing_model(fleet: dict[str, engine.PreviewRes
     assert remote["queueConfig"] == sizing.queue.operator()
     assert remote["headers"] == {"X-Scope-OrgID": edge}
     assert spec["externalLabels"] == {"cluster": edge, "region": settings.region, "regime": settings.regime.value}
-    assert spec["additionalArgs"] == [{"name": "storage.agent.retention.max-time", "value": sizing.wal_retention}]
+    assert spec["additionalArgs"] == [
+        {"name": "storage.agent.retention.max-time", "value": sizing.wal_retention},
+        {"name": "storage.agent.wal-truncate-frequency", "value": sizing.wal_truncate_frequency},
+    ]
     assert spec["resources"] == sizing.resources.kubernetes()
     collector = _by_name(result)[f"{edge}-collector"]["inputs"]["values"]["alternateConfig"]["exporters"]
     assert collector["otlphttp/tempo"]["endpoint"] == hub.outputs["otlpEndpoint"]
@@ -199,7 +202,7 @@ def test_an_edge_whose_facts_differ_from_its_hub_entry_refuses_to_deploy(
     _mutate(stacks_dir, "edge-eu-north", bufferHours=12)
     hub = fleet["hub"]
     assert hub.outputs["edges"]["edge-eu-north"] == {"index": 1, "region": "eu-north-1", "seriesEstimate": 40000,
-                                                     "bufferHours": 6.0}
+                                                     "bufferHours": 6.0, "agentReplicas": 1}
     with pytest.raises(engine.ProgramError, match=r"obsfleet:bufferHours=12 differs from Pulumi\.hub\.yaml "
                        r"obsfleet:edges\[1\]\.bufferHours=6: declare the same value in both files") as failed:
         engine.preview(stacks.load("edge-eu-north", stacks_dir), {"hub": (hub.outputs, hub.secret_outputs)})

@@ -23,7 +23,7 @@ def _edge(**config: object) -> EdgeSettings:
 
 def test_entries_hold_each_edges_index_and_facts() -> None:
     assert hub_entries(_hub(bufferHours=6))["edge-eu"] == {
-        "index": 1, "region": "eu-west-1", "seriesEstimate": 50_000, "bufferHours": 6.0,
+        "index": 1, "region": "eu-west-1", "seriesEstimate": 50_000, "bufferHours": 6.0, "agentReplicas": 1,
     }
 
 

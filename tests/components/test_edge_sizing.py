@@ -45,8 +45,11 @@ GRID: dict[tuple[int, int], tuple[int, int, int, int]] = {
     (1_000_000, 50): (4_500, 4_500, 3, 6_891),
     (1_000_000, 200): (10_000, 10_000, 4, 6_915),
 }
-# series -> (cpu m, memory request Mi, WAL GiB): independent of the RTT.
-STEADY = {10_000: (40, 83, 1), 50_000: (47, 247, 1), 200_000: (72, 862, 2), 1_000_000: (205, 4_143, 8)}
+# series -> (cpu m, memory request Mi, WAL GiB): independent of the RTT. WAL: the buffer (4 h) drains
+# in 4 / (3 - 1) = 2 h, so the WAL truncates every 2 x (4 + 2) = 12 h and peaks at 1.5 x 12 h of
+# samples plus three 128 MiB segments, x 1.25: 1M series at 30 s = 33.3K samples/s x 9.43 B x 18 h
+# = 20.4 GB + 0.4 GiB -> 24.1 GiB -> 25.
+STEADY = {10_000: (40, 83, 1), 50_000: (47, 247, 2), 200_000: (72, 862, 6), 1_000_000: (205, 4_143, 25)}
 
 
 def _size(series: int, rtt_ms: int, **kwargs: Any) -> model.EdgeSizing:
@@ -72,7 +75,7 @@ def test_queue_and_resources_at_each_size_and_rtt(series: int, rtt_ms: int) -> N
         "requests": {"cpu": f"{cpu}m", "memory": f"{memory}Mi"},
         "limits": {"memory": f"{limit}Mi"},
     }
-    assert (sizing.wal_retention, sizing.wal_volume_gib) == ("4h", wal)
+    assert (sizing.wal_retention, sizing.wal_truncate_frequency, sizing.wal_volume_gib) == ("4h", "12h", wal)
 
 
 # A sweep well beyond the grid: 1K-10M series, 5-300 s scrapes, 1-2000 ms RTT, 1-72 h buffers.

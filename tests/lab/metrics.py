@@ -55,6 +55,14 @@ HUB_REJECTION_COUNTERS = (
 )
 """Samples a hub's TSDB refused."""
 
+def seconds(text: str) -> float:
+    """A Prometheus duration with one unit, as the program renders them (`360m`, `5s`, `100ms`)."""
+    match = re.fullmatch(r"(\d+)(ms|s|m|h)", text)
+    assert match, f"not a single-unit Prometheus duration: {text!r}"
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    return int(match.group(1)) * unit
+
+
 Query = Callable[..., list[dict[str, Any]]]
 """An instant query: `query(expr, at=None)` -> the result vector."""
 

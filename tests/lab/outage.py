@@ -1,9 +1,11 @@
 """The outage labs' procedure and checks, whatever the agent (Prometheus agent, vmagent).
 
 An agent scrapes a synthetic exporter that logs every scrape and remote-writes to a real hub. The
-hub is stopped (SIGTERM) for `outage` seconds and restarted on the same port and TSDB; the counted
-window spans before, during and after. The samples each series must have at the hub are exactly the
-scrapes the exporter served in the window.
+link is interrupted for `outage` seconds (by default the hub is stopped with SIGTERM and restarted
+on the same port and TSDB; the blackhole lab passes its own interruption); the counted window spans
+before, during and after. The samples each series must have at the hub are exactly the scrapes the
+exporter served in the window. The outcome also says how long after the link returned every series
+held a sample scraped after that moment (the catch-up).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from tests.lab.exporter import Exporter
 from tests.lab.metrics import HUB_REJECTION_COUNTERS, series_past, window_counts
@@ -47,6 +49,28 @@ class Outcome:
     agent: dict[str, float]
     hub: dict[str, float]
     """The hub's rejection counters since the restart: the whole replay arrived after it."""
+    outage_seconds: float
+    catch_up_seconds: float
+
+
+Interrupt = Callable[[], Callable[[], None]]
+"""Interrupts the link to the hub; returns what restores it."""
+
+
+def stopping_the_hub(launcher: Launcher, hub: Hub, timing: Timing) -> Interrupt:
+    def stop() -> Callable[[], None]:
+        hub.process.stop(grace=timing.stop_grace)
+        return lambda: hub.restart(launcher, "hub-restarted")
+
+    return stop
+
+
+def plaintext(config: dict[str, Any]) -> dict[str, Any]:
+    """An agent config with its remote write over plain HTTP (labs whose subject is not mTLS)."""
+    [entry] = config["remote_write"]
+    del entry["tls_config"]
+    entry["url"] = entry["url"].replace("https://", "http://", 1)
+    return config
 
 
 def through_outage(
@@ -57,8 +81,11 @@ def through_outage(
     selector: str,
     timing: Timing,
     agent_counters: Sequence[str],
+    interrupt: Optional[Interrupt] = None,
 ) -> Outcome:
-    """Run the outage on a started `agent` scraping `exporter`; count what reached the hub."""
+    """Run the outage on a started `agent` scraping `exporter`; count what reached the hub.
+    `interrupt`: how the link goes down (default: the hub stops)."""
+    interrupt = interrupt or stopping_the_hub(launcher, hub, timing)
 
     def all_past(after: float) -> Optional[bool]:
         agent.assert_running()
@@ -68,11 +95,13 @@ def through_outage(
     start = time.time()
     time.sleep(timing.before)
     stopped = time.time()
-    hub.process.stop(grace=timing.stop_grace)
+    restore = interrupt()
     time.sleep(timing.outage)
-    hub.restart(launcher, "hub-restarted")
+    restore()
     restarted = time.time()
-    time.sleep(timing.after)
+    wait_for(f"{agent.name}'s catch-up", lambda: all_past(restarted), timing.catch_up_timeout)
+    caught_up = time.time()
+    time.sleep(max(0.0, restarted + timing.after - caught_up))
     end = time.time()
     window: Callable[[], Optional[tuple[float, float, int]]] = lambda: exporter.window(start, end)  # noqa: E731
     low, high, scrapes = wait_for("the exporter's first scrape after the window", window, 2 * timing.interval)
@@ -86,9 +115,12 @@ def through_outage(
         counts={r["metric"]["series"]: int(r["value"][1]) for r in result},
         agent={name: agent_metrics.sum(name) for name in agent_counters},
         hub={name: hub_metrics.sum(name) for name in HUB_REJECTION_COUNTERS},
+        outage_seconds=restarted - stopped,
+        catch_up_seconds=caught_up - restarted,
     )
     print(
-        f"\n{agent.name} outage lab: hub down {restarted - stopped:.1f} s; window {high - low:.1f} s, {scrapes} "
+        f"\n{agent.name} outage lab: link down {outcome.outage_seconds:.1f} s, caught up "
+        f"{outcome.catch_up_seconds:.1f} s after; window {high - low:.1f} s, {scrapes} "
         f"scrapes ({during} during the outage); samples per series at the hub: "
         f"{dict(Counter(outcome.counts.values()))}; agent {outcome.agent}; hub {outcome.hub}"
     )

@@ -24,6 +24,8 @@ from tests.lab.metrics import Metrics
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
+ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
+ALERTMANAGER_PACKAGE = "prometheus-alertmanager"
 VMAGENT = Path("/usr/bin/vmagent")
 VMAGENT_PACKAGE = "victoria-metrics"
 NGINX = Path("/usr/sbin/nginx")
@@ -97,6 +99,12 @@ class Process:
         """SIGTERM, then SIGKILL after `grace` seconds (a rejected agent would keep flushing for a minute)."""
         self.terminate()
         self.reap(time.monotonic() + grace)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no clean shutdown."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
 
     def terminate(self) -> None:
         if self.process.poll() is None:
@@ -174,6 +182,11 @@ class Launcher:
         """A vmagent (skips when the binary is absent); `port` as for `start`."""
         require_binary(VMAGENT, VMAGENT_PACKAGE)
         return self._track(Prometheus(name, list(args), self.workdir, port, binary=VMAGENT, listen="-httpListenAddr"))
+
+    def start_alertmanager(self, name: str, *args: str, port: Optional[int] = None) -> Prometheus:
+        """A `prometheus-alertmanager` (skips when the binary is absent); `port` as for `start`."""
+        require_binary(ALERTMANAGER, ALERTMANAGER_PACKAGE)
+        return self._track(Prometheus(name, list(args), self.workdir, port, binary=ALERTMANAGER))
 
     def spawn(self, name: str, *argv: str) -> Process:
         """Any other program (nginx, a lab server), stopped with the rest."""

@@ -17,6 +17,11 @@ class TcpProxy:
 
     `cut()` resets every open connection and every new one until `restore()`: the client sees
     connection resets, as when a link drops, and retries on its own schedule.
+
+    `blackhole()` is the partition that drops packets instead: connections stay open and new ones
+    are accepted, but no byte moves either way until `restore()`, so the client only learns of it
+    from its own timeouts. What was sent meanwhile waits in the socket buffers and flows on
+    `restore()`, as TCP retransmits it once a healed link carries packets again.
     """
 
     def __init__(self, target: str):
@@ -25,10 +30,18 @@ class TcpProxy:
         self._cut = False
         self._open: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
+        self._flowing: Optional[asyncio.Event] = None
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy-{target}", daemon=True)
         self._thread.start()
+        self._flowing = self._run(self._new_event())
         self._server: Optional[asyncio.Server] = self._run(asyncio.start_server(self._accept, "127.0.0.1", 0))
         self.address = f"127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    @staticmethod
+    async def _new_event() -> asyncio.Event:
+        event = asyncio.Event()  # bound to the proxy's loop
+        event.set()
+        return event
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
@@ -37,6 +50,7 @@ class TcpProxy:
         if self._cut:
             client_writer.transport.abort()
             return
+        await self._wait_flowing()
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -51,10 +65,18 @@ class TcpProxy:
             for writer in pair:
                 writer.transport.abort()
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _wait_flowing(self) -> None:
+        assert self._flowing is not None
+        await self._flowing.wait()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while data := await reader.read(CHUNK):
+            while True:
+                await self._wait_flowing()  # a blackhole reads nothing: the bytes wait in the socket
+                data = await reader.read(CHUNK)
+                if not data:
+                    break
+                await self._wait_flowing()  # read just before the blackhole: held until it ends
                 writer.write(data)
                 await writer.drain()
             if writer.can_write_eof():
@@ -62,17 +84,25 @@ class TcpProxy:
         except (ConnectionError, OSError):
             writer.transport.abort()
 
-    async def _set_cut(self, cut: bool) -> None:
+    async def _set(self, cut: bool, flowing: bool) -> None:
+        assert self._flowing is not None
         self._cut = cut
         if cut:
             for writer in list(self._open):
                 writer.transport.abort()
+        if flowing:
+            self._flowing.set()
+        else:
+            self._flowing.clear()
 
     def cut(self) -> None:
-        self._run(self._set_cut(True))
+        self._run(self._set(cut=True, flowing=True))
+
+    def blackhole(self) -> None:
+        self._run(self._set(cut=False, flowing=False))
 
     def restore(self) -> None:
-        self._run(self._set_cut(False))
+        self._run(self._set(cut=False, flowing=True))
 
     def close(self) -> None:
         if self._server is None:

@@ -18,7 +18,6 @@ samples each series should have is the number of scrapes its exporter served in 
 
 from __future__ import annotations
 
-import re
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -34,7 +33,8 @@ from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings, HubSettings
 from tests.fixture_fleet import load
 from tests.lab.exporter import Exporter
-from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, count_matching, window_counts
+from tests.lab.outage import plaintext
+from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, count_matching, seconds, window_counts
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
 from tests.lab.proxy import TcpProxy
 
@@ -69,14 +69,6 @@ OOO_APPENDED = "prometheus_tsdb_head_out_of_order_samples_appended_total"
 
 def lab_seconds(real_seconds: float) -> float:
     return real_seconds * LAB_SECONDS_PER_HOUR / 3600
-
-
-def seconds(text: str) -> float:
-    """A Prometheus duration with one unit, as the program renders them (`360m`, `5s`, `100ms`)."""
-    match = re.fullmatch(r"(\d+)(ms|s|m|h)", text)
-    assert match, f"not a single-unit Prometheus duration: {text!r}"
-    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match.group(2)]
-    return int(match.group(1)) * unit
 
 
 @dataclass(frozen=True)
@@ -149,9 +141,7 @@ def lab_agent_config(
         self_target=f"127.0.0.1:{self_port}",
         address=target,
     )
-    [entry] = config["remote_write"]
-    del entry["tls_config"]
-    entry["url"] = entry["url"].replace("https://", "http://", 1)
+    plaintext(config)
     config["scrape_configs"].append(
         {
             "job_name": "synthetic",

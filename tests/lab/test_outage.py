@@ -18,6 +18,8 @@ counted, rather than absorbed.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pytest
 
 from components.agent_config import agent_config, agent_environment, agent_flags
@@ -61,9 +63,16 @@ def lab_settings() -> EdgeSettings:
 
 
 def start_agent(
-    launcher: Launcher, edge: engine.PreviewResult, hub: Hub, settings: EdgeSettings, sizing: EdgeSizing, exporter: Exporter
+    launcher: Launcher,
+    edge: engine.PreviewResult,
+    hub: Hub,
+    settings: EdgeSettings,
+    sizing: EdgeSizing,
+    exporter: Exporter,
+    address: Optional[str] = None,
 ) -> Prometheus:
-    """The program's agent config for `settings`, plus a scrape of the exporter (at the global interval)."""
+    """The program's agent config for `settings`, plus a scrape of the exporter (at the global
+    interval), writing to the hub or to `address` (a proxy in front of it)."""
     workdir = launcher.workdir
     port = free_port()
     config = agent_config(
@@ -72,7 +81,7 @@ def start_agent(
         edge.outputs["remoteWriteUrl"],
         mtls.edge_credentials(edge).files(workdir / "agent-tls"),
         self_target=f"127.0.0.1:{port}",
-        address=hub.address,
+        address=address or hub.address,
     )
     config["scrape_configs"].append({"job_name": "synthetic", "static_configs": [{"targets": [exporter.address]}]})
     (workdir / "agent.yml").write_text(to_yaml(config))

@@ -80,6 +80,12 @@ def _mutate(stacks_dir: Path, stack: str, change: dict) -> None:
     path.write_text(yaml.safe_dump(document))
 
 
+FIXTURE_EDGES = [
+    {"name": "edge-eu", "region": "eu-west-1", "seriesEstimate": 80000},
+    {"name": "edge-eu-north", "region": "eu-north-1", "seriesEstimate": 40000, "bufferHours": 6},
+]
+"""The fixture hub's `obsfleet:edges`."""
+
 BAD_CONFIG = [
     ("hub", {"obsfleet:retention": {"metrics": "thirty"}}, "obsfleet:retention.metrics: 'thirty': Input should be a valid integer"),
     ("hub", {"obsfleet:retentionDays": 30}, "obsfleet:retentionDays: unknown key"),
@@ -109,6 +115,17 @@ BAD_CONFIG = [
      "obsfleet:region=eu-west-3 differs from Pulumi.hub.yaml obsfleet:edges[0].region=eu-west-1"),
     ("edge-eu", {"obsfleet:seriesEstimate": "30000"},
      "obsfleet:seriesEstimate=30000 differs from Pulumi.hub.yaml obsfleet:edges[0].seriesEstimate=80000"),
+    ("edge-eu", {"obsfleet:agentReplicas": 2},
+     "obsfleet:agentReplicas=2 differs from Pulumi.hub.yaml obsfleet:edges[0].agentReplicas=1"),
+    ("edge-eu", {"obsfleet:agent": "vmagent", "obsfleet:agentReplicas": 2},
+     "obsfleet:agentReplicas: an HA pair runs the Prometheus agent"),
+    # An HA pair needs a hub that deduplicates it.
+    ("hub", {"obsfleet:edges": [*FIXTURE_EDGES[:1], {**FIXTURE_EDGES[1], "agentReplicas": 2}],
+             "obsfleet:scale": {"tier": "prometheus"}},
+     "obsfleet:edges[1].agentReplicas: 2 needs the mimir tier: the Prometheus tier's one receiver cannot deduplicate"),
+    ("hub", {"obsfleet:edges": [{**FIXTURE_EDGES[0], "agentReplicas": 2}, FIXTURE_EDGES[1]],
+             "obsfleet:scale": {"tier": "mimir"}},
+     "obsfleet:edges[0].agentReplicas: 2 needs scale.haTracker"),
     ("hub", {"obsfleet:retention": {"metrics": 0.2}}, "obsfleet:retention.metrics: 0.2: Input should be a valid integer"),
     ("hub", {"obsfleet:retention": {"metrics": 1}, "obsfleet:edges": [{"name": "edge-eu", "region": "eu-west-1", "bufferHours": 48}]},
      "obsfleet:retention.metrics: 1 days (24 h) is shorter than the 48 h replay window of edges[0].bufferHours"),

@@ -89,11 +89,14 @@ def test_agent_mode_ships_everything_to_the_hub(settings: EdgeSettings, metrics:
     assert spec["prometheusExternalLabelNameClear"] and spec["replicaExternalLabelNameClear"], "no operator labels"
     assert spec["scrapeInterval"] == "30s"
     sizing = for_settings(settings)
-    assert spec["additionalArgs"] == [{"name": "storage.agent.retention.max-time", "value": "4h"}]
+    assert spec["additionalArgs"] == [
+        {"name": "storage.agent.retention.max-time", "value": "4h"},
+        {"name": "storage.agent.wal-truncate-frequency", "value": sizing.wal_truncate_frequency},
+    ]
     assert spec["resources"] == sizing.resources.kubernetes()
     assert set(spec["runtime"]) <= RUNTIME_FIELDS
     assert spec["runtime"]["goGC"] == sizing.go_gc < 100, "below Go's default: the agent's heap headroom is sized"
-    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "1Gi"
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == f"{sizing.wal_volume_gib}Gi"
 
 
 def test_wal_volume_names_the_configured_storage_class(metrics: dict) -> None:
@@ -196,3 +199,23 @@ def test_cilium_refuses_names_it_cannot_carry_and_edges_outside_a_mesh() -> None
         cilium_values(long_name)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="obsfleet:clusterMesh: not set"):
         cilium_values(parse({k: v for k, v in EDGE.items() if k != "clusterMesh"}))  # type: ignore[arg-type]
+
+
+def test_an_ha_pair_runs_two_agents_on_two_nodes_each_naming_its_replica() -> None:
+    single = _agent_spec(EDGE)
+    assert single["replicas"] == 1 and single["replicaExternalLabelNameClear"] is True
+    pair = _agent_spec({**EDGE, "agentReplicas": 2})
+    assert pair["replicas"] == 2
+    # The operator sets the label to the pod's name: what Mimir's HA tracker elects by (its default
+    # replica label), beside the `cluster` label both agents share.
+    assert pair["replicaExternalLabelName"] == "__replica__" and "replicaExternalLabelNameClear" not in pair
+    assert pair["externalLabels"]["cluster"] == single["externalLabels"]["cluster"]
+    assert pair["podAntiAffinity"] == "hard"
+    assert set(pair) <= set(reference_values(KUBE_PROMETHEUS_STACK)["prometheus"]["prometheusSpec"])
+
+
+def _agent_spec(config: dict[str, Any]) -> dict[str, Any]:
+    settings = parse(config)
+    assert isinstance(settings, EdgeSettings)
+    values = kube_prometheus_stack_values(settings, for_settings(settings), URL, SECRET)
+    return values["prometheus"]["prometheusSpec"]

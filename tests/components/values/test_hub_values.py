@@ -27,7 +27,7 @@ from components.charts import (
 from components.hub_availability import SCALE_ZONES, SINGLE_POINTS, Component, component_labels, front_door_replicas, placement
 from components.meta_rules import fleet_group
 from components.regions import Cloud
-from components.settings import HubSettings, Scale, Tier, TracesKafka
+from components.settings import HaTracker, HubSettings, Scale, Tier, TracesKafka
 from components.storage import ObjectStore, loki_storage_values, tempo_storage_values
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
 from components.values.hub_common import merge
@@ -674,3 +674,18 @@ def test_the_scale_tier_replicates_every_store_across_zones(large: HubSettings) 
     assert mimir["distributor"]["replicas"] >= 2
     assert {c["topologyKey"] for c in mimir["distributor"]["topologySpreadConstraints"]} >= {"topology.kubernetes.io/zone"}
     assert _prometheus(large)["prometheus"]["prometheusSpec"]["replicas"] == 2
+
+
+def test_mimir_deduplicates_edge_pairs_with_its_ha_tracker(large: HubSettings) -> None:
+    edges = [e.model_copy(update={"agent_replicas": 2}) if i == 1 else e for i, e in enumerate(large.edges)]
+    tracker = HaTracker(store="etcd", endpoints=["etcd-0.etcd:2379", "etcd-1.etcd:2379"])
+    paired = large.model_copy(update={"edges": edges, "scale": large.scale.model_copy(update={"ha_tracker": tracker})})
+    values = _mimir(paired)
+    assert values["mimir"]["structuredConfig"]["distributor"]["ha_tracker"] == {
+        "enable_ha_tracker": True,
+        "kvstore": {"store": "etcd", "etcd": {"endpoints": ["etcd-0.etcd:2379", "etcd-1.etcd:2379"]}},
+    }
+    overrides = values["runtimeConfig"]["overrides"]
+    # Only the pair's tenant accepts HA samples (a single agent sends no replica label).
+    assert [name for name, o in overrides.items() if o.get("accept_ha_samples")] == [edges[1].name]
+    assert "distributor" not in _mimir(large)["mimir"]["structuredConfig"]
