@@ -1,4 +1,4 @@
-"""Scaled long-outage lab (issue 12): an edge cut off for several hours loses nothing at a hub
+"""Scaled long-outage lab: an edge cut off for several hours loses nothing at a hub
 configured by the program, and does lose data at a hub without its out-of-order window.
 
 A hub's TSDB head appends a series' samples in order only down to half a block range (1 h with
@@ -10,8 +10,8 @@ sets one from its edges' `bufferHours` (components/hub_sizing.py).
 The lab compresses time: one real-world hour lasts `LAB_SECONDS_PER_HOUR` seconds. Block ranges,
 the out-of-order window and the outage are scaled by it; scrape interval, batch deadline and retry
 backoff stay real (they are seconds in both worlds), and `scaled_windows` checks they still fit.
-Two hubs run at once from the example `hub` stack's config, one without and one with the window;
-each gets the `edge-eu` and `edge-eu-north` agents (example stacks), each agent scraping its own
+Two Prometheus-tier hubs run at once from the fixture `hub` stack's config, one without and one with the window;
+each gets the `edge-eu` and `edge-eu-north` agents (fixture stacks), each agent scraping its own
 synthetic exporter; `edge-eu` writes through a proxy that is cut for `OUTAGE_HOURS`. The number of
 samples each series should have is the number of scrapes its exporter served in the window.
 """
@@ -30,7 +30,7 @@ from components.edge_sizing import EdgeSizing, duration, size_edge
 from components.endpoints import ingest_endpoints
 from components.hub_sizing import IngestLoad, receiver
 from components.prometheus_tls import TlsFiles, to_yaml
-from components.settings import EdgeSettings, HubSettings
+from components.settings import EdgeSettings, HubSettings, Tier
 from tests.fixture_fleet import load
 from tests.lab.exporter import Exporter
 from tests.lab.outage import plaintext
@@ -264,9 +264,11 @@ def measure(case: Case, start: float, end: float) -> Outcome:
 
 @pytest.fixture(scope="module")
 def hub() -> HubSettings:
+    """The EU hub in the Prometheus tier (its opt-in for shared hubs): the window under test is the
+    single receiver's; the Mimir tier takes the same window per tenant."""
     settings = load(HUB_STACK).settings
     assert isinstance(settings, HubSettings)
-    return settings
+    return settings.model_copy(update={"scale": settings.scale.model_copy(update={"tier": Tier.PROMETHEUS})})
 
 
 @pytest.fixture(scope="module")
