@@ -27,7 +27,7 @@ from tests.lab.outage import (
 )
 from tests.lab.processes import Launcher
 from tests.lab.proxy import TcpProxy
-from tests.lab.test_outage import EDGE, LABELS, METRICS, RETRIED, TIMING, lab_settings, start_agent
+from tests.lab.test_outage import EDGE, HUB, LABELS, METRICS, RETRIED, TIMING, lab_settings, start_agent
 
 pytestmark = pytest.mark.lab
 
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.lab
 @pytest.fixture(scope="module")
 def outcome(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> Iterator[Outcome]:
     edge = fleet[EDGE]
-    hub = mtls.start(module_launcher, fleet["hub"], mtls.edge_credentials(edge))
+    hub = mtls.start(module_launcher, fleet[HUB])
     settings = lab_settings()
     with Exporter(METRICS, LABELS) as exporter, TcpProxy(hub.address) as link:
         agent = start_agent(module_launcher, edge, hub, settings, for_settings(settings), exporter, link.address)

@@ -44,6 +44,7 @@ from tests.lab.processes import Launcher, Prometheus, free_port
 
 pytestmark = pytest.mark.lab
 
+HUB = "hub-us"
 EDGE = "edge-us-west"
 """Its hub, `hub-us`, runs the Prometheus tier: a real Prometheus stands in for the receiver."""
 METRICS, LABELS = 20, 100
@@ -95,7 +96,7 @@ def start_agent(
 @pytest.fixture(scope="module")
 def outcome(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> Outcome:
     edge = fleet[EDGE]
-    hub = mtls.start(module_launcher, fleet["hub-us"])
+    hub = mtls.start(module_launcher, fleet[HUB])
     settings = lab_settings()
     sizing = for_settings(settings)
     with Exporter(METRICS, LABELS) as exporter:
