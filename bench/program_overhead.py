@@ -50,7 +50,7 @@ import pulumi  # noqa: E402
 from pulumi.runtime.rpc import get_resource_module  # noqa: E402
 
 from bench._lab import box_cpu, busy_cores, table, wait_for_quiet  # noqa: E402 (needs ROOT on sys.path)
-from bench.hub_scale import scaled_hub  # noqa: E402
+from bench.hub_scale import References, edge_requests, scaled_hub  # noqa: E402
 from review import engine, mock_registry  # noqa: E402
 from review.stacks import StackConfig  # noqa: E402
 
@@ -243,15 +243,16 @@ def timed(clock: MockClock, run: Callable[[], engine.Recording]) -> tuple[Run, e
 
 def measure(edges: int, rounds: int, clock: MockClock, quiet_wait: float) -> Size:
     stack = scaled_hub(edges)
+    references = edge_requests(stack)
     size = Size(edges)
     if quiet_wait > 0:
         wait_for_quiet(quiet_wait)
     for round_ in range(rounds):
-        run, recording = timed(clock, lambda: engine.preview(stack))
+        run, recording = timed(clock, lambda: engine.preview(stack, references))
         size.runs["program"].append(run)
         for variant in ("sdk", "custom"):
             program = bare_program(recording, sdk=variant == "sdk")
-            run, replay = timed(clock, lambda: replay_run(stack, program))
+            run, replay = timed(clock, lambda: replay_run(stack, program, references))
             size.runs[variant].append(run)
             if round_ == 0:
                 check_replay(recording, replay, variant)
@@ -259,16 +260,19 @@ def measure(edges: int, rounds: int, clock: MockClock, quiet_wait: float) -> Siz
     return size
 
 
-def replay_run(stack: StackConfig, program: Callable[[], None]) -> engine.Recording:
-    return engine.run_program(program, stack=stack.name, config=stack.engine_config, secret_keys=stack.secret_keys)
+def replay_run(stack: StackConfig, program: Callable[[], None], references: References) -> engine.Recording:
+    return engine.run_program(
+        program, stack=stack.name, config=stack.engine_config, secret_keys=stack.secret_keys, references=references
+    )
 
 
 def profile(edges: int, top: int) -> str:
     """cProfile of one program run, our functions by cumulative time (main thread only: the mocks
     run in the SDK's executor threads and are not in it)."""
     stack = scaled_hub(edges)
+    references = edge_requests(stack)
     profiler = cProfile.Profile()
-    profiler.runcall(engine.preview, stack)
+    profiler.runcall(engine.preview, stack, references)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(rf"^{ROOT}/(components|review)/", top)
     return out.getvalue()

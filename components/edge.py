@@ -8,6 +8,12 @@ Everything the edge needs from its hub comes through a StackReference. The hub's
 known once the reference resolves, so the check runs inside an `apply`; every resource here takes
 an input gated on that check, so an edge pointed at another jurisdiction's hub declares nothing
 (the program fails with the check's message instead).
+
+Onboarding: the edge's identity is its own key and certificate request (`EdgeIdentity`). Until the
+hub exports a certificate for this cluster, the edge declares only that identity, exports its
+request, and says it is waiting (`onboarding` output and a warning); once the hub signed it, the
+next `pulumi up` deploys the agents. Which of the two the stack is decides what gets declared, so
+the hub's answer is read as a plain value (`hub_value`).
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from typing import Any, Iterable, Optional, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.runtime.sync_await import _sync_await
 
 from components import edge_facts, edge_sizing, vmagent_sizing
-from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, VICTORIA_METRICS_AGENT, release
-from components.pki import EdgeCredentials, EdgeCredentialsArgs
 from components.boundary import ResidencyBoundary
+from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, VICTORIA_METRICS_AGENT, release
+from components.identity import REQUEST_OUTPUT
+from components.pki import EdgeIdentity, EdgeIdentityArgs, EdgeTls
 from components.settings import Agent, ConfigError, EdgeSettings
 from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import collector_values
@@ -33,8 +41,12 @@ MESH_NAMESPACE = "kube-system"
 """Cilium runs where the cluster's CNI runs. The mesh release is the whole Cilium chart: it makes
 Cilium the cluster's CNI (components/values/edge_cilium.py), it does not add a mesh to a CNI
 installed by something else."""
-REQUIRED_HUB_OUTPUTS = ("regime", "edges", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", "edgeCredentials")
+CERTIFICATES_OUTPUT = "edgeCertificates"
+REQUIRED_HUB_OUTPUTS = ("regime", "edges", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl", "caCert", CERTIFICATES_OUTPUT)
 """What an edge reads from its hub (docs/design.md "Stack outputs")."""
+ONBOARDING = "onboarding"
+"""Edge output: `ready`, or what the operator is to do for the hub to sign this edge."""
+READY = "ready"
 
 T = TypeVar("T")
 
@@ -43,18 +55,34 @@ class HubError(pulumi.RunError):
     """The hub stack cannot take this edge: another jurisdiction's hub, or one without the outputs edges need."""
 
 
-def check_hub(edge: str, edge_regime: str, hub_stack: str, exported: Iterable[str], hub_regime: Any) -> str:
-    """The hub's regime if the hub exports what an edge needs and shares the edge's regime."""
-    hub = hub_stack.split("/")[-1]
-    names = set(exported)
-    missing = [name for name in REQUIRED_HUB_OUTPUTS if name not in names]
-    if missing:
-        raise HubError(f"stack {hub} exports no {', '.join(missing)}: update the hub before its edges")
+def check_regime(edge: str, edge_regime: str, hub: str, hub_regime: Any) -> str:
     if hub_regime != edge_regime:
         raise HubError(
             f"obsfleet:hubStack: {edge} ({edge_regime}) cannot ship to {hub} ({hub_regime}): name a {edge_regime} hub"
         )
     return hub_regime
+
+
+def check_hub(edge: str, edge_regime: str, hub: str, exported: Iterable[str], hub_regime: Any) -> str:
+    """The hub's regime if the hub exports what an edge needs and shares the edge's regime."""
+    names = set(exported)
+    missing = [name for name in REQUIRED_HUB_OUTPUTS if name not in names]
+    if missing:
+        raise HubError(f"stack {hub} exports no {', '.join(missing)}: update the hub before its edges")
+    return check_regime(edge, edge_regime, hub, hub_regime)
+
+
+def waiting_message(edge: str, hub: str) -> str:
+    return (
+        f"waiting for a certificate: hub stack {hub} has none for {edge}; list {edge} in {hub}'s "
+        f"obsfleet:edges, run `pulumi up` on {hub}, then on this stack again"
+    )
+
+
+def hub_value(hub: pulumi.StackReference, output: str) -> Any:
+    """The plain value of one of the hub's outputs (None if it has none): it decides which resources
+    this stack declares, which an `apply` cannot do."""
+    return _sync_await(hub.get_output_details(output)).value
 
 
 def check_facts(settings: EdgeSettings, entries: Any) -> None:
@@ -83,7 +111,10 @@ class EdgeAgent(pulumi.ComponentResource):
     regime: pulumi.Output[str]
     """The edge's regime, once the hub was found to share it."""
     hub_stack: pulumi.Output[str]
-    remote_write_url: pulumi.Output[str]
+    remote_write_url: Optional[pulumi.Output[str]]
+    """None while waiting for the hub's certificate."""
+    onboarding: str
+    """`ready`, or what the operator is to do for the hub to sign this edge."""
     sizing: edge_sizing.EdgeSizing
     """Queue config, resources and WAL volume of the Prometheus agent (components/edge_sizing.py)."""
     vmagent_sizing: vmagent_sizing.VmagentSizing
@@ -101,7 +132,15 @@ class EdgeAgent(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.hub = pulumi.StackReference(f"{name}-hub", stack_name=settings.hub_stack, opts=child)
+        hub_stack = settings.stack_ref(settings.hub_stack)
+        self.hub = pulumi.StackReference(f"{name}-hub", stack_name=hub_stack, opts=child)
+        self.cluster = pulumi.Output.from_input(settings.cluster)
+        self.hub_stack = pulumi.Output.from_input(hub_stack)
+        certificates = hub_value(self.hub, CERTIFICATES_OUTPUT)
+        if not isinstance(certificates, dict) or settings.cluster not in certificates:
+            self._wait(name, settings)
+            return
+
         # Output names are not sensitive, even when the engine marks the whole outputs map secret.
         exported = pulumi.Output.unsecret(self.hub.outputs.apply(lambda outputs: sorted(outputs or {})))
         verified = pulumi.Output.all(exported, self.hub.get_output("regime"), self.hub.get_output("edges")).apply(
@@ -125,18 +164,22 @@ class EdgeAgent(pulumi.ComponentResource):
             opts=child,
         )
         namespace = self.namespace.metadata.name
-        self.credentials = EdgeCredentials(
-            f"{name}-credentials",
-            EdgeCredentialsArgs(
+        self.identity = EdgeIdentity(
+            f"{name}-identity",
+            EdgeIdentityArgs(
+                regime=settings.regime,
                 cluster=settings.cluster,
-                hub_stack=settings.hub_stack,
-                ca_cert=gated(self.hub.get_output("caCert")),
-                edge_credentials=gated(self.hub.get_output("edgeCredentials")),
-                namespace=namespace,
+                tls=EdgeTls(
+                    certificate=gated(self.hub.get_output(CERTIFICATES_OUTPUT).apply(lambda c: c[settings.cluster])),
+                    trust_bundle=gated(self.hub.get_output("caCert")),
+                    hub_stack=settings.hub_stack,
+                    namespace=namespace,
+                ),
             ),
             opts=child,
         )
-        tls_secret = self.credentials.secret_name
+        assert self.identity.secret_name is not None  # declared with its TLS material
+        tls_secret = self.identity.secret_name
         sizing = self.sizing
 
         self.mesh: Optional[k8s.helm.v3.Release] = None
@@ -159,7 +202,7 @@ class EdgeAgent(pulumi.ComponentResource):
             namespace,
             metrics_values,
             parent=self,
-            depends_on=[self.credentials, *network],
+            depends_on=[self.identity, *network],
         )
         self.vmagent: Optional[k8s.helm.v3.Release] = None
         if settings.agent is Agent.VMAGENT:
@@ -172,7 +215,7 @@ class EdgeAgent(pulumi.ComponentResource):
                     lambda v: vmagent_values(settings, vm_sizing, v[0], v[1])
                 ),
                 parent=self,
-                depends_on=[self.credentials, *network],
+                depends_on=[self.identity, *network],
             )
         self.collector = release(
             f"{name}-collector",
@@ -184,20 +227,40 @@ class EdgeAgent(pulumi.ComponentResource):
             parent=self,
             # The collector chart's PodMonitor is a monitoring.coreos.com/v1 resource: its CRD comes
             # with the metrics release, so installing both at once fails on a fresh cluster.
-            depends_on=[self.credentials, self.metrics],
+            depends_on=[self.identity, self.metrics],
         )
 
-        self.cluster = pulumi.Output.from_input(settings.cluster)
         self.regime = verified
-        self.hub_stack = pulumi.Output.from_input(settings.hub_stack)
         self.remote_write_url = remote_write_url
+        self.onboarding = READY
+        self.register_outputs(self.outputs())
+
+    def _wait(self, name: str, settings: EdgeSettings) -> None:
+        """Only the identity: the hub has not signed this edge's request yet."""
+        hub_regime = hub_value(self.hub, "regime")
+        # A hub stack that has not run exports nothing; one that has must share the regime.
+        if hub_regime is not None:
+            check_regime(settings.cluster, settings.regime.value, settings.hub_stack, hub_regime)
+        self.identity = EdgeIdentity(
+            f"{name}-identity",
+            EdgeIdentityArgs(regime=settings.regime, cluster=settings.cluster),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.regime = pulumi.Output.from_input(settings.regime.value)
+        self.remote_write_url = None
+        self.onboarding = waiting_message(settings.cluster, settings.hub_stack)
+        pulumi.log.warn(self.onboarding, resource=self)
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
-        """The stack outputs of docs/design.md."""
-        return {
+        """The stack outputs (docs/design.md "Stack outputs"): no remoteWriteUrl while waiting."""
+        outputs = {
             "cluster": self.cluster,
             "regime": self.regime,
             "hubStack": self.hub_stack,
-            "remoteWriteUrl": self.remote_write_url,
+            REQUEST_OUTPUT: self.identity.certificate_request,
+            ONBOARDING: self.onboarding,
         }
+        if self.remote_write_url is not None:
+            outputs["remoteWriteUrl"] = self.remote_write_url
+        return outputs

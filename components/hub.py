@@ -1,7 +1,8 @@
 """HubStack: the jurisdiction's hub, receiving everything its edges send and watching the fleet.
 
 What it declares (all inside the boundary, through its providers):
-- the fleet PKI (CA, ingest server certificate, one client certificate per edge);
+- the fleet PKI (CA, ingest server certificate, one client certificate per edge, signed from the
+  request the edge's stack exports and read here through a StackReference);
 - hardened buckets for traces and logs (and Mimir's blocks in the scale tier);
 - Helm releases: kube-prometheus-stack (receiver or meta-monitor, Alertmanager, meta rules),
   mimir-distributed (scale tier), tempo or tempo-distributed, loki, grafana, external-dns;
@@ -33,7 +34,8 @@ from components.meta_rules import Certificate, certificate_group, fleet_group, h
 from components.front_door import LABELS as FRONT_DOOR_LABELS
 from components.front_door import FrontDoor, FrontDoorArgs
 from components.hub_availability import Component
-from components.pki import SERVER_SECRET, FleetPki, FleetPkiArgs
+from components.identity import REQUEST_OUTPUT
+from components.pki import SERVER_SECRET, EdgeRequest, FleetPki, FleetPkiArgs
 from components.regions import Cloud
 from components.boundary import ResidencyBoundary
 from components.settings import HubSettings, Tier
@@ -84,8 +86,9 @@ class HubStack(pulumi.ComponentResource):
     otlp_endpoint: pulumi.Output[str]
     loki_push_url: pulumi.Output[str]
     ca_cert: pulumi.Output[str]
-    edge_credentials: pulumi.Output[dict[str, dict[str, str]]]
-    """Secret: edge name -> {"cert", "key"}."""
+    """The trust bundle (public PEMs of every CA the hub trusts)."""
+    edge_certificates: pulumi.Output[dict[str, str]]
+    """Edge name -> its certificate (public PEM). The hub exports no secret."""
     tempo_bucket: pulumi.Output[str]
     loki_bucket: pulumi.Output[str]
 
@@ -104,13 +107,23 @@ class HubStack(pulumi.ComponentResource):
             opts=self._child(),
         )
         namespace = self.namespace.metadata.name
+        # Each edge's stack: the hub reads its certificate request from it.
+        self.edge_stacks = {
+            e.name: pulumi.StackReference(
+                f"{name}-edge-{e.name}", stack_name=settings.stack_ref(e.stack_name), opts=self._child()
+            )
+            for e in settings.edges
+        }
         self.pki = FleetPki(
             f"{name}-pki",
             FleetPkiArgs(
                 regime=settings.regime,
                 cluster=settings.cluster,
                 hosts=endpoints.hosts,
-                edges=[e.name for e in settings.edges],
+                requests={
+                    e.name: EdgeRequest(settings.stack_ref(e.stack_name), self.edge_stacks[e.name].get_output(REQUEST_OUTPUT))
+                    for e in settings.edges
+                },
                 settings=settings.pki,
                 namespace=namespace,
             ),
@@ -208,8 +221,8 @@ class HubStack(pulumi.ComponentResource):
         self.remote_write_url = pulumi.Output.from_input(endpoints.remote_write_url)
         self.otlp_endpoint = pulumi.Output.from_input(endpoints.otlp_endpoint)
         self.loki_push_url = pulumi.Output.from_input(endpoints.loki_push_url)
-        self.ca_cert = self.pki.ca_cert
-        self.edge_credentials = self.pki.edge_credentials
+        self.ca_cert = self.pki.trust_bundle
+        self.edge_certificates = pulumi.Output.all(**self.pki.edge_certificates)
         self.tempo_bucket = self.traces.bucket
         self.loki_bucket = self.logs.bucket
         self.register_outputs(self.outputs())
@@ -224,7 +237,7 @@ class HubStack(pulumi.ComponentResource):
             "otlpEndpoint": self.otlp_endpoint,
             "lokiPushUrl": self.loki_push_url,
             "caCert": self.ca_cert,
-            "edgeCredentials": self.edge_credentials,
+            "edgeCertificates": self.edge_certificates,
             "tempoBucket": self.tempo_bucket,
             "lokiBucket": self.loki_bucket,
         }
@@ -235,9 +248,12 @@ class HubStack(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self)
 
     def _certificate_expiries(self) -> pulumi.Output[list[Certificate]]:
-        """notAfter of every certificate the hub issued (public values: no secret involved)."""
-        issued: list[tuple[str, str, Any]] = [("ca", "ca", self.pki.ca), ("server", "server", self.pki.server_cert)]
-        issued += [(client, "client", cert) for client, cert in self.pki.edge_certs.items()]
+        """notAfter of every certificate the hub holds: each CA, the server, and the edges'
+        certificates in use (public values: no secret involved)."""
+        pki = self._settings.pki
+        issued: list[tuple[str, str, Any]] = [(f"ca-{ca}", "ca", cert) for ca, (_, cert) in self.pki.cas.items()]
+        issued.append(("server", "server", self.pki.server_cert))
+        issued += [(edge, "client", certs[pki.edge_issuer]) for edge, certs in self.pki.edge_certs.items()]
         ends = pulumi.Output.all(*[cert.validity_end_time for _, _, cert in issued])
         return ends.apply(
             lambda values: [Certificate(n, role, epoch_seconds(end)) for (n, role, _), end in zip(issued, values)]

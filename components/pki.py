@@ -1,34 +1,41 @@
-"""The fleet's PKI: one CA per hub, the hub's ingest server certificate, one client certificate per edge.
+"""The fleet's PKI: a hub's CA(s), its ingest server certificate, and the certificates it signs.
 
-Onboarding is hub-driven: listing an edge in the hub's `obsfleet:edges` issues its certificate, and
-the edge picks it up from the hub's secret `edgeCredentials` output through its StackReference
-(`EdgeCredentials`). Nobody copies PEM files.
+A private key never leaves the stack that uses it. Each edge generates its key and a certificate
+request (`EdgeIdentity`) and exports only the request; the hub reads it through a StackReference,
+checks it names exactly that edge (components/identity.py), signs it, and exports only the
+certificate. The edge pairs that certificate with its own key in its kubernetes.io/tls Secret.
+Onboarding therefore runs edge (request), hub (signs), edge (deploys its agents).
 
-Rotation: leaf certificates carry `early_renewal_hours`; a hub `pulumi up` inside that window
-replaces a certificate (pulumi-tls marks it ready for renewal), and the old one stays valid until
-its real expiry, which leaves the edges the whole window to run their own `pulumi up`.
+Renewal: leaf certificates carry `early_renewal_hours`; a hub `pulumi up` inside that window
+re-signs the edge's unchanged request, and the edge's next `pulumi up` installs the new certificate.
+
+CA rotation (`obsfleet:pki.ca` / `pki.nextCa`): while `nextCa` is set, both CAs are trusted
+(`trust_bundle`), the edges' certificates are signed by the next CA (the current CA's stay
+accepted until the change-over ends), and the server certificate stays with the
+current CA, which every edge already trusts. Setting `ca` to the next CA (without `nextCa`) ends
+it: the old CA and everything it signed are deleted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
+from components import identity
 from components.regions import Regime
 from components.settings import PkiSettings
 
 PKI_TYPE = "obsfleet:index:FleetPki"
-EDGE_TYPE = "obsfleet:index:EdgeCredentials"
+EDGE_TYPE = "obsfleet:index:EdgeIdentity"
 
-ORGANIZATION = "obsfleet"
 KEY_ALGORITHM = "ECDSA"
 KEY_CURVE = "P256"
-# The CA signs certificates and nothing else: the fleet publishes no CRLs (a leaf is retired by
-# re-issuing it), so cRLSign would be a capability nobody uses.
+# The CA signs certificates and nothing else: the fleet publishes no CRLs (a certificate is
+# withdrawn by deleting it: the front door admits only the certificates the hub currently holds).
 CA_USES = ["cert_signing"]
 # ECDSA keys only sign (the TLS handshake): keyEncipherment is for RSA key transport (RFC 5480 §3).
 SERVER_USES = ["server_auth", "digital_signature"]
@@ -39,32 +46,33 @@ TLS_CERT = "tls.crt"
 TLS_KEY = "tls.key"
 CA_CERT = "ca.crt"
 SERVER_SECRET = "obsfleet-ingest-tls"
-CA_SECRET = "obsfleet-fleet-ca"
 EDGE_SECRET = "obsfleet-hub-client-tls"
 
 
-def edge_uri(regime: Regime, cluster: str) -> str:
-    """The URI SAN naming an edge's identity: its jurisdiction and cluster."""
-    return f"obsfleet://{regime.value}/{cluster}"
+@dataclass(frozen=True)
+class EdgeRequest:
+    """An edge's certificate request as the hub reads it."""
+
+    stack: str
+    """The edge's fully qualified stack, named in errors."""
+    pem: pulumi.Input[Optional[str]]
+    """Its `certificateRequest` output (None while the edge has not run)."""
 
 
 @dataclass(frozen=True)
 class FleetPkiArgs:
     regime: Regime
-    """The hub's regime: part of every edge identity (URI SAN)."""
+    """The hub's regime: part of every identity it signs (URI SAN)."""
     cluster: str
     """The hub's cluster name (names the CA)."""
     hosts: Sequence[str]
     """Ingest hostnames the server certificate covers (`IngestEndpoints.hosts`)."""
-    edges: Sequence[str]
-    """Edge cluster names (`HubSettings.edges[].name`): one client certificate each."""
+    requests: Mapping[str, EdgeRequest]
+    """Edge cluster name (`HubSettings.edges[].name`) -> its certificate request: one certificate each."""
     settings: PkiSettings
-    """Validity and early-renewal periods."""
+    """Validity, early renewal, and which CA signs."""
     namespace: pulumi.Input[str]
     """Namespace of the hub's Secrets."""
-    readers: Mapping[str, str] = field(default_factory=dict)
-    """Hub-internal client identities (common name -> name of its kubernetes.io/tls Secret): issued
-    like an edge's, never exported."""
 
 
 def tls_secret(
@@ -76,7 +84,7 @@ def tls_secret(
     ca: pulumi.Input[str],
     parent: pulumi.Resource,
 ) -> k8s.core.v1.Secret:
-    """A kubernetes.io/tls Secret with the CA; its `string_data` is secret as a whole, whatever its parts."""
+    """A kubernetes.io/tls Secret with the CA bundle; its `string_data` is secret as a whole, whatever its parts."""
     return k8s.core.v1.Secret(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace),
@@ -86,73 +94,71 @@ def tls_secret(
     )
 
 
-def _key(name: str, parent: pulumi.Resource) -> tls.PrivateKey:
+def private_key(name: str, parent: pulumi.Resource) -> tls.PrivateKey:
     return tls.PrivateKey(
         name, algorithm=KEY_ALGORITHM, ecdsa_curve=KEY_CURVE, opts=pulumi.ResourceOptions(parent=parent)
     )
 
 
-class FleetPki(pulumi.ComponentResource):
-    """The hub's CA, its ingest server certificate and its edges' client certificates (pulumi-tls)."""
+def client_request(name: str, key: tls.PrivateKey, regime: str, common_name: str, parent: pulumi.Resource) -> tls.CertRequest:
+    """A request for a client identity of this jurisdiction: CN = cluster, URI SAN obsfleet://<regime>/<cluster>."""
+    return tls.CertRequest(
+        name,
+        private_key_pem=key.private_key_pem,
+        subject=tls.CertRequestSubjectArgs(**identity.subject(regime, common_name)),
+        uris=[identity.edge_uri(regime, common_name)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
-    ca_cert: pulumi.Output[str]
-    """The CA certificate (public PEM): edges trust the hub with it, the hub verifies edges with it."""
+
+class FleetPki(pulumi.ComponentResource):
+    """The hub's CA(s), its ingest server certificate, and the edges' certificates."""
+
     trust_bundle: pulumi.Output[str]
-    """Every CA certificate the hub trusts (public PEMs, concatenated): what verifies a client certificate."""
+    """Every CA certificate the hub trusts (public PEMs, concatenated): edges verify the hub with it,
+    the hub verifies client certificates with it (two CAs during a rotation)."""
     edge_certificates: dict[str, pulumi.Output[str]]
-    """Edge name -> its client certificate (public PEM): the front door admits exactly these."""
-    edge_credentials: pulumi.Output[dict[str, dict[str, str]]]
-    """Secret map: edge name -> {"cert": PEM, "key": PEM}."""
+    """Edge name -> the certificate it is to use (public PEM), signed from its own request."""
+    accepted_certificates: dict[str, list[pulumi.Output[str]]]
+    """Edge name -> every certificate of it the hub currently holds (the one in `edge_certificates`,
+    and during a CA change-over the current CA's one the edge may still present): what an
+    allow-list of writers admits. An edge missing from the hub's list is missing here."""
     server_secret_name: pulumi.Output[str]
     """kubernetes.io/tls Secret of the ingest server certificate (tls.crt, tls.key, ca.crt)."""
-    ca_secret_name: pulumi.Output[str]
-    """Secret holding only ca.crt, for components that verify clients but must not read the server key."""
 
     def __init__(self, name: str, args: FleetPkiArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(PKI_TYPE, name, None, opts)
         pki = args.settings
+        regime = args.regime.value
 
-        self.ca_key = _key(f"{name}-ca-key", self)
-        self.ca = tls.SelfSignedCert(
-            f"{name}-ca-cert",
-            private_key_pem=self.ca_key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(
-                common_name=f"{args.cluster} fleet CA",
-                organization=ORGANIZATION,
-                organizational_unit=args.regime.value,
-            ),
-            is_ca_certificate=True,
-            allowed_uses=CA_USES,
-            validity_period_hours=pki.ca_validity_days * 24,
+        # Names carry the CA's name: a rotation adds the next CA beside the current one.
+        self.cas: dict[str, tuple[tls.PrivateKey, tls.SelfSignedCert]] = {
+            ca: self._ca(f"{name}-ca-{ca}", ca, args) for ca in pki.trusted_cas
+        }
+        self.trust_bundle = pulumi.Output.all(*[cert.cert_pem for _, cert in self.cas.values()]).apply("".join)
+        self.server_key = private_key(f"{name}-server-key", self)
+        server_request = tls.CertRequest(
+            f"{name}-server-csr",
+            private_key_pem=self.server_key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(common_name=args.hosts[0], organization=identity.ORGANIZATION),
+            dns_names=list(args.hosts),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.server_key = _key(f"{name}-server-key", self)
-        self.server_cert = self._leaf(
-            f"{name}-server",
-            self.server_key,
-            tls.CertRequestSubjectArgs(common_name=args.hosts[0], organization=ORGANIZATION),
-            SERVER_USES,
-            pki,
-            dns_names=list(args.hosts),
-        )
+        self.server_cert = self._sign(f"{name}-server-cert", server_request.cert_request_pem, pki.ca, SERVER_USES, pki)
+
         # Names carry the edge name, never a position: adding an edge adds only its own resources.
-        self.edge_keys: dict[str, tls.PrivateKey] = {}
-        self.edge_certs: dict[str, tls.LocallySignedCert] = {}
-        for edge in args.edges:
-            self.edge_keys[edge], self.edge_certs[edge] = self._client(f"{name}-edge-{edge}", edge, args)
-        self.reader_certs: dict[str, tls.LocallySignedCert] = {}
-        self.reader_secrets: dict[str, k8s.core.v1.Secret] = {}
-        for reader, secret_name in args.readers.items():
-            key, self.reader_certs[reader] = self._client(f"{name}-reader-{reader}", reader, args)
-            self.reader_secrets[reader] = tls_secret(
-                f"{name}-reader-{reader}-secret",
-                secret_name,
-                args.namespace,
-                self.reader_certs[reader].cert_pem,
-                key.private_key_pem,
-                self.ca.cert_pem,
-                parent=self,
+        self.edge_certs: dict[str, dict[str, tls.LocallySignedCert]] = {}
+        for edge, request in args.requests.items():
+            checked = pulumi.Output.from_input(request.pem).apply(
+                lambda pem, edge=edge, stack=request.stack: identity.check_request(pem, regime, edge, stack)
             )
+            self.edge_certs[edge] = {
+                ca: self._sign(f"{name}-edge-{edge}-{ca}-cert", checked, ca, CLIENT_USES, pki) for ca in pki.edge_issuers
+            }
+        self.edge_certificates = {edge: certs[pki.edge_issuer].cert_pem for edge, certs in self.edge_certs.items()}
+        self.accepted_certificates = {
+            edge: [certs[ca].cert_pem for ca in pki.edge_issuers] for edge, certs in self.edge_certs.items()
+        }
 
         self.server_secret = tls_secret(
             f"{name}-server-secret",
@@ -160,74 +166,45 @@ class FleetPki(pulumi.ComponentResource):
             args.namespace,
             self.server_cert.cert_pem,
             self.server_key.private_key_pem,
-            self.ca.cert_pem,
+            self.trust_bundle,
             parent=self,
         )
-        self.ca_secret = k8s.core.v1.Secret(
-            f"{name}-ca-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_SECRET, namespace=args.namespace),
-            type="Opaque",
-            string_data={CA_CERT: self.ca.cert_pem},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-        self.ca_cert = self.ca.cert_pem
-        self.trust_bundle = self.ca.cert_pem
-        self.edge_certificates = {edge: cert.cert_pem for edge, cert in self.edge_certs.items()}
-        self.edge_credentials = pulumi.Output.secret(
-            pulumi.Output.all(
-                **{
-                    edge: pulumi.Output.all(cert=self.edge_certs[edge].cert_pem, key=self.edge_keys[edge].private_key_pem)
-                    for edge in args.edges
-                }
-            )
-        )
         self.server_secret_name = self.server_secret.metadata.name
-        self.ca_secret_name = self.ca_secret.metadata.name
         self.register_outputs(
             {
-                "caCert": self.ca_cert,
-                "edgeCredentials": self.edge_credentials,
+                "trustBundle": self.trust_bundle,
+                "edgeCertificates": self.edge_certificates,
                 "serverSecretName": self.server_secret_name,
-                "caSecretName": self.ca_secret_name,
             }
         )
 
-    def _client(self, prefix: str, common_name: str, args: FleetPkiArgs) -> tuple[tls.PrivateKey, tls.LocallySignedCert]:
-        """A client identity of this jurisdiction: CN = cluster, URI SAN obsfleet://<regime>/<cluster>."""
-        key = _key(f"{prefix}-key", self)
-        cert = self._leaf(
-            prefix,
-            key,
-            tls.CertRequestSubjectArgs(common_name=common_name, organization=ORGANIZATION, organizational_unit=args.regime.value),
-            CLIENT_USES,
-            args.settings,
-            uris=[edge_uri(args.regime, common_name)],
+    def _ca(self, prefix: str, ca: str, args: FleetPkiArgs) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+        key = private_key(f"{prefix}-key", self)
+        cert = tls.SelfSignedCert(
+            f"{prefix}-cert",
+            private_key_pem=key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(
+                common_name=f"{args.cluster} fleet CA {ca}",
+                organization=identity.ORGANIZATION,
+                organizational_unit=args.regime.value,
+            ),
+            is_ca_certificate=True,
+            allowed_uses=CA_USES,
+            validity_period_hours=args.settings.ca_validity_days * 24,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return key, cert
 
-    def _leaf(
-        self,
-        prefix: str,
-        key: tls.PrivateKey,
-        subject: tls.CertRequestSubjectArgs,
-        uses: list[str],
-        pki: PkiSettings,
-        **names: Any,
+    def _sign(
+        self, name: str, request_pem: pulumi.Input[str], ca: str, uses: list[str], pki: PkiSettings
     ) -> tls.LocallySignedCert:
-        """A certificate signed by this CA for `key`; `names` are the request's SANs."""
-        request = tls.CertRequest(
-            f"{prefix}-csr",
-            private_key_pem=key.private_key_pem,
-            subject=subject,
-            opts=pulumi.ResourceOptions(parent=self),
-            **names,
-        )
+        """A certificate for `request_pem` signed by CA `ca`; the hub, not the request, decides uses and validity."""
+        ca_key, ca_cert = self.cas[ca]
         return tls.LocallySignedCert(
-            f"{prefix}-cert",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=self.ca_key.private_key_pem,
-            ca_cert_pem=self.ca.cert_pem,
+            name,
+            cert_request_pem=request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca_cert.cert_pem,
             allowed_uses=uses,
             validity_period_hours=pki.cert_validity_days * 24,
             early_renewal_hours=pki.early_renewal_days * 24,
@@ -235,46 +212,51 @@ class FleetPki(pulumi.ComponentResource):
         )
 
 
-class MissingEdgeCredentials(pulumi.RunError):
-    """The hub issued no certificate for this edge: it is not listed in the hub's `obsfleet:edges`."""
+@dataclass(frozen=True)
+class EdgeTls:
+    """What an edge needs, besides its key, for its client Secret."""
+
+    certificate: pulumi.Input[str]
+    """The hub's certificate for this edge (its `edgeCertificates` entry)."""
+    trust_bundle: pulumi.Input[str]
+    """The hub's `caCert`: the CAs that sign the hub's server certificate."""
+    hub_stack: str
+    """The hub's stack, named when the certificate is not for this key."""
+    namespace: pulumi.Input[str]
+    """Namespace of the Secret (the agents' namespace)."""
 
 
 @dataclass(frozen=True)
-class EdgeCredentialsArgs:
+class EdgeIdentityArgs:
+    regime: Regime
     cluster: str
-    """This edge's cluster name: its key in the hub's `edgeCredentials`."""
-    hub_stack: str
-    """The hub's stack (`obsfleet:hubStack`), named in the error when the hub has no certificate for us."""
-    ca_cert: pulumi.Input[str]
-    """The hub's `caCert` output."""
-    edge_credentials: pulumi.Input[Mapping[str, Mapping[str, str]]]
-    """The hub's secret `edgeCredentials` output."""
-    namespace: pulumi.Input[str]
-    """Namespace of the Secret (the agent's and collector's namespace)."""
+    tls: Optional[EdgeTls] = None
+    """None while the hub holds no certificate for this edge: only the key and request exist."""
 
 
-def select_credentials(credentials: Mapping[str, Mapping[str, str]], cluster: str, hub_stack: str) -> Mapping[str, str]:
-    """This cluster's {"cert", "key"} from the hub's map, or a clear error naming the fix."""
-    if cluster not in (credentials or {}):
-        stack = hub_stack.split("/")[-1]
-        raise MissingEdgeCredentials(
-            f"hub has no certificate for cluster '{cluster}': add it to obsfleet:edges of stack {stack}"
-        )
-    return credentials[cluster]
+class EdgeIdentity(pulumi.ComponentResource):
+    """The edge's own key and certificate request; with the hub's certificate, its client Secret
+    (kubernetes.io/tls: tls.crt, tls.key, ca.crt)."""
 
+    certificate_request: pulumi.Output[str]
+    """Public PEM the hub signs (the edge stack's `certificateRequest` output)."""
+    secret_name: Optional[pulumi.Output[str]]
 
-class EdgeCredentials(pulumi.ComponentResource):
-    """The edge's client credentials, read from its hub, as a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt)."""
-
-    secret_name: pulumi.Output[str]
-
-    def __init__(self, name: str, args: EdgeCredentialsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EdgeIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(EDGE_TYPE, name, None, opts)
-        mine = pulumi.Output.from_input(args.edge_credentials).apply(
-            lambda credentials: select_credentials(credentials, args.cluster, args.hub_stack)
-        )
-        self.secret = tls_secret(
-            f"{name}-secret", EDGE_SECRET, args.namespace, mine["cert"], mine["key"], args.ca_cert, parent=self
-        )
-        self.secret_name = self.secret.metadata.name
-        self.register_outputs({"secretName": self.secret_name})
+        self.key = private_key(f"{name}-key", self)
+        self.request = client_request(f"{name}-csr", self.key, args.regime.value, args.cluster, self)
+        self.certificate_request = self.request.cert_request_pem
+        self.secret: Optional[k8s.core.v1.Secret] = None
+        self.secret_name = None
+        if args.tls is not None:
+            edge_tls = args.tls
+            certificate = pulumi.Output.all(edge_tls.certificate, self.key.public_key_pem).apply(
+                lambda v: identity.check_certificate(v[0], v[1], args.cluster, edge_tls.hub_stack)
+            )
+            self.secret = tls_secret(
+                f"{name}-secret", EDGE_SECRET, edge_tls.namespace, certificate, self.key.private_key_pem,
+                edge_tls.trust_bundle, parent=self,
+            )
+            self.secret_name = self.secret.metadata.name
+        self.register_outputs({"certificateRequest": self.certificate_request, "secretName": self.secret_name})

@@ -26,8 +26,12 @@ DNS_NAME = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 # RFC 1123 subdomain (Kubernetes object names such as a StorageClass), at most 253 characters.
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DNS_SUBDOMAIN_MAX = 253
-# org/project/stack as `pulumi stack ls --all` prints it; StackReference needs the full name.
-STACK_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+# A stack's short name and the Pulumi organization (or backend user) holding the project's stacks:
+# a StackReference needs `<org>/obsfleet/<stack>`, built from `obsfleet:org` alone (stack_ref).
+STACK_NAME = r"^[A-Za-z0-9_.-]+$"
+ORG_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# A CA's name becomes part of resource names (`<hub>-pki-ca-<name>-cert`).
+CA_NAME = r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"
 ISO_COUNTRY = r"^[A-Z]{2}$"
 PROMETHEUS_DURATION = r"^[0-9]+(ms|s|m|h)$"
 GCP_PROJECT = r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$"
@@ -43,7 +47,10 @@ PATTERN_WORDS = {
     DNS_NAME: "a DNS name of lowercase labels separated by dots, ending in a top-level domain (obs.example.com)",
     DNS_SUBDOMAIN: "a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with "
     "a letter or digit",
-    STACK_NAME: "a fully qualified stack name, <org>/<project>/<stack> (acme/obsfleet/hub)",
+    STACK_NAME: "a stack's short name (hub): letters, digits, '_', '.' and '-'; the org is obsfleet:org's, set "
+    "once in Pulumi.yaml",
+    ORG_NAME: "a Pulumi organization or user name (acme): letters, digits, '_', '.' and '-', no '/'",
+    CA_NAME: "a CA name of lowercase letters, digits and '-' (2027), at most 32 characters",
     ISO_COUNTRY: "an ISO 3166-1 alpha-2 country code, two capital letters (DE)",
     PROMETHEUS_DURATION: "a Prometheus duration: a whole number and one unit of ms, s, m or h (5s, 100ms)",
     GCP_PROJECT: "a Google Cloud project id: 6 to 30 lowercase letters, digits and '-', starting with a letter, "
@@ -145,10 +152,13 @@ class KubernetesSettings(_Model):
 
 
 class EdgeRef(_Model):
-    """An edge the hub onboards: it issues the edge's client certificate."""
+    """An edge the hub onboards: it signs the certificate request the edge's stack exports."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL)] = Field(
         description="the edge's `cluster` (its tenant id and certificate name)"
+    )
+    stack: Optional[Annotated[str, Field(pattern=STACK_NAME)]] = Field(
+        None, description="the edge's stack (short name; default: `name`): the hub reads its certificate request there"
     )
     region: str = Field(description="the edge's `region`, equal to its stack file's")
     series_estimate: Annotated[int, Field(gt=0)] = Field(
@@ -163,6 +173,10 @@ class EdgeRef(_Model):
         1, alias="agentReplicas",
         description="the edge's `agentReplicas`, equal to its stack file's: 2 makes the hub deduplicate the pair",
     )
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack or self.name
 
 
 class Retention(_Model):
@@ -223,10 +237,12 @@ class OidcProvider(_Model):
 
 
 class PkiSettings(_Model):
-    """Lifetimes of the hub's CA and of the certificates it issues."""
+    """The hub's certificates. `ca` names the CA that signs; setting `nextCa` starts a rotation
+    (both trusted, edges get certificates from the next one), and `ca: <next>` without `nextCa`
+    ends it (docs/deployments.md "Rotating the CA")."""
 
     ca_validity_days: Annotated[int, Field(gt=0)] = Field(
-        3650, alias="caValidityDays", description="days the hub's CA is valid"
+        3650, alias="caValidityDays", description="days each CA of the hub is valid"
     )
     cert_validity_days: Annotated[int, Field(gt=1)] = Field(
         90, alias="certValidityDays", description="days each server, edge and reader certificate is valid"
@@ -234,6 +250,13 @@ class PkiSettings(_Model):
     early_renewal_days: Annotated[int, Field(gt=0)] = Field(
         30, alias="earlyRenewalDays",
         description="days before expiry that `pulumi up` renews a certificate (less than certValidityDays)",
+    )
+    ca: Annotated[str, Field(pattern=CA_NAME)] = Field(
+        "1", description="name of the CA that signs (default `1`); naming the next CA ends a rotation, deleting the old one"
+    )
+    next_ca: Optional[Annotated[str, Field(pattern=CA_NAME)]] = Field(
+        None, alias="nextCa",
+        description="during a CA rotation: the new CA, trusted beside `ca`, signing the edges' new certificates",
     )
 
     @model_validator(mode="after")
@@ -243,7 +266,25 @@ class PkiSettings(_Model):
                 f"earlyRenewalDays ({self.early_renewal_days}) must be less than certValidityDays "
                 f"({self.cert_validity_days})"
             )
+        if self.next_ca == self.ca:
+            raise ValueError(f"nextCa: '{self.next_ca}' is already the current ca; name the new CA differently")
         return self
+
+    @property
+    def trusted_cas(self) -> list[str]:
+        """The CAs in the trust bundle: the current one, and the next during a change-over."""
+        return [self.ca] + ([self.next_ca] if self.next_ca else [])
+
+    @property
+    def edge_issuers(self) -> list[str]:
+        """CAs holding a certificate for every edge: both during a change-over, so an edge that has
+        not yet picked up its new certificate keeps writing with the current one."""
+        return self.trusted_cas
+
+    @property
+    def edge_issuer(self) -> str:
+        """The CA whose certificate an edge is handed: the next one as soon as there is one."""
+        return self.next_ca or self.ca
 
 
 class Receiver(_Model):
@@ -347,6 +388,9 @@ class ClusterMesh(_Model):
 
 class _Common(_Model):
     role: Role = Field(description=ROLE_DESCRIPTION)
+    org: Annotated[str, Field(pattern=ORG_NAME)] = Field(
+        description="Pulumi organization (or backend user) of the project's stacks: set once, in Pulumi.yaml"
+    )
     cloud: Cloud = Field(description="aws or gcp")
     region: str = Field(description="the cloud region the stack runs in, inside its regime's countries")
     regime: Regime = Field(description="the residency regime whose countries hold the stack's data: gdpr, ccpa or pdpa")
@@ -366,6 +410,10 @@ class _Common(_Model):
         "`observability`), optional `storageClass` for every volume the charts claim (set it when the cluster "
         "has no default StorageClass, e.g. EKS 1.30 and later)",
     )
+
+    def stack_ref(self, stack: str) -> str:
+        """The fully qualified name of stack `stack` of this project, for a StackReference."""
+        return f"{self.org}/{NAMESPACE}/{stack}"
 
     @property
     def countries(self) -> frozenset[str]:
@@ -428,6 +476,7 @@ class HubSettings(_Common):
     @classmethod
     def _unique_edges(cls, edges: list[EdgeRef]) -> list[EdgeRef]:
         _unique([e.name for e in edges], "edges", "name")
+        _unique([e.stack_name for e in edges], "edges", "stack")
         return edges
 
     @model_validator(mode="after")
@@ -498,7 +547,7 @@ class HubSettings(_Common):
 class EdgeSettings(_Common):
     role: Literal[Role.EDGE] = Field(description=ROLE_DESCRIPTION)
     hub_stack: Annotated[str, Field(pattern=STACK_NAME)] = Field(
-        alias="hubStack", description="fully qualified hub stack, `org/obsfleet/<hub>`"
+        alias="hubStack", description="the hub's stack, short name (`hub`): `<org>/obsfleet/<hubStack>`"
     )
     series_estimate: Annotated[int, Field(gt=0)] = Field(
         50_000, alias="seriesEstimate", description="active series the edge ships (sizes the agent and the hub)"
@@ -565,7 +614,9 @@ HUB_KEYS = frozenset(f.alias or n for n, f in HubSettings.model_fields.items())
 
 # Keys whose value is a plain string: the engine passes them verbatim, never JSON-decoded
 # (a cluster named `1234` or `true` stays a string).
-_STRING_KEYS = {"role", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion", "agent"}
+_STRING_KEYS = {"role", "org", "cloud", "region", "regime", "cluster", "project", "domain", "hubStack", "replicaRegion", "agent"}
+# Keys every stack shares, set once in Pulumi.yaml's project config block.
+PROJECT_KEYS = {"org"}
 # Secret keys are read by the components with `require_secret`, never through these models.
 KUBECONFIG = "kubeconfig"
 SECRETS = {
@@ -624,6 +675,8 @@ def plaintext_secrets(values: Mapping[str, Any], secret_keys: frozenset[str]) ->
     return sorted(key for key in values if key in secret and key not in secret_keys)
 
 
+
+ORG_HINT = " (set it once, in the config block of Pulumi.yaml)"
 _ENUMS: dict[str, type[Enum]] = {e.__name__: e for e in (Role, Cloud, Regime, Tier, Agent)}
 
 
@@ -646,7 +699,7 @@ def _describe(err: ValidationError) -> str:
         if e["type"] == "extra_forbidden":
             message = "unknown key"
         elif e["type"] == "missing":
-            message = "required key is missing"
+            message = "required key is missing" + (ORG_HINT if path == "org" else "")
         elif e["type"] == "model_type":  # pydantic names the Python class; the user wrote YAML
             message = f"{e['input']!r}: should be a mapping of keys"
         elif e["type"] == "is_instance_of" and e.get("ctx", {}).get("class") in _ENUMS:

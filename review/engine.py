@@ -16,6 +16,7 @@ import contextvars
 import gc
 import hashlib
 import heapq
+import logging
 import runpy
 import time
 from collections import defaultdict
@@ -275,6 +276,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# What the program logs to the engine (`pulumi.log`): the CLI would show it; the review reports
+# through its own channels (an edge's waiting state is in its outputs), so it stays quiet.
+PROGRAM_LOG = logging.getLogger("review.program")
+PROGRAM_LOG.propagate = False
+PROGRAM_LOG.addHandler(logging.NullHandler())
+
+
 def _quiet_program_errors() -> None:
     """A program error is reported once, by the run; the other outputs that carried it are
     garbage-collected later and asyncio would log each ("exception was never retrieved")."""
@@ -290,7 +298,9 @@ def _quiet_program_errors() -> None:
 def _record_run(program, stack, config, secret_keys, references, records) -> Recording:
     monitor = RecordingMonitor(FleetMocks(references), records)
     pulumi.runtime.set_all_config(config, secret_keys)
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=PROGRAM_LOG
+    )
     # The SDK's set of pending outputs outlives a run in one process: a failed run's leftovers would
     # fail the next run with the same error. Each run gets its own set.
     SETTINGS.outputs = set()

@@ -1,9 +1,13 @@
-"""The fleet under review: each stack previewed under mocks (hubs first, edges seeing their hub's
-outputs), then judged by one policy-pack process; a line per stack for the progress output.
+"""The fleet under review: each stack previewed under mocks, then judged by one policy-pack
+process; a line per stack for the progress output.
 
-A program that refuses its config (an edge pointed at another regime's hub) does not stop the
-review: the stack is reported with its error, the pack judges what it declared before failing,
-and edges of a failed hub are reported as not previewed.
+Stacks run in the onboarding order of a new fleet: every edge once against a hub that has not run
+(it declares its key and exports its certificate request), then the hubs (each signs the requests
+of the edges it lists), then the edges again (each deploys with its certificate, seeing its hub's
+outputs; that run is the one reported). An edge its hub has no certificate for is reported as
+waiting, which is not a failure. A program that refuses its config (an edge pointed at another
+regime's hub) does not stop the review: the stack is reported with its error, the pack judges
+what it declared before failing, and edges of a failed hub are reported as not previewed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
+from components.edge import ONBOARDING, READY
 from components.storage import ACCESS_LOG_RETENTION_DAYS
 from review import analyzer, engine, stacks
 from review.model import StackOutcome
@@ -24,18 +29,45 @@ Progress = Optional[Callable[[str], None]]
 Run = Union[engine.PreviewResult, engine.ProgramError, None]
 
 
+References = dict[str, tuple[dict[str, Any], frozenset[str]]]
+NOT_RUN: tuple[dict[str, Any], frozenset[str]] = ({}, frozenset())
+"""A stack that exists but has never run: it exports nothing."""
+
+
+def _requests(edges: list[StackConfig], hubs: list[StackConfig]) -> tuple[References, dict[str, engine.ProgramError]]:
+    """Each edge's first run, against hubs that have not run: its outputs (the certificate request
+    its hub reads), or the error it failed with."""
+    before_hubs: References = {hub.name: NOT_RUN for hub in hubs}
+    outputs: References = {}
+    failed: dict[str, engine.ProgramError] = {}
+    for edge in edges:
+        try:
+            result = engine.preview(edge, before_hubs)
+        except engine.ProgramError as err:
+            failed[edge.name] = err
+            continue
+        outputs[edge.name] = (result.outputs, result.secret_outputs)
+    return outputs, failed
+
+
 def _run_fleet(names: list[str], stacks_dir: Path | None) -> Iterator[tuple[StackConfig, Run]]:
     """Each stack with its result, hubs first: a PreviewResult, the ProgramError it failed with,
     or None when its hub failed (its StackReference would have nothing to read)."""
-    references: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
-    stopped: set[str] = set()
-    for stack in stacks.ordered(names, stacks_dir):
+    fleet = stacks.ordered(names, stacks_dir)
+    hubs = [s for s in fleet if s.is_hub]
+    edges = [s for s in fleet if not s.is_hub]
+    references, failed = _requests(edges, hubs)
+    stopped: set[str] = set(failed)
+    for stack in hubs + edges:
+        if stack.name in failed:
+            yield stack, failed[stack.name]
+            continue
         if stack.hub in stopped:
             stopped.add(stack.name)
             yield stack, None
             continue
         try:
-            result = engine.preview(stack, references)
+            result = engine.preview(stack, {**{e: NOT_RUN for e in failed}, **references})
         except engine.ProgramError as err:
             stopped.add(stack.name)
             yield stack, err
@@ -57,6 +89,12 @@ def preview_fleet(
         if progress:
             progress(summary_line(result))
     return results
+
+
+def waiting(result: engine.PreviewResult) -> Optional[str]:
+    """What an edge waits for (its `onboarding` output), or None when it is deployed or a hub."""
+    state = result.outputs.get(ONBOARDING)
+    return None if state in (None, READY) else str(state)
 
 
 def summary_line(result: engine.PreviewResult) -> str:
@@ -95,8 +133,8 @@ def review_fleet(
         for stack, result in _run_fleet(names, stacks_dir):
             if isinstance(result, engine.PreviewResult):
                 results.append(result)
-                outcome = StackOutcome(stack, result.resources)
-                line = summary_line(result)
+                outcome = StackOutcome(stack, result.resources, waiting=waiting(result))
+                line = summary_line(result) + (f"; {outcome.waiting}" if outcome.waiting else "")
             elif isinstance(result, engine.ProgramError):
                 outcome = StackOutcome(stack, result.resources, error=str(result))
                 declared = sum(1 for r in result.resources if r["custom"])

@@ -22,6 +22,8 @@ class StackOutcome:
     """False when the stack was not run (its hub failed, so its StackReference has nothing to read)."""
     policies: dict[str, str] = field(default_factory=dict)
     """The policies that judged it: name -> enforcement level."""
+    waiting: Optional[str] = None
+    """For an edge its hub has no certificate for: what it waits for (it declared only its identity)."""
 
     @property
     def name(self) -> str:
@@ -31,4 +33,6 @@ class StackOutcome:
     def status(self) -> str:
         if not self.previewed:
             return "skipped"
-        return "failed" if self.error else "ok"
+        if self.error:
+            return "failed"
+        return "waiting" if self.waiting else "ok"

@@ -111,6 +111,7 @@ def _stack_json(outcome: StackOutcome) -> dict[str, Any]:
         "hub": outcome.config.hub,
         "status": outcome.status,
         "error": outcome.error,
+        "waiting": outcome.waiting,
         "resources": kinds["resource"],
         "components": kinds["component"],
         "mandatory": levels["mandatory"],
@@ -191,7 +192,10 @@ def _findings(stacks: Sequence[dict[str, Any]], hubs: Sequence[dict[str, Any]],
     run, hubs that cannot honour an erasure request and hubs without tenant isolation."""
     found = []
     for stack in stacks:
-        if stack["status"] != "ok":
+        if stack["status"] == "waiting":
+            found.append({"level": "advisory", "stack": stack["name"], "source": "onboarding", "resource": None,
+                          "text": stack["waiting"]})
+        elif stack["status"] != "ok":
             found.append({"level": "failed", "stack": stack["name"], "source": "program", "resource": None,
                           "text": stack["error"]})
         for v in stack["violations"]:
@@ -237,6 +241,7 @@ def build(outcomes: Sequence[StackOutcome], provenance: Provenance = Provenance(
     summary = {
         "stacks": len(stacks),
         "ok": sum(s["status"] == "ok" for s in stacks),
+        "waiting": sum(s["status"] == "waiting" for s in stacks),
         "failed": sum(s["status"] == "failed" for s in stacks),
         "skipped": sum(s["status"] == "skipped" for s in stacks),
         "mandatory": sum(s["mandatory"] for s in stacks),
@@ -274,7 +279,8 @@ def exit_code(summary: dict[str, Any]) -> ExitCode:
 
 def summary_text(report: dict[str, Any]) -> str:
     s = report["summary"]
-    stopped = f", {s['failed']} failed" + (f", {s['skipped']} not previewed" if s["skipped"] else "")
+    waiting = f", {s['waiting']} waiting for a certificate" if s["waiting"] else ""
+    stopped = waiting + f", {s['failed']} failed" + (f", {s['skipped']} not previewed" if s["skipped"] else "")
     return (
         f"{s['stacks']} stacks ({s['ok']} ok{stopped}): {s['mandatory']} mandatory, "
         f"{s['advisory']} advisory violations, {s['crossings']} residency crossings; "
@@ -317,7 +323,9 @@ def _stack_section(stack: dict[str, Any]) -> list[str]:
     where = f"{stack['role']} · {stack['cloud']} {stack['region']} · {stack['regime']}"
     ships = f" · ships to `{stack['hub']}`" if stack["hub"] else ""
     lines = [f'<a id="{_anchor(stack["name"])}"></a>', "", f"### `{stack['name']}` ({where}{ships})", ""]
-    if stack["status"] != "ok":
+    if stack["status"] == "waiting":
+        lines += [f"> **waiting:** {_cell(stack['waiting'])} (it declares only its key and certificate request)", ""]
+    elif stack["status"] != "ok":
         verb = "not previewed" if stack["status"] == "skipped" else "program failed"
         lines += [f"> **{verb}:** {_cell(stack['error'])}", ""]
     lines += [f"{stack['resources']} resources, {stack['components']} components.", ""]

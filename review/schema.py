@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from components.settings import KUBECONFIG, NAMESPACE, ROLE_DESCRIPTION, SECRETS, EdgeSettings, HubSettings, Role
+from components.settings import KUBECONFIG, NAMESPACE, PROJECT_KEYS, ROLE_DESCRIPTION, SECRETS, EdgeSettings, HubSettings, Role
 from review.errors import ExitCode
 
 SCHEMA_ID = "https://obsfleet.dev/schema/pulumi-stack.json"
@@ -72,7 +72,8 @@ def _role_schema(role: Role, defs: dict[str, Any]) -> dict[str, Any]:
         "description": schema.get("description", ""),
         "type": "object",
         "properties": properties,
-        "required": [f"{NAMESPACE}:{key}" for key in schema.get("required", [])],
+        # Project keys come from Pulumi.yaml's config block: a stack file may override, need not repeat them.
+        "required": [f"{NAMESPACE}:{key}" for key in schema.get("required", []) if key not in PROJECT_KEYS],
         "patternProperties": {
             # Other namespaces (aws:region, gcp:project, ...) are the providers' business.
             f"^(?!{NAMESPACE}:)": {},

@@ -1,4 +1,5 @@
-"""The example stacks on disk: `Pulumi.<stack>.yaml` read the way the Pulumi CLI reads them."""
+"""The example stacks on disk: `Pulumi.<stack>.yaml` read the way the Pulumi CLI reads them, over the
+project-level config of `Pulumi.yaml` (where `obsfleet:org` is set once for every stack)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,15 @@ class StackConfig:
     def hub(self) -> str | None:
         """The stack this edge ships to (its short name in this project)."""
         if isinstance(self.settings, EdgeSettings):
-            return hub_stack_name(self.settings.hub_stack, self.name)
+            return self.settings.hub_stack
         return None
+
+    @property
+    def edges(self) -> list[str]:
+        """The stacks of the edges this hub signs for (short names)."""
+        if isinstance(self.settings, HubSettings):
+            return [e.stack_name for e in self.settings.edges]
+        return []
 
 
 class DuplicateKey(Exception):
@@ -72,13 +80,26 @@ def stack_names(root: Path | None = None) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def hub_stack_name(fully_qualified: str, edge: str) -> str:
-    _org, project, stack = fully_qualified.split("/")
-    if project != PROJECT:
-        raise BadInput(
-            f"Pulumi.{edge}.yaml: obsfleet:hubStack '{fully_qualified}' is not a stack of project {PROJECT}"
-        )
-    return stack
+def project_config(root: Path | None = None) -> dict[str, Any]:
+    """`Pulumi.yaml`'s `config:` block as stack-file values: every stack's defaults. A project key
+    may be bare (`org`, in the project's namespace) and holds a value or a `default`/`value` schema."""
+    root = root or project_root()
+    path = root / "Pulumi.yaml"
+    if not path.is_file():
+        path = project_root() / "Pulumi.yaml"
+    document = safe_load.load_yaml(path, safe_load.STACK_FILE, label=path.name) or {}
+    block = document.get("config") if isinstance(document, dict) else None
+    block = block or {}
+    if not isinstance(block, dict):
+        raise BadInput(f"{path.name}: `config:` is not a mapping")
+    values: dict[str, Any] = {}
+    for key, entry in block.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(entry, dict) and ({"value", "default"} & set(entry)):
+            values[full] = entry.get("value", entry.get("default"))
+        elif not isinstance(entry, dict):
+            values[full] = entry
+    return values
 
 
 def load(name: str, root: Path | None = None) -> StackConfig:
@@ -96,7 +117,7 @@ def load(name: str, root: Path | None = None) -> StackConfig:
     values = document.get("config") if isinstance(document, dict) else None
     if not isinstance(values, dict):
         raise BadInput(f"{path.name}: no `config:` mapping")
-    return from_values(name, path, values)
+    return from_values(name, path, {**project_config(root), **values})
 
 
 def from_values(name: str, path: Path, values: dict[str, Any]) -> StackConfig:
@@ -147,24 +168,24 @@ def check_facts(edge: StackConfig, hub: StackConfig | None) -> None:
 
 
 def ordered(names: list[str], root: Path | None = None) -> list[StackConfig]:
-    """The stacks to preview for `names`: each edge's hub first, every stack once."""
+    """The stacks to preview for `names` and every stack they reference (an edge's hub, a hub's
+    edges), each once: hubs first, then edges."""
     result: dict[str, StackConfig] = {}
-
-    def visit(name: str, wanted_by: str | None) -> None:
+    pending: list[tuple[str, str | None]] = [(name, None) for name in names]
+    while pending:
+        name, wanted_by = pending.pop(0)
         if name in result:
-            return
+            continue
         try:
             stack = load(name, root)
         except BadInput as err:
             if wanted_by is None:
                 raise
-            raise BadInput(f"Pulumi.{wanted_by}.yaml: obsfleet:hubStack: {err}") from None
-        if stack.hub:
-            visit(stack.hub, name)
+            raise BadInput(f"Pulumi.{wanted_by}: {err}") from None
         result[name] = stack
-
-    for name in names:
-        visit(name, None)
+        if stack.hub:
+            pending.append((stack.hub, f"{name}.yaml: obsfleet:hubStack"))
+        pending += [(edge, f"{name}.yaml: obsfleet:edges") for edge in stack.edges]
     for stack in result.values():
         check_facts(stack, result.get(stack.hub or ""))
     hubs = [s for s in result.values() if s.is_hub]

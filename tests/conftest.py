@@ -19,7 +19,7 @@ def fleet() -> dict[str, engine.PreviewResult]:
 
 @pytest.fixture
 def stacks_dir(tmp_path: Path) -> Path:
-    """A writable copy of the fixture stack files, for tests that mutate config."""
-    for path in fixture_fleet.STACKS_DIR.glob("Pulumi.*.yaml"):
+    """A writable copy of the fixture stack files and project file, for tests that mutate config."""
+    for path in fixture_fleet.STACKS_DIR.glob("Pulumi*.yaml"):
         shutil.copy(path, tmp_path / path.name)
     return tmp_path

@@ -23,11 +23,12 @@ from tests.lab.processes import PROMTOOL, Launcher, free_port, launching, requir
 
 EDGE: dict[str, Any] = {
     "role": "edge",
+    "org": "acme",
     "cloud": "aws",
     "region": "us-west-2",
     "regime": "ccpa",
     "cluster": "edge-us-west",
-    "hubStack": "acme/obsfleet/hub-us",
+    "hubStack": "hub-us",
     "seriesEstimate": 120_000,
     "scrapeIntervalSeconds": 15,
 }

@@ -36,12 +36,16 @@ def _settings(result: engine.PreviewResult) -> EdgeSettings:
 @pytest.mark.parametrize("edge", sorted(EDGES))
 def test_edge_previews_against_its_hub(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
     hub = fleet[EDGES[edge]]
-    assert fleet[edge].outputs == {
+    outputs = dict(fleet[edge].outputs)
+    request = outputs.pop("certificateRequest")
+    assert outputs == {
         "cluster": edge,
         "regime": hub.outputs["regime"],
         "hubStack": f"acme/obsfleet/{EDGES[edge]}",
         "remoteWriteUrl": hub.outputs["remoteWriteUrl"],
+        "onboarding": "ready",
     }
+    assert request.startswith("-----BEGIN CERTIFICATE REQUEST-----")
     assert fleet[edge].secret_outputs == frozenset(), "nothing the edge exports is secret"
     assert set(REQUIRED_HUB_OUTPUTS) <= set(hub.outputs)
 
@@ -54,7 +58,7 @@ def test_edge_declares_its_children_under_the_component(fleet: dict[str, engine.
     expected = {
         f"{edge}-hub": "pulumi:pulumi:StackReference",
         f"{edge}-namespace": "kubernetes:core/v1:Namespace",
-        f"{edge}-credentials": pki.EDGE_TYPE,
+        f"{edge}-identity": pki.EDGE_TYPE,
         f"{edge}-metrics": RELEASE,
         f"{edge}-collector": RELEASE,
     }
@@ -98,11 +102,13 @@ def test_releases_wait_for_what_their_pods_and_objects_need(fleet: dict[str, eng
 def test_credentials_are_a_secret_in_a_tls_secret_only(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
     result = fleet[edge]
     [secret] = [r for r in result.resources if r["type"] == SECRET]
-    assert secret["parent"] == _by_name(result)[f"{edge}-credentials"]["urn"]
+    assert secret["parent"] == _by_name(result)[f"{edge}-identity"]["urn"]
     assert secret["inputs"]["type"] == "kubernetes.io/tls"
     assert secret["inputs"]["stringData"] == engine.SECRET, "the key is a Pulumi secret in the export"
     data = result.state[secret["urn"]]["stringData"]
-    assert set(data) == {pki.TLS_CERT, pki.TLS_KEY, pki.CA_CERT} and "PRIVATE KEY" in data[pki.TLS_KEY]
+    assert set(data) == {pki.TLS_CERT, pki.TLS_KEY, pki.CA_CERT}
+    assert data[pki.TLS_KEY] == result.state[_by_name(result)[f"{edge}-identity-key"]["urn"]]["privateKeyPem"], "its own key"
+    assert data[pki.TLS_CERT] == fleet[EDGES[edge]].outputs["edgeCertificates"][edge]
     assert data[pki.CA_CERT] == fleet[EDGES[edge]].outputs["caCert"]
     name = secret["inputs"]["metadata"]["name"]
     for release in ("metrics", "collector"):
@@ -167,7 +173,7 @@ def _preview_fails(stacks_dir: Path, stack: str, capsys: pytest.CaptureFixture[s
 def test_regime_mismatch_fails_the_program_and_declares_nothing(
     stacks_dir: Path, capsys: pytest.CaptureFixture[str], fleet: dict[str, engine.PreviewResult]
 ) -> None:
-    _mutate(stacks_dir, "edge-eu", hubStack="acme/obsfleet/hub-us")
+    _mutate(stacks_dir, "edge-eu", hubStack="hub-us")
     # The program refuses (a bad-input error, exit 2 on its own), and the pack's data-residency-flow
     # also flags the cross-regime StackReference it declared: the review ranks that mandatory
     # violation first, so the exit code is 1.
@@ -181,10 +187,26 @@ def test_regime_mismatch_fails_the_program_and_declares_nothing(
     assert declared <= {"pulumi:providers:aws", "pulumi:providers:kubernetes", "pulumi:providers:tls", "pulumi:pulumi:StackReference"}
 
 
-def test_edge_missing_from_its_hub_is_exit_2_naming_the_fix(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_edge_missing_from_its_hub_waits_declaring_only_its_identity(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _mutate(stacks_dir, "hub", edges=[{"name": "edge-eu-north", "region": "eu-north-1"}])
-    err = _preview_fails(stacks_dir, "edge-eu", capsys)
-    assert "Pulumi.edge-eu.yaml: hub has no certificate for cluster 'edge-eu': add it to obsfleet:edges of stack hub" in err
+    out = stacks_dir / "out"
+    assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(stacks_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    waiting = (
+        "waiting for a certificate: hub stack hub has none for edge-eu; list edge-eu in hub's obsfleet:edges, "
+        "run `pulumi up` on hub, then on this stack again"
+    )
+    assert waiting in printed
+    assert "1 waiting for a certificate" in printed
+    report = json.loads((out / "report.json").read_text())
+    [edge] = [s for s in report["stacks"] if s["name"] == "edge-eu"]
+    assert (edge["status"], edge["waiting"], edge["error"]) == ("waiting", waiting, None)
+    assert f"> **waiting:** {waiting}" in (out / "report.md").read_text()
+    export = json.loads((out / "edge-eu.json").read_text())["deployment"]["resources"]
+    declared = sorted(r["type"] for r in export if r["custom"] and not r["type"].startswith("pulumi:providers:"))
+    assert declared == ["pulumi:pulumi:StackReference", "tls:index/certRequest:CertRequest", "tls:index/privateKey:PrivateKey"]
+    outputs = export[0]["outputs"]
+    assert outputs["onboarding"] == waiting and "remoteWriteUrl" not in outputs
 
 
 def test_a_hub_without_the_edge_contract_is_named(fleet: dict[str, engine.PreviewResult]) -> None:

@@ -21,7 +21,7 @@ from components.front_door_config import (
     nginx_conf,
     tenants_map,
 )
-from components.pki import FleetPki, FleetPkiArgs
+from components.pki import EdgeIdentity, EdgeIdentityArgs, EdgeRequest, FleetPki, FleetPkiArgs
 from components.regions import Regime
 from components.settings import PkiSettings
 from review.engine import run_program
@@ -38,10 +38,14 @@ def pems() -> dict[str, str]:
     """The hub's server certificate and key, the CA and two edge certificates, as FleetPki declares them."""
 
     def program() -> None:
+        requests = {
+            edge: EdgeRequest(f"acme/obsfleet/{edge}", EdgeIdentity(f"{edge}-identity", EdgeIdentityArgs(Regime.GDPR, edge)).certificate_request)
+            for edge in ("edge-a", "edge-b")
+        }
         FleetPki(
             "pki",
             FleetPkiArgs(
-                regime=Regime.GDPR, cluster="hub-eu", hosts=["metrics.obs.eu.example.com"], edges=["edge-a", "edge-b"],
+                regime=Regime.GDPR, cluster="hub-eu", hosts=["metrics.obs.eu.example.com"], requests=requests,
                 settings=PkiSettings(), namespace="observability",
             ),
         )
@@ -49,10 +53,10 @@ def pems() -> dict[str, str]:
     state = run_program(program, stack="hub").state
     (server,) = [s["stringData"] for urn, s in state.items() if urn.endswith("::pki-server-secret")]
     edges = {
-        edge: next(s["certPem"] for urn, s in state.items() if urn.endswith(f"::pki-edge-{edge}-cert"))
+        edge: next(s["certPem"] for urn, s in state.items() if urn.endswith(f"::pki-edge-{edge}-1-cert"))
         for edge in ("edge-a", "edge-b")
     }
-    other_key = next(s["privateKeyPem"] for urn, s in state.items() if urn.endswith("::pki-edge-edge-a-key"))
+    other_key = next(s["privateKeyPem"] for urn, s in state.items() if urn.endswith("::edge-a-identity-key"))
     return {**server, **edges, "other.key": other_key}
 
 

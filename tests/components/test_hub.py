@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bench.hub_scale import scaled_hub
+from bench.hub_scale import edge_requests, scaled_hub
 from components import charts
 from components import front_door
 from components.front_door_config import CONFIG_FILE, TENANTS_FILE, TRUST_BUNDLE_FILE, fingerprint
@@ -25,7 +25,7 @@ from tests import fixture_fleet
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DESIGN_OUTPUTS = {
     "regime", "region", "edges", "remoteWriteUrl", "otlpEndpoint", "lokiPushUrl",
-    "caCert", "edgeCredentials", "tempoBucket", "lokiBucket",
+    "caCert", "edgeCertificates", "tempoBucket", "lokiBucket",
 }
 PROMETHEUS_TIER = {"kube-prometheus-stack", "tempo", "loki", "grafana", "external-dns"}
 MIMIR_TIER = {"kube-prometheus-stack", "mimir-distributed", "tempo-distributed", "loki", "grafana", "external-dns"}
@@ -43,7 +43,8 @@ def hub(fleet: dict[str, engine.PreviewResult]) -> engine.PreviewResult:
 @pytest.fixture(scope="module")
 def large() -> engine.PreviewResult:
     """A hub with 150 edges: above the Prometheus tier's 100."""
-    return engine.preview(scaled_hub(150, root=fixture_fleet.STACKS_DIR))
+    stack = scaled_hub(150, root=fixture_fleet.STACKS_DIR)
+    return engine.preview(stack, edge_requests(stack))
 
 
 def _releases(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
@@ -61,13 +62,20 @@ def _settings(result: engine.PreviewResult) -> HubSettings:
 
 def test_outputs_are_exactly_the_design_contract(hub: engine.PreviewResult) -> None:
     assert set(hub.outputs) == DESIGN_OUTPUTS
-    assert hub.secret_outputs == {"edgeCredentials"}
-    assert set(hub.outputs["edgeCredentials"]) == {"edge-eu", "edge-eu-north"}
+    assert hub.secret_outputs == frozenset(), "a hub exports no secret"
+    assert set(hub.outputs["edgeCertificates"]) == {"edge-eu", "edge-eu-north"}
     assert hub.outputs["remoteWriteUrl"] == "https://metrics.obs.eu.example.com/api/v1/push"
     assert hub.outputs["caCert"].startswith("-----BEGIN CERTIFICATE-----")
     buckets = {r["outputs"]["bucket"] for r in hub.resources if r["type"] == "aws:s3/bucket:Bucket"}
     assert {hub.outputs["tempoBucket"], hub.outputs["lokiBucket"]} <= buckets
     assert hub.outputs["tempoBucket"] != hub.outputs["lokiBucket"]
+
+
+def test_the_hub_reads_each_edges_request_from_its_stack(hub: engine.PreviewResult) -> None:
+    references = {r["inputs"]["name"]: r for r in hub.resources if r["type"] == "pulumi:pulumi:StackReference"}
+    assert sorted(references) == ["acme/obsfleet/edge-eu", "acme/obsfleet/edge-eu-north"]
+    component = next(r for r in hub.resources if r["type"] == TYPE)
+    assert all(r["parent"] == component["urn"] for r in references.values())
 
 
 def test_every_resource_hangs_under_the_hub_component(hub: engine.PreviewResult) -> None:
@@ -111,7 +119,7 @@ def test_receiver_release_has_ooo_and_the_fleet_rules(fleet: dict[str, engine.Pr
     silent = [r["expr"] for r in groups[FLEET_GROUP]["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
     assert silent == [f'absent(up{{cluster="{edge.name}"}})']
     certificates = {r["labels"]["certificate"] for r in groups[CERTIFICATE_GROUP]["rules"] if r.get("record") == CERTIFICATE_METRIC}
-    assert certificates == {"ca", "server", edge.name}
+    assert certificates == {"ca-1", "server", edge.name}
 
 
 def test_mimir_hub_judges_silence_per_tenant(hub: engine.PreviewResult) -> None:
@@ -127,7 +135,7 @@ def test_certificate_rules_carry_the_issued_expiry(hub: engine.PreviewResult) ->
     values = _releases(hub)["kube-prometheus-stack"]["values"]
     groups = {g["name"]: g for g in values["additionalPrometheusRulesMap"]["obsfleet-meta"]["groups"]}
     records = {r["labels"]["certificate"]: r["expr"] for r in groups[CERTIFICATE_GROUP]["rules"] if "record" in r}
-    [cert] = [r for r in hub.resources if r["urn"].endswith("::hub-eu-pki-edge-edge-eu-cert")]
+    [cert] = [r for r in hub.resources if r["urn"].endswith("::hub-eu-pki-edge-edge-eu-1-cert")]
     assert records["edge-eu"] == f"vector({epoch_seconds(cert['outputs']['validityEndTime'])})"
 
 

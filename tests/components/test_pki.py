@@ -1,16 +1,18 @@
-"""FleetPki and EdgeCredentials: real certificates (under mocks) checked with cryptography and OpenSSL.
+"""FleetPki and EdgeIdentity: real certificates (under mocks) checked with cryptography and OpenSSL.
 
-The component tests declare the PKI of the example hubs' settings directly; the program tests
-preview the real stacks (hub.py and edge.py wire the components in).
+The component tests declare an edge's identity, then the PKI of a hub reading its request, the
+way the stacks do it in turn (mock keys are derived from resource names, so the key an edge
+declares again is the key the hub signed for). The program tests preview the real stacks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pytest
@@ -20,19 +22,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components import pki
+from components import identity, pki
 from components.endpoints import ingest_endpoints
-from components.pki import EdgeCredentials, EdgeCredentialsArgs, FleetPki, FleetPkiArgs, MissingEdgeCredentials
+from components.pki import EdgeIdentity, EdgeIdentityArgs, EdgeRequest, EdgeTls, FleetPki, FleetPkiArgs
+from components.regions import Regime
 from components.settings import HubSettings, PkiSettings
 from review import engine, mock_tls
 from review.engine import SECRET, Recording, run_program
-from review.errors import BadInput
 from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 CERT_TYPE = "tls:index/locallySignedCert:LocallySignedCert"
+EU_EDGES = ["edge-eu", "edge-eu-north"]
 
 
 def _hub(name: str) -> HubSettings:
@@ -41,9 +44,28 @@ def _hub(name: str) -> HubSettings:
     return settings
 
 
-def _declare(settings: HubSettings, edges: Optional[Sequence[str]] = None, pki_settings: Optional[PkiSettings] = None) -> Recording:
-    """The PKI a hub with `settings` declares, plus an EdgeCredentials per edge reading its outputs."""
+def _requests(regime: Regime, edges: Sequence[str], common_names: Optional[Mapping[str, str]] = None) -> Recording:
+    """Each edge's first run: its EdgeIdentity, exporting its request (`<edge>` output) and public key."""
+
+    def program() -> None:
+        for edge in edges:
+            cn = (common_names or {}).get(edge, edge)
+            mine = EdgeIdentity(f"{edge}-identity", EdgeIdentityArgs(regime=regime, cluster=cn))
+            pulumi.export(edge, mine.certificate_request)
+            pulumi.export(f"{edge}-public", mine.key.public_key_pem)
+
+    return run_program(program, stack="edges")
+
+
+def _declare(
+    settings: HubSettings,
+    edges: Optional[Sequence[str]] = None,
+    pki_settings: Optional[PkiSettings] = None,
+    requests: Optional[Mapping[str, Optional[str]]] = None,
+) -> Recording:
+    """The PKI a hub with `settings` declares for `edges`, signing the requests their identities made."""
     names = list(edges) if edges is not None else [e.name for e in settings.edges]
+    made = requests if requests is not None else _requests(settings.regime, names).outputs
 
     def program() -> None:
         fleet_pki = FleetPki(
@@ -52,24 +74,15 @@ def _declare(settings: HubSettings, edges: Optional[Sequence[str]] = None, pki_s
                 regime=settings.regime,
                 cluster=settings.cluster,
                 hosts=ingest_endpoints(settings).hosts,
-                edges=names,
+                requests={edge: EdgeRequest(f"acme/obsfleet/{edge}", made.get(edge)) for edge in names},
                 settings=pki_settings or settings.pki,
                 namespace=settings.kubernetes.namespace,
             ),
         )
-        pulumi.export("caCert", fleet_pki.ca_cert)
-        pulumi.export("edgeCredentials", fleet_pki.edge_credentials)
-        for edge in names:
-            EdgeCredentials(
-                f"{edge}-credentials",
-                EdgeCredentialsArgs(
-                    cluster=edge,
-                    hub_stack=f"acme/obsfleet/{settings.cluster}",
-                    ca_cert=fleet_pki.ca_cert,
-                    edge_credentials=fleet_pki.edge_credentials,
-                    namespace="observability",
-                ),
-            )
+        pulumi.export("caCert", fleet_pki.trust_bundle)
+        pulumi.export("edgeCertificates", pulumi.Output.all(**fleet_pki.edge_certificates))
+        pulumi.export("accepted", pulumi.Output.all(**{e: pulumi.Output.all(*c) for e, c in fleet_pki.accepted_certificates.items()}))
+        pulumi.export("cas", sorted(fleet_pki.cas))
 
     return run_program(program, stack="pki")
 
@@ -86,6 +99,10 @@ def hub_us() -> Recording:
 
 def _cert(pem: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem.encode())
+
+
+def _bundle(pem: str) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(pem.encode())
 
 
 def _named(recording: Recording, suffix: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -118,14 +135,14 @@ def _openssl_verify(tmp_path: Path, ca_pem: str, cert_pem: str, *args: str) -> s
 
 
 def test_ca_is_p256_and_may_only_sign(hub: Recording) -> None:
-    ca = _cert(hub.outputs["caCert"])
+    (ca,) = _bundle(hub.outputs["caCert"])
     assert ca.public_key().curve.name == "secp256r1"
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
     assert (usage.key_cert_sign, usage.crl_sign, usage.digital_signature, usage.key_encipherment) == (True, False, False, False)
     with pytest.raises(x509.ExtensionNotFound):
         ca.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    assert ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "hub-eu fleet CA"
+    assert ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "hub-eu fleet CA 1"
     assert ca.not_valid_after_utc - ca.not_valid_before_utc == dt.timedelta(days=_hub("hub").pki.ca_validity_days)
 
 
@@ -133,18 +150,19 @@ def test_ca_is_p256_and_may_only_sign(hub: Recording) -> None:
 
 
 @pytest.mark.parametrize("stack", ["hub", "hub-us"])
-def test_every_edge_cert_is_a_client_identity_from_its_hubs_ca(
+def test_every_edge_cert_is_a_client_identity_for_the_edges_own_key(
     stack: str, hub: Recording, hub_us: Recording, tmp_path: Path
 ) -> None:
     recording = {"hub": hub, "hub-us": hub_us}[stack]
     settings = _hub(stack)
-    ca = _cert(recording.outputs["caCert"])
-    credentials = recording.outputs["edgeCredentials"]
-    assert sorted(credentials) == sorted(e.name for e in settings.edges)
-    for edge, pems in credentials.items():
-        cert = _cert(pems["cert"])
-        key = serialization.load_pem_private_key(pems["key"].encode(), None)
-        assert cert.public_key().public_bytes(*SPKI) == key.public_key().public_bytes(*SPKI)
+    (ca,) = _bundle(recording.outputs["caCert"])
+    edges = [e.name for e in settings.edges]
+    keys = _requests(settings.regime, edges).outputs
+    certificates = recording.outputs["edgeCertificates"]
+    assert sorted(certificates) == sorted(edges)
+    for edge, pem in certificates.items():
+        cert = _cert(pem)
+        assert cert.public_key().public_bytes(*SPKI) == serialization.load_pem_public_key(keys[f"{edge}-public"].encode()).public_bytes(*SPKI)
         assert _verifies(cert, ca)
         assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == [edge]
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -153,26 +171,93 @@ def test_every_edge_cert_is_a_client_identity_from_its_hubs_ca(
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
         assert usage.digital_signature and not (usage.key_cert_sign or usage.key_encipherment)
         assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-        assert _openssl_verify(tmp_path, recording.outputs["caCert"], pems["cert"], "-purpose", "sslclient").returncode == 0
-        assert _openssl_verify(tmp_path, recording.outputs["caCert"], pems["cert"], "-purpose", "sslserver").returncode != 0
+        assert _openssl_verify(tmp_path, recording.outputs["caCert"], pem, "-purpose", "sslclient").returncode == 0
+        assert _openssl_verify(tmp_path, recording.outputs["caCert"], pem, "-purpose", "sslserver").returncode != 0
 
 
 def test_another_jurisdictions_certs_do_not_verify_against_this_ca(hub: Recording, hub_us: Recording, tmp_path: Path) -> None:
-    us_cert = hub_us.outputs["edgeCredentials"]["edge-us-west"]["cert"]
-    assert not _verifies(_cert(us_cert), _cert(hub.outputs["caCert"]))
+    us_cert = hub_us.outputs["edgeCertificates"]["edge-us-west"]
+    assert not _verifies(_cert(us_cert), _bundle(hub.outputs["caCert"])[0])
     done = _openssl_verify(tmp_path, hub.outputs["caCert"], us_cert)
     assert done.returncode != 0 and "unable to get local issuer certificate" in done.stdout + done.stderr
 
 
 def test_certs_carry_validity_and_early_renewal_from_settings() -> None:
     recording = _declare(_hub("hub"), ["edge-eu"], PkiSettings(certValidityDays=20, earlyRenewalDays=5))
-    for suffix in ("-server-cert", "-edge-edge-eu-cert"):
+    for suffix in ("-server-cert", "-edge-edge-eu-1-cert"):
         record, state = _named(recording, suffix)
         assert record["inputs"]["validityPeriodHours"] == 20 * 24
         assert record["inputs"]["earlyRenewalHours"] == 5 * 24
         cert = _cert(state["certPem"])
         assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(days=20)
         assert state["readyForRenewal"] is False
+
+
+# --- what the hub signs -----------------------------------------------------------------------
+
+
+def _request_for(regime: Regime, cn: str, *, uris: Optional[list[str]] = None, curve: str = "P256",
+                 dns_names: Optional[list[str]] = None, ou: Optional[str] = None) -> str:
+    """A request built like EdgeIdentity's, with one thing changed."""
+    import pulumi_tls as tls
+
+    def program() -> None:
+        key = tls.PrivateKey("k", algorithm="ECDSA", ecdsa_curve=curve)
+        subject = {**identity.subject(regime.value, cn), **({"organizational_unit": ou} if ou else {})}
+        request = tls.CertRequest(
+            "r", private_key_pem=key.private_key_pem, subject=tls.CertRequestSubjectArgs(**subject),
+            uris=uris if uris is not None else [identity.edge_uri(regime.value, cn)], dns_names=dns_names or [],
+        )
+        pulumi.export("pem", request.cert_request_pem)
+
+    return run_program(program, stack="forger").outputs["pem"]
+
+
+@pytest.mark.parametrize("case, forged, message", [
+    ("another cluster", dict(cn="edge-eu-north"),
+     "edge edge-eu (stack acme/obsfleet/edge-eu): certificateRequest subject is "
+     "'CN=edge-eu-north,OU=gdpr,O=obsfleet', expected 'CN=edge-eu,OU=gdpr,O=obsfleet'"),
+    ("another regime", dict(cn="edge-eu", ou="ccpa"), "certificateRequest subject is 'CN=edge-eu,OU=ccpa,O=obsfleet'"),
+    ("another URI", dict(cn="edge-eu", uris=["obsfleet://gdpr/edge-eu-north"]),
+     "certificateRequest names obsfleet://gdpr/edge-eu-north, expected exactly the URI obsfleet://gdpr/edge-eu"),
+    ("an extra name", dict(cn="edge-eu", dns_names=["metrics.obs.eu.example.com"]),
+     "certificateRequest names metrics.obs.eu.example.com, obsfleet://gdpr/edge-eu, expected exactly"),
+    ("no name", dict(cn="edge-eu", uris=[]), "certificateRequest names none, expected exactly the URI obsfleet://gdpr/edge-eu"),
+    ("a weaker key", dict(cn="edge-eu", curve="P224"), "certificateRequest key must be ECDSA P-256"),
+])
+def test_a_request_that_does_not_name_exactly_the_edge_is_refused(case: str, forged: dict[str, Any], message: str) -> None:
+    pem = _request_for(Regime.GDPR, **forged)
+    with pytest.raises(identity.RequestRefused) as refused:
+        _declare(_hub("hub"), ["edge-eu"], requests={"edge-eu": pem})
+    assert message in str(refused.value), case
+    assert isinstance(refused.value, pulumi.RunError), "the engine shows the message without a traceback"
+
+
+@pytest.mark.parametrize("pem, message", [
+    (None, "edge edge-eu (stack acme/obsfleet/edge-eu) exports no certificateRequest: run `pulumi up` on that "
+           "stack first (onboarding order: edge, hub, edge)"),
+    ("not a request", "certificateRequest is not a PEM certificate request"),
+])
+def test_a_missing_or_unreadable_request_is_refused(pem: Optional[str], message: str) -> None:
+    with pytest.raises(identity.RequestRefused, match=re.escape(message)):
+        _declare(_hub("hub"), ["edge-eu"], requests={"edge-eu": pem})
+
+
+def test_a_request_with_a_broken_signature_is_refused() -> None:
+    good = x509.load_pem_x509_csr(_request_for(Regime.GDPR, "edge-eu").encode())
+    der = bytearray(good.public_bytes(serialization.Encoding.DER))
+    der[-3] ^= 0x01  # inside the signature
+    broken = x509.load_der_x509_csr(bytes(der)).public_bytes(serialization.Encoding.PEM).decode()
+    with pytest.raises(identity.RequestRefused, match="certificateRequest is not signed by its own key"):
+        identity.check_request(broken, "gdpr", "edge-eu", "acme/obsfleet/edge-eu")
+
+
+def test_the_hub_decides_usages_whatever_the_request_asks() -> None:
+    recording = _declare(_hub("hub"), ["edge-eu"])
+    cert = _cert(recording.outputs["edgeCertificates"]["edge-eu"])
+    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    record, _ = _named(recording, "-edge-edge-eu-1-cert")
+    assert record["inputs"]["allowedUses"] == pki.CLIENT_USES
 
 
 # --- the hub's server certificate -------------------------------------------------------------
@@ -198,32 +283,26 @@ def test_server_secret_holds_a_cert_for_every_ingest_hostname(hub: Recording, tm
     assert _openssl_verify(tmp_path, data["ca.crt"], data["tls.crt"], "-verify_hostname", "grafana.obs.eu.example.com").returncode != 0
 
 
-def test_ca_secret_holds_only_the_ca_certificate(hub: Recording) -> None:
-    record, state = _named(hub, "-pki-ca-secret")
-    assert record["inputs"]["metadata"]["name"] == pki.CA_SECRET
-    assert state["stringData"] == {"ca.crt": hub.outputs["caCert"]}
-
-
 # --- secrets ----------------------------------------------------------------------------------
 
 
-def test_private_keys_exist_only_as_secrets(hub: Recording) -> None:
+def test_private_keys_exist_only_in_their_own_stacks_secrets(hub: Recording) -> None:
     assert "PRIVATE KEY" in json.dumps(hub.state), "the real state holds keys: the next check is not vacuous"
     assert "PRIVATE KEY" not in json.dumps(hub.resources)
-    assert "edgeCredentials" in hub.secret_outputs and "caCert" not in hub.secret_outputs
-    for suffix in ("-pki-server-secret", "::edge-eu-credentials-secret"):
-        record, _ = _named(hub, suffix)
-        assert record["inputs"]["stringData"] == SECRET
+    assert not hub.secret_outputs and "PRIVATE KEY" not in json.dumps(hub.outputs)
+    edge_keys = [u for u in hub.state if u.endswith("-key") and "identity" in u]
+    assert not edge_keys, "the hub declares no key of an edge"
+    record, _ = _named(hub, "-pki-server-secret")
+    assert record["inputs"]["stringData"] == SECRET
 
 
-# --- onboarding ------------------------------------------------------------------------------
+# --- onboarding and revocation ---------------------------------------------------------------
 
 
 def _symbolic(recording: Recording) -> dict[str, Any]:
     """Each resource's inputs, a PEM computed by another resource replaced by a reference to it.
 
-    That is how the engine diffs a resource whose dependencies are not replaced: a CA kept as it
-    is keeps its PEM, while every mock run generates fresh key material.
+    That is how the engine diffs a resource whose dependencies are not replaced.
     """
     origin: dict[str, str] = {}
     for record in recording.resources:
@@ -245,114 +324,227 @@ def _pki_urns(symbolic: dict[str, Any]) -> dict[str, Any]:
     return {urn: inputs for urn, inputs in symbolic.items() if "obsfleet:index:FleetPki" in urn}
 
 
-def test_adding_an_edge_adds_exactly_its_certificate_resources() -> None:
+def _names(urns: Any) -> list[str]:
+    return sorted(urn.rsplit("::", 1)[1] for urn in urns)
+
+
+def test_adding_an_edge_adds_exactly_its_certificate() -> None:
     settings = _hub("hub")
-    edges = [e.name for e in settings.edges]
-    before = _pki_urns(_symbolic(_declare(settings, edges)))
+    before = _pki_urns(_symbolic(_declare(settings, EU_EDGES)))
     # First in the list: names must not depend on positions.
-    after = _pki_urns(_symbolic(_declare(settings, ["edge-eu-south"] + edges)))
-    added = sorted(urn.rsplit("::", 1)[1] for urn in set(after) - set(before))
-    assert added == ["hub-eu-pki-edge-edge-eu-south-cert", "hub-eu-pki-edge-edge-eu-south-csr", "hub-eu-pki-edge-edge-eu-south-key"]
-    assert set(before) <= set(after)
+    after = _pki_urns(_symbolic(_declare(settings, ["edge-eu-south"] + EU_EDGES)))
+    assert _names(set(after) - set(before)) == ["hub-eu-pki-edge-edge-eu-south-1-cert"]
     assert {urn: after[urn] for urn in before} == before
 
 
-# --- EdgeCredentials --------------------------------------------------------------------------
+def test_removing_an_edge_removes_its_certificate_and_nothing_else() -> None:
+    settings = _hub("hub")
+    before = _declare(settings, EU_EDGES)
+    after = _declare(settings, ["edge-eu"])
+    assert sorted(after.outputs["edgeCertificates"]) == ["edge-eu"]
+    assert sorted(after.outputs["accepted"]) == ["edge-eu"]
+    old, new = _pki_urns(_symbolic(before)), _pki_urns(_symbolic(after))
+    assert _names(set(old) - set(new)) == ["hub-eu-pki-edge-edge-eu-north-1-cert"]
+    assert {urn: old[urn] for urn in new} == new, "every other certificate stays as it is"
 
 
-def test_edge_secret_holds_its_own_credentials_and_the_ca(hub: Recording) -> None:
-    record, state = _named(hub, "::edge-eu-credentials-secret")
-    assert record["inputs"]["type"] == "kubernetes.io/tls"
-    assert record["inputs"]["metadata"] == {"name": pki.EDGE_SECRET, "namespace": "observability"}
-    mine = hub.outputs["edgeCredentials"]["edge-eu"]
-    assert state["stringData"] == {"tls.crt": mine["cert"], "tls.key": mine["key"], "ca.crt": hub.outputs["caCert"]}
+def test_an_edge_not_in_the_hubs_list_gets_no_certificate() -> None:
+    # A stranger hands in a well-formed request in its own name: the hub never reads it.
+    recording = _declare(_hub("hub"), EU_EDGES, requests={
+        **_requests(Regime.GDPR, EU_EDGES).outputs, "edge-x": _request_for(Regime.GDPR, "edge-x"),
+    })
+    assert sorted(recording.outputs["edgeCertificates"]) == EU_EDGES
+    subjects = [_cert(s["certPem"]).subject for u, s in recording.state.items() if CERT_TYPE in u]
+    assert all("edge-x" not in name.rfc4514_string() for name in subjects)
 
 
-def test_edge_missing_from_the_hub_fails_naming_the_fix() -> None:
+# --- CA rotation ------------------------------------------------------------------------------
+
+
+def _phase(pki_settings: PkiSettings) -> Recording:
+    return _declare(_hub("hub"), EU_EDGES, pki_settings)
+
+
+@pytest.fixture(scope="module")
+def rotation() -> dict[str, Recording]:
+    """The three phases of replacing CA `1` with CA `2`."""
+    return {
+        "before": _phase(PkiSettings()),
+        "change-over": _phase(PkiSettings(nextCa="2")),
+        "after": _phase(PkiSettings(ca="2")),
+    }
+
+
+def _server(recording: Recording) -> x509.Certificate:
+    return _cert(_named(recording, "-pki-server-secret")[1]["stringData"]["tls.crt"])
+
+
+def test_rotation_before_one_ca_signs_everything(rotation: dict[str, Recording]) -> None:
+    before = rotation["before"]
+    (ca,) = _bundle(before.outputs["caCert"])
+    assert before.outputs["cas"] == ["1"]
+    assert _verifies(_server(before), ca)
+    assert all(_verifies(_cert(pem), ca) for pem in before.outputs["edgeCertificates"].values())
+
+
+def test_rotation_change_over_trusts_both_and_hands_edges_the_new_ca(rotation: dict[str, Recording], tmp_path: Path) -> None:
+    before, during = rotation["before"], rotation["change-over"]
+    old, new = _bundle(during.outputs["caCert"])
+    assert old.public_key() == _bundle(before.outputs["caCert"])[0].public_key(), "the current CA stays as it is"
+    assert during.outputs["cas"] == ["1", "2"]
+    for edge in EU_EDGES:
+        handed = during.outputs["edgeCertificates"][edge]
+        assert _verifies(_cert(handed), new) and not _verifies(_cert(handed), old)
+        # An edge that has not run since still presents its certificate from CA 1: still accepted.
+        kept, also_handed = during.outputs["accepted"][edge]
+        assert also_handed == handed and _verifies(_cert(kept), old)
+        assert _cert(kept).public_key() == _cert(handed).public_key(), "both certify the edge's one key"
+        for pem in (kept, handed):
+            assert _openssl_verify(tmp_path, during.outputs["caCert"], pem, "-purpose", "sslclient").returncode == 0
+    # The server keeps a certificate every edge trusts, including those still holding only CA 1.
+    assert _verifies(_server(during), old)
+    unchanged = _pki_urns(_symbolic(before))
+    assert {urn: _pki_urns(_symbolic(during))[urn] for urn in unchanged} == unchanged, "nothing of phase one is replaced"
+
+
+def test_rotation_after_drops_the_old_ca_and_keeps_the_new_certificates(rotation: dict[str, Recording]) -> None:
+    during, after = rotation["change-over"], rotation["after"]
+    (new,) = _bundle(after.outputs["caCert"])
+    assert new.public_key() == _bundle(during.outputs["caCert"])[1].public_key()
+    kept = {u: i for u, i in _pki_urns(_symbolic(during)).items() if "-ca-2-" in u}
+    assert len(kept) == 2 and all(_pki_urns(_symbolic(after))[u] == i for u, i in kept.items()), "CA 2 stays as it is"
+    assert after.outputs["cas"] == ["2"]
+    assert after.outputs["accepted"] == {e: [pem] for e, pem in after.outputs["edgeCertificates"].items()}
+    # The certificates the edges installed during the change-over stay as they are (same resources, same inputs).
+    for edge in EU_EDGES:
+        (urn,) = [u for u in _pki_urns(_symbolic(after)) if u.endswith(f"-edge-{edge}-2-cert")]
+        assert _pki_urns(_symbolic(after))[urn] == _pki_urns(_symbolic(during))[urn]
+        assert _verifies(_cert(after.outputs["edgeCertificates"][edge]), new)
+    assert _verifies(_server(after), new)
+    gone = _names(set(_pki_urns(_symbolic(during))) - set(_pki_urns(_symbolic(after))))
+    assert gone == ["hub-eu-pki-ca-1-cert", "hub-eu-pki-ca-1-key", "hub-eu-pki-edge-edge-eu-1-cert", "hub-eu-pki-edge-edge-eu-north-1-cert"]
+
+
+def test_rotation_to_the_same_ca_is_refused() -> None:
+    with pytest.raises(ValueError, match="nextCa: '1' is already the current ca"):
+        PkiSettings(nextCa="1")
+
+
+# --- EdgeIdentity -----------------------------------------------------------------------------
+
+
+def test_edge_identity_before_its_certificate_is_a_key_and_a_request() -> None:
+    recording = _requests(Regime.GDPR, ["edge-eu"])
+    declared = sorted(r["type"] for r in recording.resources if r.get("custom"))
+    assert declared == ["tls:index/certRequest:CertRequest", "tls:index/privateKey:PrivateKey"]
+    assert identity.check_request(recording.outputs["edge-eu"], "gdpr", "edge-eu", "s") == recording.outputs["edge-eu"]
+
+
+def _edge_secret(certificate: str, trust: str) -> Recording:
     def program() -> None:
-        EdgeCredentials(
-            "edge-x-credentials",
-            EdgeCredentialsArgs(
-                cluster="edge-x",
-                hub_stack="acme/obsfleet/hub",
-                ca_cert="CA",
-                edge_credentials=pulumi.Output.secret({"edge-eu": {"cert": "C", "key": "K"}}),
-                namespace="observability",
-            ),
+        EdgeIdentity(
+            "edge-eu-identity",
+            EdgeIdentityArgs(Regime.GDPR, "edge-eu", EdgeTls(certificate, trust, "hub", "observability")),
         )
 
-    with pytest.raises(MissingEdgeCredentials) as raised:
-        run_program(program, stack="edge-x")
-    assert str(raised.value) == "hub has no certificate for cluster 'edge-x': add it to obsfleet:edges of stack hub"
-    assert isinstance(raised.value, pulumi.RunError)
+    return run_program(program, stack="edge-eu")
+
+
+def test_edge_secret_pairs_its_own_key_with_the_hubs_certificate(hub: Recording) -> None:
+    recording = _edge_secret(hub.outputs["edgeCertificates"]["edge-eu"], hub.outputs["caCert"])
+    record, state = _named(recording, "::edge-eu-identity-secret")
+    assert record["inputs"]["type"] == "kubernetes.io/tls" and record["inputs"]["stringData"] == SECRET
+    assert record["inputs"]["metadata"] == {"name": pki.EDGE_SECRET, "namespace": "observability"}
+    data = state["stringData"]
+    _, key_state = _named(recording, "::edge-eu-identity-key")
+    assert data == {"tls.crt": hub.outputs["edgeCertificates"]["edge-eu"], "tls.key": key_state["privateKeyPem"],
+                    "ca.crt": hub.outputs["caCert"]}
+
+
+def test_edge_refuses_a_certificate_made_for_another_key(hub: Recording) -> None:
+    with pytest.raises(identity.CertificateMismatch) as refused:
+        _edge_secret(hub.outputs["edgeCertificates"]["edge-eu-north"], hub.outputs["caCert"])
+    assert str(refused.value) == (
+        "hub stack hub holds a certificate for another key of edge-eu: run `pulumi up` on hub, then on this stack again"
+    )
 
 
 # --- the program ------------------------------------------------------------------------------
 
 
-def test_program_hubs_export_their_ca_and_every_edges_credentials(fleet: dict[str, engine.PreviewResult]) -> None:
+def test_program_hubs_export_their_trust_bundle_and_every_edges_certificate(fleet: dict[str, engine.PreviewResult]) -> None:
     for name in ("hub", "hub-us", "hub-ap"):
         result = fleet[name]
-        assert "edgeCredentials" in result.secret_outputs, f"{name}: hub.py must export FleetPki's outputs"
-        ca = _cert(result.outputs["caCert"])
-        credentials = result.outputs["edgeCredentials"]
-        assert sorted(credentials) == sorted(e.name for e in _hub(name).edges)
-        assert all(_verifies(_cert(pems["cert"]), ca) for pems in credentials.values())
+        (ca,) = _bundle(result.outputs["caCert"])
+        certificates = result.outputs["edgeCertificates"]
+        assert sorted(certificates) == sorted(e.name for e in _hub(name).edges)
+        assert all(_verifies(_cert(pem), ca) for pem in certificates.values())
+        for edge, pem in certificates.items():
+            request = x509.load_pem_x509_csr(fleet[edge].outputs["certificateRequest"].encode())
+            assert _cert(pem).public_key().public_bytes(*SPKI) == request.public_key().public_bytes(*SPKI)
 
 
-def test_program_exports_hold_no_private_key(fleet: dict[str, engine.PreviewResult]) -> None:
+def test_program_no_stack_exports_a_secret_or_a_key(fleet: dict[str, engine.PreviewResult]) -> None:
     assert any("PRIVATE KEY" in json.dumps(result.state) for result in fleet.values())
     for name, result in fleet.items():
+        assert not result.secret_outputs, f"{name} exports a secret"
+        assert not _keyish(result.outputs), name
         assert "PRIVATE KEY" not in json.dumps(result.export()), name
-        assert "PRIVATE KEY" not in json.dumps(result.masked_outputs), name
+
+
+def _keyish(value: Any, path: str = "") -> list[str]:
+    """Paths in an output tree that hold key material or are named like a key."""
+    if isinstance(value, dict):
+        found = [f"{path}.{k}" for k in value if any(w in str(k).lower() for w in ("key", "password", "token", "secret"))]
+        return found + [p for k, v in value.items() for p in _keyish(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _keyish(v, f"{path}[{i}]")]
+    return [path] if isinstance(value, str) and "PRIVATE KEY" in value else []
+
+
+def test_the_key_grep_finds_a_key_where_there_is_one() -> None:
+    assert _keyish({"a": [{"tls": "-----BEGIN EC PRIVATE KEY-----"}]}) == [".a[0].tls"]
+    assert _keyish({"edgeKeys": {}}) == [".edgeKeys"]
+    assert not _keyish({"caCert": "-----BEGIN CERTIFICATE-----", "certificateRequest": "x"})
 
 
 def _previewed_pki(stacks_dir: Path) -> dict[str, Any]:
-    (result,) = preview_fleet(["hub"], stacks_dir=stacks_dir)
+    results = {r.stack: r for r in preview_fleet(["hub"], stacks_dir=stacks_dir)}
+    result = results["hub"]
     return _pki_urns(_symbolic(Recording(result.resources, result.outputs, result.secret_outputs)))
+
+
+def _add_edge(stacks_dir: Path, name: str, region: str) -> None:
+    document = yaml.safe_load((stacks_dir / "Pulumi.edge-eu.yaml").read_text())
+    document["config"].update({"obsfleet:cluster": name, "obsfleet:region": region, "aws:region": region})
+    (stacks_dir / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
+
+
+def _set_edges(stacks_dir: Path, edit: Any) -> None:
+    path = stacks_dir / "Pulumi.hub.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["obsfleet:edges"] = edit(document["config"]["obsfleet:edges"])
+    path.write_text(yaml.safe_dump(document))
 
 
 def test_program_adding_an_edge_to_the_hub_config_changes_no_other_pki_resource(stacks_dir: Path) -> None:
     before = _previewed_pki(stacks_dir)
-    path = stacks_dir / "Pulumi.hub.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["config"]["obsfleet:edges"].insert(0, {"name": "edge-eu-south", "region": "eu-south-1"})
-    path.write_text(yaml.safe_dump(document))
+    _add_edge(stacks_dir, "edge-eu-south", "eu-south-1")
+    _set_edges(stacks_dir, lambda edges: [{"name": "edge-eu-south", "region": "eu-south-1"}] + edges)
     after = _previewed_pki(stacks_dir)
-    added = sorted(urn.rsplit("::", 1)[1].rsplit("-", 1)[1] for urn in set(after) - set(before))
-    assert added == ["cert", "csr", "key"] and all("edge-eu-south" in urn for urn in set(after) - set(before))
+    assert _names(set(after) - set(before)) == ["hub-eu-pki-edge-edge-eu-south-1-cert"]
     assert {urn: after[urn] for urn in before} == before
 
 
-def test_program_edge_not_onboarded_by_its_hub_fails_with_the_fix(stacks_dir: Path) -> None:
-    document = yaml.safe_load((stacks_dir / "Pulumi.edge-eu.yaml").read_text())
-    document["config"]["obsfleet:cluster"] = "edge-x"
-    (stacks_dir / "Pulumi.edge-x.yaml").write_text(yaml.safe_dump(document))
-    with pytest.raises(BadInput) as raised:
-        preview_fleet(["edge-x"], stacks_dir=stacks_dir)
-    assert "hub has no certificate for cluster 'edge-x': add it to obsfleet:edges of stack hub" in str(raised.value)
-
-
-def test_front_door_interface_is_each_edges_certificate_and_the_trust_bundle() -> None:
-    settings = _hub("hub")
-    seen: dict[str, Any] = {}
-
-    def program() -> None:
-        fleet_pki = FleetPki(
-            "hub-eu-pki",
-            FleetPkiArgs(
-                regime=settings.regime, cluster=settings.cluster, hosts=ingest_endpoints(settings).hosts,
-                edges=["edge-eu", "edge-eu-north"], settings=settings.pki, namespace="observability",
-            ),
-        )
-        seen["edges"] = sorted(fleet_pki.edge_certificates)
-        pulumi.export("bundle", fleet_pki.trust_bundle)
-        for edge, pem in fleet_pki.edge_certificates.items():
-            pulumi.export(edge, pem)
-
-    recording = run_program(program, stack="pki")
-    assert seen["edges"] == ["edge-eu", "edge-eu-north"]
-    assert not recording.secret_outputs
-    bundle = x509.load_pem_x509_certificates(recording.outputs["bundle"].encode())
-    for edge in ("edge-eu", "edge-eu-north"):
-        assert any(_verifies(_cert(recording.outputs[edge]), ca) for ca in bundle)
+def test_program_removing_an_edge_from_the_hub_removes_its_certificate(stacks_dir: Path) -> None:
+    before = _previewed_pki(stacks_dir)
+    _set_edges(stacks_dir, lambda edges: [e for e in edges if e["name"] != "edge-eu-north"])
+    results = {r.stack: r for r in preview_fleet(["hub", "edge-eu-north"], stacks_dir=stacks_dir)}
+    assert sorted(results["hub"].outputs["edgeCertificates"]) == ["edge-eu"]
+    after = _pki_urns(_symbolic(Recording(results["hub"].resources, {}, frozenset())))
+    assert _names(set(before) - set(after)) == ["hub-eu-pki-edge-edge-eu-north-1-cert"]
+    # The removed edge falls back to waiting: it declares its identity and nothing that would ship data.
+    removed = results["edge-eu-north"]
+    assert removed.outputs["onboarding"].startswith("waiting for a certificate: hub stack hub has none for edge-eu-north")
+    assert "remoteWriteUrl" not in removed.outputs
+    assert not [r for r in removed.resources if r["type"].startswith("kubernetes:")]

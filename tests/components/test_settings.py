@@ -11,6 +11,7 @@ from components.settings import PATTERN_WORDS, ConfigError, EdgeSettings, HubSet
 
 HUB: dict[str, Any] = {
     "role": "hub",
+    "org": "acme",
     "cloud": "aws",
     "region": "eu-central-1",
     "regime": "gdpr",
@@ -25,11 +26,12 @@ HUB: dict[str, Any] = {
 EDGE: dict[str, Any] = {
     "role": "edge",
     "kubernetes": {"context": "edge-eu"},
+    "org": "acme",
     "cloud": "aws",
     "region": "eu-west-1",
     "regime": "gdpr",
     "cluster": "edge-eu",
-    "hubStack": "acme/obsfleet/hub",
+    "hubStack": "hub",
 }
 
 
@@ -141,7 +143,14 @@ def test_adequacy_opt_in_admits_london() -> None:
         ({"replicaRegion": "us-east-1"}, r"^obsfleet:replicaRegion: 'us-east-1' \(US\) is outside the gdpr boundary"),
         ({"replicaRegion": "eu-central-1"}, r"^obsfleet:replicaRegion: 'eu-central-1' is the hub's own region$"),
         ({"retentionDays": 3}, r"^obsfleet:retentionDays: unknown key$"),
-        ({"hubStack": "acme/obsfleet/hub"}, r"^obsfleet:hubStack: unknown key$"),
+        ({"hubStack": "hub"}, r"^obsfleet:hubStack: unknown key$"),
+        ({"edges": [{"name": "edge-eu", "region": "eu-west-1"}, {"name": "edge-eu-2", "region": "eu-west-1", "stack": "edge-eu"}]},
+         r"^obsfleet:edges\[1\]\.stack: duplicate 'edge-eu'$"),
+        ({"edges": [{"name": "edge-eu", "region": "eu-west-1", "stack": "acme/obsfleet/edge-eu"}]},
+         r"^obsfleet:edges\[0\]\.stack: 'acme/obsfleet/edge-eu': String should match pattern"),
+        ({"pki": {"nextCa": "1"}}, r"^obsfleet:pki\.nextCa: '1' is already the current ca; name the new CA differently$"),
+        ({"pki": {"ca": "Blue CA"}}, r"^obsfleet:pki\.ca: 'Blue CA': String should match pattern"),
+        ({"org": "acme/obsfleet"}, r"^obsfleet:org: 'acme/obsfleet': String should match pattern"),
         ({"pki": {"certValidityDays": 30, "earlyRenewalDays": 30}},
          r"^obsfleet:pki: earlyRenewalDays \(30\) must be less than certValidityDays \(30\)$"),
         ({"alerting": {"receivers": [{"name": "a", "type": "slack", "secret": "slackUrl"}]}},
@@ -186,7 +195,8 @@ def test_a_mesh_with_peers_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"hubStack": "hub"}, r"^obsfleet:hubStack: 'hub': must be a fully qualified stack name, <org>/<project>/<stack> \(acme/obsfleet/hub\)$"),
+        # The org is set once (obsfleet:org): a fully qualified hub stack would be a second place.
+        ({"hubStack": "acme/obsfleet/hub"}, r"^obsfleet:hubStack: 'acme/obsfleet/hub': must be a stack's short name \(hub\)"),
         ({"bufferHours": 0}, r"^obsfleet:bufferHours: 0: Input should be greater than 0$"),
         ({"seriesEstimate": 1.5}, r"^obsfleet:seriesEstimate: 1\.5: Input should be a valid integer"),
         ({"queue": {"maxShards": 0}}, r"^obsfleet:queue\.maxShards: 0: Input should be greater than 0$"),
@@ -227,6 +237,7 @@ def test_missing_required_keys_are_each_named() -> None:
     lines = str(err.value).splitlines()
     for key in ("cloud", "region", "regime", "cluster", "hubStack"):
         assert f"obsfleet:{key}: required key is missing" in lines
+    assert "obsfleet:org: required key is missing (set it once, in the config block of Pulumi.yaml)" in lines
 
 
 # --- no silent misconfiguration -------------------------------------------------------------------
@@ -311,3 +322,11 @@ def test_every_pattern_is_said_in_words() -> None:
     for model in (HubSettings, EdgeSettings):
         collect(model.model_json_schema())
     assert used and used <= set(PATTERN_WORDS)
+
+
+def test_stack_references_are_built_from_the_one_org() -> None:
+    edge = parse({**EDGE, "org": "example-corp"})
+    assert edge.stack_ref(edge.hub_stack) == "example-corp/obsfleet/hub"
+    hub = parse({**HUB, "edges": [{"name": "edge-eu", "region": "eu-west-1", "stack": "edge-eu-prod"}]})
+    assert isinstance(hub, HubSettings)
+    assert [hub.stack_ref(e.stack_name) for e in hub.edges] == ["acme/obsfleet/edge-eu-prod"]

@@ -67,7 +67,7 @@ def signed_by_ca(
 
 
 def edge_credentials(edge: engine.PreviewResult) -> Credentials:
-    """An edge's client identity from its Secret (read from the hub through its StackReference)."""
+    """An edge's client identity from its Secret (its own key, the certificate its hub signed)."""
     client = component_state(edge, pki.EDGE_TYPE, "kubernetes:core/v1:Secret", "-secret")["stringData"]
     return Credentials(client[pki.CA_CERT], client[pki.TLS_CERT], client[pki.TLS_KEY])
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from components import pki
+from components import identity, pki
 from components.agent_config import agent_config
 from components.edge_sizing import for_settings
 from components.front_door import config_data
@@ -125,7 +125,7 @@ def eu(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> EuL
     door = front_door.start(module_launcher, hub, {s: r.address for s, r in upstreams.items()})
     edges = {edge: mtls.edge_credentials(fleet[edge]) for edge in EU_EDGES}
     ca = edges[FORGER].ca
-    ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-key")["privateKeyPem"]
+    ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-1-key")["privateKeyPem"]
     edge_cert = x509.load_pem_x509_certificate(edges[FORGER].cert.encode())  # type: ignore[union-attr]
     edge_names = list(edge_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     server = mtls.server_secret(hub)
@@ -139,8 +139,8 @@ def eu(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult]) -> EuL
         # A hub-internal reader identity, from the same CA with client-auth usage.
         "reader": _signed(
             ca, ca_key,
-            x509.Name.from_rfc4514_string(f"CN={reader},OU=gdpr,O={pki.ORGANIZATION}"),
-            [x509.UniformResourceIdentifier(pki.edge_uri(settings.regime, reader))],
+            x509.Name.from_rfc4514_string(f"CN={reader},OU=gdpr,O={identity.ORGANIZATION}"),
+            [x509.UniformResourceIdentifier(identity.edge_uri(settings.regime.value, reader))],
             pki.CLIENT_USES,
         ),
     }

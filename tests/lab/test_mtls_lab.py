@@ -5,8 +5,8 @@ The hub (`hub-us`, the Prometheus tier) runs the remote-write receiver on plain 
 behind its front door, Debian nginx with the rendered config (client certificates required,
 verified against the hub's trust bundle, mapped to a tenant by the allow-list); agents scrape
 themselves and remote-write through it. The certificates come from the offline preview of the
-real stacks: the hub's server Secret, the `edge-us-west` stack's client Secret (read from the hub
-through its StackReference), the EU hub's credentials for a foreign CA, and an expired
+real stacks: the hub's server Secret, the `edge-us-west` stack's client Secret (its own key, the
+certificate its hub signed from its request), the EU hub's credentials for a foreign CA, and an expired
 certificate signed with the hub's CA key. nginx completes the TLS handshake and answers a
 missing or failed certificate with 403, logging why.
 """
@@ -40,7 +40,7 @@ def material(fleet: dict[str, engine.PreviewResult]) -> dict[str, Any]:
     """Everything the lab needs, from the previews of the hub, its edge and the EU hub."""
     hub, edge, foreign = fleet[HUB], fleet[EDGE], fleet["hub"]
     valid = mtls.edge_credentials(edge)
-    ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-key")["privateKeyPem"]
+    ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-1-key")["privateKeyPem"]
     foreign_edge = mtls.edge_credentials(fleet["edge-eu"])
     return {
         "valid": valid,

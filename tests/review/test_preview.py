@@ -62,10 +62,12 @@ def test_export_has_the_stack_export_shape(fleet: dict[str, engine.PreviewResult
 
 
 def test_preview_one_edge_previews_its_hub_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The hub signs the requests of all its edges: their stacks run too (their first run first).
     assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(fixture_fleet.STACKS_DIR), "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("hub: ") and lines[1].startswith("edge-eu: ")
-    assert sorted(p.name for p in tmp_path.glob("*.json") if not p.name.startswith("report")) == ["edge-eu.json", "hub.json"]
+    assert [line.split(":")[0] for line in lines[:3]] == ["hub", "edge-eu", "edge-eu-north"]
+    written = sorted(p.name for p in tmp_path.glob("*.json") if not p.name.startswith("report"))
+    assert written == ["edge-eu-north.json", "edge-eu.json", "hub.json"]
     assert json.loads((tmp_path / "edge-eu.json").read_text())["version"] == 3
 
 
@@ -101,8 +103,11 @@ BAD_CONFIG = [
     ("hub-ap", {"obsfleet:project": None}, "obsfleet:project: required when cloud is gcp"),
     ("edge-eu", {"obsfleet:bufferHours": "four"}, "obsfleet:bufferHours: 'four': Input should be a valid number"),
     ("edge-eu", {"obsfleet:role": "spoke"}, "obsfleet:role: 'spoke' is not allowed (allowed: edge, hub)"),
-    ("edge-eu", {"obsfleet:hubStack": "acme/other/hub"}, "obsfleet:hubStack 'acme/other/hub' is not a stack of project obsfleet"),
-    ("edge-eu", {"obsfleet:hubStack": "acme/obsfleet/hub-eu"}, "unknown stack 'hub-eu'"),
+    ("edge-eu", {"obsfleet:hubStack": "acme/other/hub"}, "obsfleet:hubStack: 'acme/other/hub': String should match pattern"),
+    ("edge-eu", {"obsfleet:hubStack": "hub-eu"}, "Pulumi.edge-eu.yaml: obsfleet:hubStack: unknown stack 'hub-eu' (no Pulumi.hub-eu.yaml"),
+    ("hub", {"obsfleet:edges": [{"name": "edge-eu", "region": "eu-west-1", "stack": "edge-eu-prod"}]},
+     "Pulumi.hub.yaml: obsfleet:edges: unknown stack 'edge-eu-prod' (no Pulumi.edge-eu-prod.yaml"),
+    ("edge-eu", {"obsfleet:org": "acme/obsfleet"}, "obsfleet:org: 'acme/obsfleet': String should match pattern"),
     ("edge-eu", {"obsfleet:clusterMesh": {"id": 0}}, "obsfleet:clusterMesh.id: 0: Input should be greater than or equal to 1"),
     ("edge-eu", {"obsfleet:hubStack": "hub"},
      "obsfleet:hubStack: 'hub': must be a fully qualified stack name, <org>/<project>/<stack> (acme/obsfleet/hub)"),

@@ -154,11 +154,11 @@ def test_referenced_stacks_secret_outputs_stay_masked_in_the_export() -> None:
     recording = engine.run_program(
         lambda: pulumi.StackReference("edge-hub", stack_name="acme/obsfleet/hub"),
         stack="edge-eu",
-        references={"hub": ({"regime": "gdpr", "edgeCredentials": {"edge-eu": {"key": key}}},
-                            frozenset({"edgeCredentials"}))},
+        references={"hub": ({"regime": "gdpr", "adminToken": {"edge-eu": {"key": key}}},
+                            frozenset({"adminToken"}))},
     )
     (reference,) = [r for r in recording.resources if r["type"] == "pulumi:pulumi:StackReference"]
-    assert reference["outputs"]["outputs"] == {"regime": "gdpr", "edgeCredentials": engine.SECRET}
+    assert reference["outputs"]["outputs"] == {"regime": "gdpr", "adminToken": engine.SECRET}
     assert PEM_MARKER not in json.dumps(recording.resources)
 
 
@@ -227,18 +227,18 @@ def test_component_tree_nests_components_by_parent() -> None:
 
 def send_edge_eu_to_hub_us(stacks_dir: Path) -> None:
     path = stacks_dir / "Pulumi.edge-eu.yaml"
-    path.write_text(path.read_text().replace("acme/obsfleet/hub\n", "acme/obsfleet/hub-us\n"))
+    path.write_text(path.read_text().replace("obsfleet:hubStack: hub\n", "obsfleet:hubStack: hub-us\n"))
 
 
 def refuse(stack_name: str, message: str) -> Callable:
     """A `deploy` that declares everything, then refuses once the hub's outputs are read, as a
-    program that checks its hub does."""
+    program that checks its hub does (an edge's first run, before its hub signed, reads none)."""
     real = components.fleet.deploy
 
     def deploy(settings: Any, stack: str) -> dict[str, Any]:
         outputs = real(settings, stack)
-        if stack == stack_name:
-            read_from_hub = outputs.get("remoteWriteUrl", outputs["regime"])
+        if stack == stack_name and "remoteWriteUrl" in outputs:
+            read_from_hub = outputs["remoteWriteUrl"]
 
             def fail(_: Any) -> None:
                 raise pulumi.RunError(message)
@@ -295,11 +295,11 @@ def test_a_program_that_refuses_is_still_reported_with_its_attempted_flow(
 def test_a_program_failure_no_policy_explains_is_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "hub has no certificate for cluster 'edge-eu'"))
+    monkeypatch.setattr(components.fleet, "deploy", refuse("edge-eu", "edge-eu refuses its hub"))
     assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(STACKS_DIR), "--out", str(tmp_path)]) == 2
-    assert "error: Pulumi.edge-eu.yaml: hub has no certificate" in capsys.readouterr().err
+    assert "error: Pulumi.edge-eu.yaml: edge-eu refuses its hub" in capsys.readouterr().err
     document = json.loads((tmp_path / "report-edge-eu.json").read_text())
-    assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "ok", "edge-eu": "failed"}
+    assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "ok", "edge-eu": "failed", "edge-eu-north": "ok"}
     assert red_links(chart_of(document)) == []
 
 
@@ -310,9 +310,9 @@ def test_edges_of_a_failed_hub_are_reported_not_previewed(
     assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(STACKS_DIR), "--out", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert "edge-eu: not previewed: its hub stack 'hub' failed" in out
-    assert out.rstrip().splitlines()[-1].startswith("2 stacks (0 ok, 1 failed, 1 not previewed)")
+    assert out.rstrip().splitlines()[-1].startswith("3 stacks (0 ok, 1 failed, 2 not previewed)")
     document = json.loads((tmp_path / "report-edge-eu.json").read_text())
-    assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "failed", "edge-eu": "skipped"}
+    assert {s["name"]: s["status"] for s in document["stacks"]} == {"hub": "failed", "edge-eu": "skipped", "edge-eu-north": "skipped"}
     assert "NOT PREVIEWED" in chart_of(document).node_by_label("edge-eu").label
 
 
