@@ -440,7 +440,8 @@ class HubSettings(_Common):
     role: Literal[Role.HUB] = Field(description=ROLE_DESCRIPTION)
     edges: list[EdgeRef] = Field(
         min_length=1,
-        description="each edge the hub onboards (it issues the edge's certificate): `name`, `region`, optional "
+        description="each edge the hub onboards (it signs the certificate request the edge's stack exports; "
+        "`stack` names that stack when it is not `name`): `name`, `region`, optional `stack`, "
         "`seriesEstimate`, `bufferHours` and `agentReplicas`, each equal to the edge's stack file (a difference "
         "is refused)",
     )
@@ -465,7 +466,11 @@ class HubSettings(_Common):
         None, alias="oidcProvider",
         description="aws only, required there: `arn` and `url` of the EKS OIDC provider (IRSA for Tempo/Loki/Mimir)",
     )
-    pki: PkiSettings = Field(PkiSettings(), description="`caValidityDays`, `certValidityDays`, `earlyRenewalDays`")
+    pki: PkiSettings = Field(
+        PkiSettings(),
+        description="`caValidityDays`, `certValidityDays`, `earlyRenewalDays`; `ca` (the signing CA's name, default "
+        "`1`) and `nextCa` (set during a CA rotation: both trusted, edges get certificates from it)",
+    )
     alerting: Alerting = Field(
         Alerting(),
         description="`receivers`: `name`, `type` (slack, pagerduty, webhook), `secret` (config key of its URL or "

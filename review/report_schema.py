@@ -24,7 +24,7 @@ STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 COUNT = {"type": "integer", "minimum": 0}
 TIMESTAMP = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
-STATUS = {"enum": ["ok", "failed", "skipped"]}
+STATUS = {"enum": ["ok", "waiting", "failed", "skipped"]}
 
 _VIOLATION = _object({
     "policy": STRING, "enforcement": STRING, "urn": NULLABLE_STRING, "message": STRING, "finding": STRING,
@@ -34,6 +34,7 @@ _TREE = {"$ref": "#/$defs/tree"}
 _STACK = _object({
     "name": STRING, "role": {"enum": ["hub", "edge"]}, "cloud": STRING, "region": STRING, "regime": STRING,
     "cluster": STRING, "hub": NULLABLE_STRING, "status": STATUS, "error": NULLABLE_STRING,
+    "waiting": NULLABLE_STRING,
     "seconds": {"type": "number", "minimum": 0}, "resources": COUNT, "components": COUNT, "mandatory": COUNT,
     "advisory": COUNT, "tree": {"anyOf": [_TREE, {"type": "null"}]}, "violations": {"type": "array", "items": _VIOLATION},
 }, optional=("seconds",))
@@ -92,7 +93,7 @@ _RESIDENCY = _object({
     "mermaid": STRING, "crossingsDefined": STRING, "legend": STRING,
 })
 _SUMMARY = _object({
-    "stacks": COUNT, "ok": COUNT, "failed": COUNT, "skipped": COUNT, "mandatory": COUNT, "advisory": COUNT,
+    "stacks": COUNT, "ok": COUNT, "waiting": COUNT, "failed": COUNT, "skipped": COUNT, "mandatory": COUNT, "advisory": COUNT,
     "crossings": COUNT, "findings": COUNT, "exitCode": {"enum": [int(code) for code in ExitCode]},
 })
 

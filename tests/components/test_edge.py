@@ -188,7 +188,7 @@ def test_regime_mismatch_fails_the_program_and_declares_nothing(
 
 
 def test_edge_missing_from_its_hub_waits_declaring_only_its_identity(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _mutate(stacks_dir, "hub", edges=[{"name": "edge-eu-north", "region": "eu-north-1"}])
+    _mutate(stacks_dir, "hub", edges=[{"name": "edge-eu-north", "region": "eu-north-1", "seriesEstimate": 40000, "bufferHours": 6}])
     out = stacks_dir / "out"
     assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(stacks_dir), "--out", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -516,7 +516,9 @@ def _previewed_pki(stacks_dir: Path) -> dict[str, Any]:
 
 def _add_edge(stacks_dir: Path, name: str, region: str) -> None:
     document = yaml.safe_load((stacks_dir / "Pulumi.edge-eu.yaml").read_text())
-    document["config"].update({"obsfleet:cluster": name, "obsfleet:region": region, "aws:region": region})
+    document["config"].update({"obsfleet:cluster": name, "obsfleet:region": region, "aws:region": region,
+                               "obsfleet:seriesEstimate": 50_000})
+    del document["config"]["obsfleet:clusterMesh"]
     (stacks_dir / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
 
 

@@ -150,8 +150,8 @@ def test_preview_never_opens_a_fifo_stack_file(stacks_dir: Path) -> None:
 def test_a_small_alias_count_is_still_valid_yaml(stacks_dir: Path) -> None:
     """Anchors are ordinary YAML: only their number and expansion are bounded."""
     path = stacks_dir / "Pulumi.hub.yaml"
-    anchored = _edit(r"seriesEstimate: *(\d+)", r"seriesEstimate: &series \1")(path.read_text())
-    path.write_text(_edit(r"seriesEstimate: *\d+", "seriesEstimate: *series")(anchored))
+    anchored = _edit(r"metrics: *(\d+)", r"metrics: &days \1")(path.read_text())
+    path.write_text(_edit(r"logs: *\d+", "logs: *days")(anchored))
     shutil.rmtree(stacks_dir / "out", ignore_errors=True)
     done = cli("preview", "--stack", "hub", "--stacks-dir", str(stacks_dir), "--out", str(stacks_dir / "out"), "--quiet")
     assert done.returncode != 2, done.stderr

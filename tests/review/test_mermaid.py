@@ -95,7 +95,8 @@ BASE_EDGE = {"hub": "edge-eu", "hub-us": "edge-us-west", "hub-ap": "edge-ap-sout
 
 
 def _config(name: str) -> dict:
-    return dict(yaml.safe_load((fixture_fleet.STACKS_DIR / f"Pulumi.{name}.yaml").read_text())["config"])
+    document = yaml.safe_load((fixture_fleet.STACKS_DIR / f"Pulumi.{name}.yaml").read_text())
+    return stacks.project_config(fixture_fleet.STACKS_DIR) | document["config"]
 
 
 def synthetic_fleet(edges: dict[str, int], *, failed: frozenset[str] = frozenset(),
@@ -113,7 +114,7 @@ def synthetic_fleet(edges: dict[str, int], *, failed: frozenset[str] = frozenset
         outcomes.append(StackOutcome(config, list((hub_resources or {}).get(hub, []))))
         for name in names:
             target = (hub_of or {}).get(name, hub)
-            edge_values = base | {"obsfleet:cluster": name, "obsfleet:hubStack": f"acme/obsfleet/{target}"}
+            edge_values = base | {"obsfleet:cluster": name, "obsfleet:hubStack": target}
             edge = stacks.from_values(name, fixture_fleet.STACKS_DIR / f"Pulumi.{name}.yaml", edge_values)
             edge_outcomes.append(StackOutcome(edge, error="refused" if name in failed else None))
     return outcomes + edge_outcomes
