@@ -26,7 +26,9 @@ VMAGENT_SUFFIX = "-vmagent"
 def _variant(stack: stacks.StackConfig, suffix: str, **config: Any) -> stacks.StackConfig:
     """`stack` with `config` (obsfleet: keys) changed, as its own stack."""
     document = yaml.safe_load(stack.path.read_text())
-    values: dict[str, Any] = {**document["config"], **{f"obsfleet:{k}": v for k, v in config.items()}}
+    values: dict[str, Any] = {
+        **stacks.project_config(stack.path.parent), **document["config"], **{f"obsfleet:{k}": v for k, v in config.items()}
+    }
     name = stack.name + suffix
     return stacks.from_values(name, stack.path.with_name(f"Pulumi.{name}.yaml"), values)
 
@@ -54,13 +56,15 @@ def mimir_hubs() -> list[stacks.StackConfig]:
 
 @lru_cache(maxsize=1)
 def recordings() -> dict[str, engine.Recording]:
-    """Every stack file previewed (hubs first), then the Mimir-tier hubs."""
-    found: dict[str, engine.Recording] = {r.stack: r for r in preview_fleet(stacks.stack_names())}
+    """Every stack file previewed (hubs first), then the Mimir-tier hubs (signing the requests the
+    same edges exported)."""
+    fleet = preview_fleet(stacks.stack_names())
+    found: dict[str, engine.Recording] = {r.stack: r for r in fleet}
+    exported = {r.stack: (r.outputs, r.secret_outputs) for r in fleet}
     for hub in mimir_hubs():
-        found[hub.name] = engine.preview(hub)
+        found[hub.name] = engine.preview(hub, exported)
     edge = vmagent_edge()
-    hub = stacks.hub_stack_name(edge.settings.hub_stack, edge.name)
-    found[edge.name] = engine.preview(edge, {hub: (found[hub].outputs, found[hub].secret_outputs)})
+    found[edge.name] = engine.preview(edge, exported)
     return found
 
 

@@ -198,10 +198,10 @@ def test_edge_missing_from_its_hub_waits_declaring_only_its_identity(stacks_dir:
     )
     assert waiting in printed
     assert "1 waiting for a certificate" in printed
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / "report-edge-eu.json").read_text())
     [edge] = [s for s in report["stacks"] if s["name"] == "edge-eu"]
     assert (edge["status"], edge["waiting"], edge["error"]) == ("waiting", waiting, None)
-    assert f"> **waiting:** {waiting}" in (out / "report.md").read_text()
+    assert f"> **waiting:** {waiting}" in (out / "report-edge-eu.md").read_text()
     export = json.loads((out / "edge-eu.json").read_text())["deployment"]["resources"]
     declared = sorted(r["type"] for r in export if r["custom"] and not r["type"].startswith("pulumi:providers:"))
     assert declared == ["pulumi:pulumi:StackReference", "tls:index/certRequest:CertRequest", "tls:index/privateKey:PrivateKey"]

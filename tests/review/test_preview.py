@@ -243,4 +243,5 @@ def test_previewing_one_stack_keeps_the_fleet_report(tmp_path: Path, capsys: pyt
     after = _written(tmp_path)
     assert {name: after[name] for name in fleet_report} == fleet_report
     assert set(after) - set(fleet_report) == {"report-edge-eu.json", "report-edge-eu.md"}
-    assert [s["name"] for s in json.loads(after["report-edge-eu.json"])["stacks"]] == ["hub", "edge-eu"]
+    # The hub signs every edge's request: its other edges run too and are reported.
+    assert [s["name"] for s in json.loads(after["report-edge-eu.json"])["stacks"]] == ["hub", "edge-eu", "edge-eu-north"]
