@@ -26,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, default="table",
         help="table: Markdown for people; json: an array of {stack, role, cloud, region, regime, hub}; "
-        "matrix: one line {\"include\": [{stack, cloud, region, aws-role}]} for a GitHub Actions "
-        "matrix, aws-role naming the regime's deploy-role variable (default: table)",
+        "matrix: one line {\"include\": [{stack, stack-name, cloud, region, aws-role}]} for a GitHub "
+        "Actions matrix, stack-name being <org>/obsfleet/<stack> (obsfleet:org, set once in Pulumi.yaml), "
+        "aws-role naming the regime's deploy-role variable (default: table)",
     )
 
 
@@ -52,7 +53,10 @@ def row(stack: StackConfig) -> dict[str, Any]:
 
 def matrix_entry(stack: StackConfig) -> dict[str, str]:
     settings = stack.settings
-    entry = {"stack": stack.name, "cloud": settings.cloud.value, "region": settings.region}
+    entry = {
+        "stack": stack.name, "stack-name": settings.stack_ref(stack.name), "cloud": settings.cloud.value,
+        "region": settings.region,
+    }
     if settings.cloud.value == "aws":  # one deploy role per regime
         entry["aws-role"] = f"AWS_DEPLOY_ROLE_{settings.regime.value.upper()}"
     return entry

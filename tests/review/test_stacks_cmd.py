@@ -31,10 +31,19 @@ def test_matrix_is_one_line_with_the_regimes_deploy_role_for_aws(capsys: pytest.
     out = _run(capsys, *DIR, "--role", "hub", "--format", "matrix")
     assert out.count("\n") == 1  # one $GITHUB_OUTPUT line
     assert json.loads(out) == {"include": [
-        {"stack": "hub", "cloud": "aws", "region": "eu-central-1", "aws-role": "AWS_DEPLOY_ROLE_GDPR"},
-        {"stack": "hub-ap", "cloud": "gcp", "region": "asia-southeast1"},
-        {"stack": "hub-us", "cloud": "aws", "region": "us-east-1", "aws-role": "AWS_DEPLOY_ROLE_CCPA"},
+        {"stack": "hub", "stack-name": "acme/obsfleet/hub", "cloud": "aws", "region": "eu-central-1",
+         "aws-role": "AWS_DEPLOY_ROLE_GDPR"},
+        {"stack": "hub-ap", "stack-name": "acme/obsfleet/hub-ap", "cloud": "gcp", "region": "asia-southeast1"},
+        {"stack": "hub-us", "stack-name": "acme/obsfleet/hub-us", "cloud": "aws", "region": "us-east-1",
+         "aws-role": "AWS_DEPLOY_ROLE_CCPA"},
     ]}
+
+
+def test_the_matrix_names_stacks_in_the_one_org_of_pulumi_yaml(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = stacks_dir / "Pulumi.yaml"
+    project.write_text(project.read_text().replace("default: acme", "default: example-corp"))
+    entries = json.loads(_run(capsys, "--stacks-dir", str(stacks_dir), "--format", "matrix"))["include"]
+    assert {e["stack-name"] for e in entries} == {f"example-corp/obsfleet/{e['stack']}" for e in entries}
 
 
 def test_a_new_stack_file_is_listed(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

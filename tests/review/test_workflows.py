@@ -60,7 +60,7 @@ def test_workflow_triggers(workflow: dict[str, Any]) -> None:
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
     assert {jobs[j]["if"] for j in ("offline-review", "tests")} == {"github.event_name == 'pull_request'"}
-    assert all(jobs[j]["if"].startswith("github.event_name == 'push'") for j in ("plan", "hubs", "edges"))
+    assert all("github.event_name == 'push'" in jobs[j]["if"] for j in ("plan", "edge-requests", "hubs", "edges"))
 
 
 def test_pull_requests_run_the_readme_commands_and_post_the_report(workflow: dict[str, Any]) -> None:
@@ -91,23 +91,38 @@ def plan_commands(workflow: dict[str, Any]) -> dict[str, list[str]]:
     return {name: command.split() for name, command in found}
 
 
-@pytest.mark.parametrize(("job", "role"), [("hubs", "hub"), ("edges", "edge")])
-def test_main_deploys_the_stacks_the_files_define_hubs_first(workflow: dict[str, Any], job: str, role: str) -> None:
+@pytest.mark.parametrize(("job", "role"), [("edge-requests", "edge"), ("hubs", "hub"), ("edges", "edge")])
+def test_main_deploys_the_stacks_the_files_define_edge_hub_edge(workflow: dict[str, Any], job: str, role: str) -> None:
     plan, deploy = workflow["jobs"]["plan"], workflow["jobs"][job]
+    key = f"{role}s"
     assert plan["if"] == "github.event_name == 'push'"
     assert "venv/bin/python -m review stacks" in " ".join(run_parts(plan))
-    assert plan_commands(workflow)[job] == ["venv/bin/python", "-m", "review", "stacks", "--role", role, "--format", "matrix"]
-    assert plan["outputs"][job] == f"${{{{ steps.stacks.outputs.{job} }}}}"
-    assert deploy["strategy"]["matrix"] == f"${{{{ fromJSON(needs.plan.outputs.{job}) }}}}"
+    assert plan_commands(workflow)[key] == ["venv/bin/python", "-m", "review", "stacks", "--role", role, "--format", "matrix"]
+    assert plan["outputs"][key] == f"${{{{ steps.stacks.outputs.{key} }}}}"
+    assert deploy["strategy"]["matrix"] == f"${{{{ fromJSON(needs.plan.outputs.{key}) }}}}"
     assert "plan" in deploy["needs"]
     # An empty matrix fails a job: no stacks of the role, no job.
-    assert deploy["if"] == f"github.event_name == 'push' && needs.plan.outputs.{job} != '{{\"include\":[]}}'"
-    assert workflow["jobs"]["edges"]["needs"] == ["plan", "hubs"]
+    assert f"needs.plan.outputs.{key} != '{{\"include\":[]}}'" in deploy["if"]
+    assert deploy["if"].startswith(("github.event_name == 'push'", "!cancelled() && github.event_name == 'push'"))
+
+
+def test_onboarding_order_is_edge_requests_then_hubs_then_edges(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    assert jobs["edge-requests"]["needs"] == "plan"
+    assert jobs["hubs"]["needs"] == ["plan", "edge-requests"]
+    assert jobs["edges"]["needs"] == ["plan", "hubs"]
+    # One edge's failed first pass fails the hub listing it (no request), not every hub.
+    assert jobs["hubs"]["if"].startswith("!cancelled() && ") and "needs.plan.result == 'success'" in jobs["hubs"]["if"]
+
+
+def test_the_org_is_not_written_in_the_workflow(workflow: dict[str, Any]) -> None:
+    assert "acme" not in WORKFLOW.read_text(), "the org comes from Pulumi.yaml through the plan's matrix"
+    assert "env" not in workflow
 
 
 def test_deploy_steps_preview_then_up_with_the_policy_pack(workflow: dict[str, Any]) -> None:
     hubs, edges = workflow["jobs"]["hubs"], workflow["jobs"]["edges"]
-    assert hubs["steps"] == edges["steps"]
+    assert hubs["steps"] == edges["steps"] == workflow["jobs"]["edge-requests"]["steps"]
     assert hubs["permissions"]["id-token"] == "write" == edges["permissions"]["id-token"]
     pulumi_steps = step(hubs, "pulumi/actions")
     assert [s["with"]["command"] for s in pulumi_steps] == ["preview", "up"]
@@ -116,7 +131,7 @@ def test_deploy_steps_preview_then_up_with_the_policy_pack(workflow: dict[str, A
     for action in pulumi_steps:
         assert re.fullmatch(r"pulumi/actions@v\d+", action["uses"])
         assert action["with"]["policyPacks"] == "policies"
-        assert action["with"]["stack-name"].endswith("/obsfleet/${{ matrix.stack }}")
+        assert action["with"]["stack-name"] == "${{ matrix.stack-name }}"  # <org>/obsfleet/<stack>, org from Pulumi.yaml
         assert action["with"]["pulumi-version"] == pinned[1]
         assert action["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
     (aws,) = step(hubs, "aws-actions/configure-aws-credentials")
