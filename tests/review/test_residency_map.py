@@ -106,7 +106,7 @@ def test_gcs_bucket_location_is_judged_by_the_catalog() -> None:
 
 def test_an_edge_on_another_regimes_hub_is_a_crossing_even_when_its_program_failed(stacks_dir: Path) -> None:
     path = stacks_dir / "Pulumi.edge-eu.yaml"
-    path.write_text(path.read_text().replace("acme/obsfleet/hub\n", "acme/obsfleet/hub-us\n"))
+    path.write_text(path.read_text().replace("obsfleet:hubStack: hub\n", "obsfleet:hubStack: hub-us\n"))
     outcomes = [StackOutcome(load("hub-us", stacks_dir)), StackOutcome(load("edge-eu", stacks_dir), error="refused")]
     residency = residency_map(outcomes)
     (flow,) = residency.flows
