@@ -71,8 +71,9 @@ class FrontDoorArgs:
     namespace: pulumi.Input[str]
     routes: Sequence[Route]
     """One per signal, with the pod's listen ports and the backends' in-cluster addresses."""
-    edge_certificates: Mapping[str, pulumi.Input[str]]
-    """Tenant (edge cluster name) -> the PEM certificate the hub issued it: the allow-list."""
+    edge_certificates: Mapping[str, Sequence[pulumi.Input[str]]]
+    """Tenant (edge cluster name) -> the PEM certificates the hub holds for it (FleetPki's
+    `accepted_certificates`: two during a CA change-over): the allow-list."""
     trust_bundle: pulumi.Input[str]
     """PEM CAs whose client certificates the TLS layer accepts (old and new during a rotation)."""
     server_cert: pulumi.Input[str]
@@ -94,7 +95,7 @@ def checksum(data: Mapping[str, str], server_cert: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def config_data(routes: Sequence[Route], certificates: Mapping[str, str], trust_bundle: str) -> dict[str, str]:
+def config_data(routes: Sequence[Route], certificates: Mapping[str, Sequence[str]], trust_bundle: str) -> dict[str, str]:
     """The ConfigMap's files, as the pod reads them."""
     return {
         CONFIG_FILE: nginx_conf(routes, POD_LAYOUT),
@@ -112,7 +113,7 @@ class FrontDoor(pulumi.ComponentResource):
         if args.replicas < 2:
             raise ValueError(f"the front door needs at least 2 replicas, not {args.replicas}")
         tenants = sorted(args.edge_certificates)
-        certificates = pulumi.Output.all(*[args.edge_certificates[t] for t in tenants]).apply(
+        certificates = pulumi.Output.all(*[pulumi.Output.all(*args.edge_certificates[t]) for t in tenants]).apply(
             lambda pems: dict(zip(tenants, pems))
         )
         data = pulumi.Output.all(certificates, args.trust_bundle).apply(

@@ -74,9 +74,10 @@ def fingerprint(cert_pem: str) -> str:
     return hashlib.sha1(cert.public_bytes(Encoding.DER)).hexdigest()  # noqa: S324 - nginx's choice, an identifier
 
 
-def tenants_map(certificates: Mapping[str, str]) -> str:
-    """The allow-list: one `fingerprint tenant;` line per edge certificate (tenant -> PEM), sorted."""
-    lines = sorted(f"{fingerprint(pem)} {tenant};" for tenant, pem in certificates.items())
+def tenants_map(certificates: Mapping[str, Sequence[str]]) -> str:
+    """The allow-list: one `fingerprint tenant;` line per edge certificate (tenant -> its PEMs: two
+    during a CA change-over), sorted."""
+    lines = sorted(f"{fingerprint(pem)} {tenant};" for tenant, pems in certificates.items() for pem in pems)
     return "".join(f"{line}\n" for line in lines)
 
 

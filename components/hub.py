@@ -201,7 +201,7 @@ class HubStack(pulumi.ComponentResource):
             FrontDoorArgs(
                 namespace=namespace,
                 routes=hub_front_door.routes(settings),
-                edge_certificates=self.pki.edge_certificates,
+                edge_certificates=self.pki.accepted_certificates,
                 trust_bundle=self.pki.trust_bundle,
                 server_cert=self.pki.server_cert.cert_pem,
                 server_secret=SERVER_SECRET,

@@ -68,10 +68,13 @@ def test_fingerprint_is_nginxs_sha1_of_the_der(pems: dict[str, str], tmp_path: P
 
 
 def test_allow_list_names_each_edge_by_its_certificate_only(pems: dict[str, str]) -> None:
-    lines = tenants_map({"edge-b": pems["edge-b"], "edge-a": pems["edge-a"]}).splitlines()
+    lines = tenants_map({"edge-b": [pems["edge-b"]], "edge-a": [pems["edge-a"]]}).splitlines()
     assert sorted(lines) == lines and len(lines) == 2
     assert {line.split()[1] for line in lines} == {"edge-a;", "edge-b;"}
     assert tenants_map({}) == ""
+    # During a CA change-over an edge holds two certificates: either one writes as that edge.
+    both = tenants_map({"edge-a": [pems["edge-a"], pems["edge-b"]]}).splitlines()
+    assert sorted(both) == sorted([f"{fingerprint(pems['edge-a'])} edge-a;", f"{fingerprint(pems['edge-b'])} edge-a;"])
 
 
 def test_every_route_forwards_only_its_write_paths_with_the_tenant() -> None:
@@ -92,16 +95,16 @@ def test_routes_must_not_share_a_port() -> None:
 
 
 def test_checksum_changes_with_the_allow_list_the_bundle_and_the_server_certificate(pems: dict[str, str]) -> None:
-    both = config_data(ROUTES, {"edge-a": pems["edge-a"], "edge-b": pems["edge-b"]}, pems["ca.crt"])
-    one = config_data(ROUTES, {"edge-a": pems["edge-a"]}, pems["ca.crt"])
-    rotated = config_data(ROUTES, {"edge-a": pems["edge-a"]}, pems["ca.crt"] + pems["ca.crt"])
+    both = config_data(ROUTES, {"edge-a": [pems["edge-a"]], "edge-b": [pems["edge-b"]]}, pems["ca.crt"])
+    one = config_data(ROUTES, {"edge-a": [pems["edge-a"]]}, pems["ca.crt"])
+    rotated = config_data(ROUTES, {"edge-a": [pems["edge-a"]]}, pems["ca.crt"] + pems["ca.crt"])
     sums = {checksum(both, "s"), checksum(one, "s"), checksum(rotated, "s"), checksum(one, "t")}
     assert len(sums) == 4
 
 
 def _write(directory: Path, pems: dict[str, str], key: str = "tls.key") -> Layout:
     files = {
-        TENANTS_FILE: tenants_map({"edge-a": pems["edge-a"]}),
+        TENANTS_FILE: tenants_map({"edge-a": [pems["edge-a"]]}),
         TRUST_BUNDLE_FILE: pems["ca.crt"],
         SERVER_CERT_FILE: pems["tls.crt"],
         SERVER_KEY_FILE: pems[key],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from cryptography import x509
 
 from bench.hub_scale import edge_requests, scaled_hub
 from components import charts
@@ -20,6 +22,7 @@ from components.values import hub_front_door
 from components.settings import HubSettings
 from review import engine
 from review.engine import SECRET
+from review.fleet_review import preview_fleet
 from tests import fixture_fleet
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -209,7 +212,7 @@ def test_front_door_admits_exactly_the_issued_edge_certificates(hub: engine.Prev
         for r in hub.resources
         if r["type"] == "tls:index/locallySignedCert:LocallySignedCert"
     }
-    issued = {edge: certs[f"hub-eu-pki-edge-{edge}-cert"] for edge in ("edge-eu", "edge-eu-north")}
+    issued = {edge: certs[f"hub-eu-pki-edge-{edge}-1-cert"] for edge in ("edge-eu", "edge-eu-north")}
     assert data[TENANTS_FILE].splitlines() == sorted(f"{fingerprint(pem)} {edge};" for edge, pem in issued.items())
     assert data[TRUST_BUNDLE_FILE] == hub.outputs["caCert"]
     assert "location = /api/v1/push {" in data[CONFIG_FILE] and "location = /api/v1/write {" not in data[CONFIG_FILE]
@@ -302,3 +305,21 @@ def test_large_fleet_metrics_enter_through_the_front_door_to_the_distributors(la
     assert len(config["inputs"]["data"][TENANTS_FILE].splitlines()) == 150
     sources = _releases(large)["grafana"]["values"]["datasources"]["datasources.yaml"]["datasources"]
     assert sum(1 for s in sources if s["type"] == "prometheus") == 151
+
+
+def test_during_a_ca_change_over_the_front_door_admits_both_certificates_of_each_edge(stacks_dir: Path) -> None:
+    path = stacks_dir / "Pulumi.hub.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["obsfleet:pki"] = {"nextCa": "2"}
+    path.write_text(yaml.safe_dump(document))
+    hub = {r.stack: r for r in preview_fleet(["hub"], stacks_dir=stacks_dir)}["hub"]
+    [config] = [r for r in hub.resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["inputs"]["metadata"]["name"] == front_door.NAME]
+    certs = {
+        r["urn"].rsplit("::", 1)[1]: r["outputs"]["certPem"]
+        for r in hub.resources
+        if r["type"] == "tls:index/locallySignedCert:LocallySignedCert"
+    }
+    expected = [f"{fingerprint(certs[f'hub-eu-pki-edge-{edge}-{ca}-cert'])} {edge};"
+                for edge in ("edge-eu", "edge-eu-north") for ca in ("1", "2")]
+    assert config["inputs"]["data"][TENANTS_FILE].splitlines() == sorted(expected)
+    assert len(x509.load_pem_x509_certificates(config["inputs"]["data"][TRUST_BUNDLE_FILE].encode())) == 2

@@ -32,6 +32,7 @@ from components.settings import EdgeSettings, Tier
 from components.values import hub_front_door
 from components.values.common import TENANT_HEADER
 from review import engine
+from review.fleet_review import preview_fleet
 from review.stacks import load
 from tests import fixture_fleet
 from tests.lab import front_door, mtls, recorder
@@ -317,13 +318,13 @@ def test_revoked_edge_is_refused_after_the_hub_update(
     config["obsfleet:edges"] = [e for e in config["obsfleet:edges"] if e["name"] != VICTIM]
     config["obsfleet:scale"] = {"tier": "mimir"}
     (stacks_dir / "Pulumi.hub.yaml").write_text(yaml.safe_dump(document))
-    updated = engine.preview(load("hub", stacks_dir))
+    updated = {r.stack: r for r in preview_fleet(["hub"], stacks_dir=stacks_dir)}["hub"]
     kept = [line.split()[1].rstrip(";") for line in front_door.preview_files(updated)[TENANTS_FILE].splitlines()]
     assert kept == [FORGER]
     # What that `pulumi up` renders over the certificates already in the hub's state (a preview
     # re-generates keys; a real update keeps the remaining edges' certificates).
     settings = front_door.hub_settings(updated.config)
-    issued = {edge: _issued_cert(eu.hub, edge) for edge in kept}
+    issued = {edge: [_issued_cert(eu.hub, edge)] for edge in kept}
     files = config_data(hub_front_door.routes(settings), issued, front_door.preview_files(eu.hub)[TRUST_BUNDLE_FILE])
     door = front_door.start(module_launcher, eu.hub, {"metrics": eu.upstreams["metrics"].address},
                             name="front-door-updated", tenants=files[TENANTS_FILE])
@@ -342,6 +343,6 @@ def _issued_cert(hub: engine.PreviewResult, edge: str) -> str:
     [cert] = [
         r["outputs"]["certPem"]
         for r in hub.resources
-        if r["type"] == "tls:index/locallySignedCert:LocallySignedCert" and r["urn"].endswith(f"-edge-{edge}-cert")
+        if r["type"] == "tls:index/locallySignedCert:LocallySignedCert" and r["urn"].endswith(f"-edge-{edge}-1-cert")
     ]
     return cert
