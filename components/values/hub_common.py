@@ -12,7 +12,7 @@ in-cluster listeners.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
 from components.settings import Tier
@@ -28,9 +28,10 @@ def service_url(name: str, namespace: str, port: int, scheme: str = "http") -> s
     return f"{scheme}://{name}.{namespace}.svc.cluster.local:{port}"
 
 
-def hours(days: int) -> str:
-    """A Go duration of whole days (Loki, Tempo and Mimir take hours, not days)."""
-    return f"{days * 24}h"
+def retention_period(days: int, unit: Literal["h", "d"] = "h") -> str:
+    """The retention setting (whole days) as a duration: in hours (`720h`) for Tempo, Loki and
+    Mimir (Go durations have no day unit), in days (`30d`) for Prometheus' retention flag."""
+    return f"{days}d" if unit == "d" else f"{days * 24}h"
 
 
 def tenant_list(tenants: Sequence[str]) -> str:

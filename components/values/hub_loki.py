@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from components.regions import Cloud
 from components.hub_availability import Component
 from components.settings import HubSettings, Tier
-from components.values.hub_common import LOKI, hours, merge, placed
+from components.values.hub_common import LOKI, merge, placed, retention_period
 from components.values.storage_class import storage_class_at
 
 HTTP_PORT = 3100
@@ -43,7 +43,7 @@ def gateway_url(namespace: str) -> str:
 def loki_values(settings: HubSettings, storage: Mapping[str, Any]) -> dict[str, Any]:
     """`storage` is the backend's `loki_storage()` fragment."""
     store = "s3" if settings.cloud is Cloud.AWS else "gcs"
-    retention = hours(settings.retention.logs)
+    retention = retention_period(settings.retention.logs)
     # Monolithic, replication factor = replicas (components/hub_availability.py): every replica
     # holds every stream. Not sized from measurements: we have none for logs.
     single = placed(settings.tier, Component.LOKI, budget_switch=True)

@@ -17,7 +17,7 @@ from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limit
 from components.regions import Cloud
 from components.settings import EdgeRef, HaTracker, HubSettings
 from components.storage import ObjectStore, s3_endpoint, service_account_values
-from components.values.hub_common import MIMIR, hours, merge, placed
+from components.values.hub_common import MIMIR, merge, placed, retention_period
 from components.values.storage_class import storage_class_at
 
 HTTP_PORT = 8080
@@ -110,7 +110,7 @@ def mimir_values(
         "ruler": {"alertmanager_url": alertmanager_url, "tenant_federation": {"enabled": True}},
         "limits": {
             "out_of_order_time_window": sizing.out_of_order_window,
-            "compactor_blocks_retention_period": hours(settings.retention.metrics),
+            "compactor_blocks_retention_period": retention_period(settings.retention.metrics),
         },
         **_ha_tracker(settings.scale.ha_tracker),
     }

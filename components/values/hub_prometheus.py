@@ -20,7 +20,7 @@ from components.hub_availability import Component, component_labels, placement, 
 from components.hub_sizing import GIB, ReceiverSizing
 from components.meta_rules import Group
 from components.settings import HubSettings, Tier
-from components.values.hub_common import PROMETHEUS_STACK, merge
+from components.values.hub_common import PROMETHEUS_STACK, merge, retention_period
 from components.values.storage_class import claim_template
 
 WEB_PORT = 9090
@@ -83,7 +83,7 @@ def prometheus_stack_values(
         raise ValueError("the Prometheus tier needs the receiver's sizing")
     spec: dict[str, Any] = {
         "externalLabels": hub_labels(settings),
-        "retention": f"{settings.retention.metrics}d",
+        "retention": retention_period(settings.retention.metrics, "d"),
         "storageSpec": claim_template(
             sizing.disk_gib if receiver and sizing else META_MONITOR_DISK_GIB, settings.kubernetes.storage_class
         ),

@@ -27,7 +27,7 @@ from components.charts import TEMPO as TEMPO_CHART
 from components.charts import TEMPO_DISTRIBUTED, Chart
 from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
 from components.settings import HubSettings, Tier, TracesKafka
-from components.values.hub_common import TEMPO, hours, merge, service_url
+from components.values.hub_common import TEMPO, merge, retention_period, service_url
 from components.values.storage_class import storage_class_at
 
 OTLP_HTTP_PORT = 4318
@@ -81,7 +81,7 @@ def single_config(settings: HubSettings) -> str:
         "usage_report": {"reporting_enabled": False},
         "server": {"http_listen_port": QUERY_PORT},
         "distributor": {"receivers": _single_receivers()},
-        "compactor": {"compaction": {"block_retention": hours(settings.retention.traces)}},
+        "compactor": {"compaction": {"block_retention": retention_period(settings.retention.traces)}},
         "overrides": {"defaults": {}, "per_tenant_override_config": OVERRIDES_FILE},
     }
     return yaml.safe_dump(fixed, sort_keys=False) + "storage:\n  {{- toYaml .Values.tempo.storage | nindent 2 }}\n"
@@ -119,7 +119,7 @@ def traces_kafka(settings: HubSettings, mimir_kafka: str) -> TracesKafka:
 
 
 def _distributed(settings: HubSettings, mimir_kafka: str) -> dict[str, Any]:
-    retention = {"compaction": {"compaction": {"block_retention": hours(settings.retention.traces)}}}
+    retention = {"compaction": {"compaction": {"block_retention": retention_period(settings.retention.traces)}}}
     kafka = traces_kafka(settings, mimir_kafka)
     return {
         "multitenancyEnabled": True,
