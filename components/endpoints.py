@@ -1,4 +1,5 @@
-"""The hub's ingest hostnames and URLs: one definition for certificates, Ingresses and outputs."""
+"""The hub's ingest hostnames and URLs: one definition for the server certificate, the front door's
+LoadBalancer Services and their DNS names, and the stack outputs."""
 
 from __future__ import annotations
 

@@ -1,12 +1,9 @@
 """How big the hub's metrics receiver must be, from the edge list and our own measurements.
 
 Every constant below comes from the measurements in docs/design.md "Sizing measurements"
-(section in brackets) or is a Prometheus default, and says which. The seed research's "Hub
-Prometheus Scaling" table is NOT used: it puts 500K samples/s on 10 clusters (50K samples/s per
-cluster, i.e. 1 s scrapes of 50K series, 15x what the same edge sends at 15 s), its memory column
-(8 GB at 10 clusters, 16 GB at 50) is not proportional to the series it implies, and it cites no
-measurement. Ours: a remote-write-fed receiver costs ~10 us CPU per sample and 3.5-4.2 KiB RSS
-per active series, so 10 edges of 50K series at 15 s are 33K samples/s and ~3.9 GiB below.
+(section in brackets) or is a Prometheus default, and says which: a remote-write-fed receiver
+costs ~10 us CPU per sample and 3.5-4.2 KiB RSS per active series, so 10 edges of 50K series at
+15 s are 33K samples/s and ~3.9 GiB below.
 
 Load: the hub does not know each edge's scrape interval (an edge's `scrapeIntervalSeconds`
 lives in the edge's own stack; the default is 30 s). It assumes `ASSUMED_SCRAPE_INTERVAL_S` =

@@ -14,8 +14,8 @@ from ._values import UNKNOWN, dig, text
 NAME = "data-residency-flow"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 REMEDIATION = (
-    "point obsfleet:hubStack at the hub of this stack's regime (hub, hub-us or hub-ap), or move the stack "
-    "into the regime of the hub it ships to"
+    "point obsfleet:hubStack at a hub stack of this stack's regime, or move the stack into the regime "
+    "of the hub it ships to"
 )
 
 

@@ -1,4 +1,4 @@
-"""The hub sizing model: derived from the measured per-sample and per-series costs, not the seed's table."""
+"""The hub sizing model: derived from the measured per-sample and per-series costs."""
 
 from __future__ import annotations
 
