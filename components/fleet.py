@@ -6,10 +6,10 @@ from typing import Any
 
 import pulumi
 
+from components.boundary import ResidencyBoundary, ResidencyBoundaryArgs
 from components.edge import EdgeAgent, EdgeAgentArgs
 from components.hub import HubStack, HubStackArgs
-from components.boundary import ResidencyBoundary, ResidencyBoundaryArgs
-from components.settings import HubSettings, Settings
+from components.settings import GRAFANA_ADMIN_PASSWORD, KUBECONFIG, HubSettings, Settings
 
 
 def deploy(settings: Settings, stack: str) -> dict[str, Any]:
@@ -28,10 +28,17 @@ def deploy(settings: Settings, stack: str) -> dict[str, Any]:
             allowed_countries=settings.residency.allowed_countries,
             allow_adequacy=settings.residency.allow_adequacy,
             kube_context=settings.kubernetes.context,
-            kubeconfig=config.get_secret("kubeconfig"),
+            kubeconfig=config.get_secret(KUBECONFIG),
         ),
     )
     opts = pulumi.ResourceOptions(providers=boundary.providers)
     if isinstance(settings, HubSettings):
-        return HubStack(settings.cluster, HubStackArgs(settings=settings, boundary=boundary), opts).outputs()
+        receiver_keys = sorted({r.secret for r in settings.alerting.receivers})
+        args = HubStackArgs(
+            settings=settings,
+            boundary=boundary,
+            grafana_admin_password=config.require_secret(GRAFANA_ADMIN_PASSWORD),
+            receiver_secrets={key: config.require_secret(key) for key in receiver_keys},
+        )
+        return HubStack(settings.cluster, args, opts).outputs()
     return EdgeAgent(settings.cluster, EdgeAgentArgs(settings=settings, boundary=boundary), opts).outputs()

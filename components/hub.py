@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -72,6 +72,10 @@ class HubStackArgs:
     """Validated hub configuration."""
     boundary: ResidencyBoundary
     """The jurisdiction; its providers reach this component through `opts.providers`."""
+    grafana_admin_password: pulumi.Input[str]
+    """Secret: the password of Grafana's admin user."""
+    receiver_secrets: Mapping[str, pulumi.Input[str]]
+    """Secret values the alert receivers name (their `secret` key -> its value, e.g. a webhook URL)."""
 
 
 def epoch_seconds(rfc3339: str) -> int:
@@ -95,6 +99,7 @@ class HubStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: HubStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE, name, None, opts)
         settings = self._settings = args.settings
+        self._args = args
         self._name = name
         endpoints = ingest_endpoints(settings)
         ns = settings.kubernetes.namespace
@@ -297,9 +302,8 @@ class HubStack(pulumi.ComponentResource):
 
     def _alertmanager_secret(self, namespace: pulumi.Input[str]) -> k8s.core.v1.Secret:
         receivers = self._settings.alerting.receivers
-        config = pulumi.Config("obsfleet")
         keys = sorted({r.secret for r in receivers})
-        values = pulumi.Output.all(*[config.require_secret(k) for k in keys])
+        values = pulumi.Output.all(*[self._args.receiver_secrets[k] for k in keys])
         rendered = values.apply(lambda v: {CONFIG_KEY: render(alertmanager_config(receivers, dict(zip(keys, v))))})
         return self._secret("alertmanager-config", ALERTMANAGER_SECRET, namespace, rendered)
 
@@ -328,7 +332,7 @@ class HubStack(pulumi.ComponentResource):
     def _grafana(self, namespace: pulumi.Input[str], prerequisites: list[pulumi.Resource]) -> k8s.helm.v3.Release:
         settings = self._settings
         ns = settings.kubernetes.namespace
-        password = pulumi.Config("obsfleet").require_secret("grafanaAdminPassword")
+        password = pulumi.Output.secret(self._args.grafana_admin_password)
         admin = self._secret(
             "grafana-admin",
             GRAFANA_ADMIN_SECRET,

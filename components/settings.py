@@ -624,10 +624,11 @@ _STRING_KEYS = {"role", "org", "cloud", "region", "regime", "cluster", "project"
 PROJECT_KEYS = {"org"}
 # Secret keys are read by the components with `require_secret`, never through these models.
 KUBECONFIG = "kubeconfig"
+GRAFANA_ADMIN_PASSWORD = "grafanaAdminPassword"
 SECRETS = {
     KUBECONFIG: ("both", "optional kubeconfig of the target cluster (its current context), instead of "
                  "`kubernetes.context`"),
-    "grafanaAdminPassword": ("hub", "password of Grafana's admin user"),
+    GRAFANA_ADMIN_PASSWORD: ("hub", "password of Grafana's admin user"),
 }
 """Secret keys of their own (role, meaning); each receiver's `secret` names another."""
 SECRET_KEYS = frozenset(SECRETS)
@@ -819,4 +820,4 @@ def required_secrets(settings: Settings) -> list[str]:
     """Secret config keys the program reads with `require_secret` for these settings."""
     if isinstance(settings, EdgeSettings):
         return []
-    return ["grafanaAdminPassword", *(r.secret for r in settings.alerting.receivers)]
+    return [GRAFANA_ADMIN_PASSWORD, *(r.secret for r in settings.alerting.receivers)]
