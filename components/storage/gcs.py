@@ -54,13 +54,7 @@ def declare(
         member=f"serviceAccount:{args.project}.svc.id.goog[{args.namespace}/{args.service_account}]",
         opts=primary.opts(parent),
     )
-    gcp.storage.BucketIAMMember(
-        f"{name}-bucket-access",
-        bucket=main.bucket.name,
-        role="roles/storage.objectAdmin",
-        member=account.member,
-        opts=primary.opts(parent),
-    )
+    _bucket_grant(parent, primary, f"{name}-bucket-access", main.bucket, "roles/storage.objectAdmin", account.member)
     replica_bucket = None
     if replica is not None:
         copy = _gcs_site(parent, replica, args, agent)
@@ -88,14 +82,9 @@ def _gcs_site(parent: pulumi.Resource, site: Site, args: TempoS3BackendArgs, age
     )
     # Cloud Storage checks the agent's key access when a bucket gets a default key.
     logs = _gcs_bucket(parent, site, args, f"{p}-access-logs", key, ACCESS_LOG_RETENTION_DAYS, None, [key_grant])
-    writer = gcp.storage.BucketIAMMember(
-        f"{p}-access-logs-writer",
-        bucket=logs.name,
-        role="roles/storage.objectCreator",
-        member=GCS_LOG_WRITER,
-        opts=site.opts(parent),
-    )
-    bucket = _gcs_bucket(parent, 
+    writer = _bucket_grant(parent, site, f"{p}-access-logs-writer", logs, "roles/storage.objectCreator", GCS_LOG_WRITER)
+    bucket = _gcs_bucket(
+        parent,
         site,
         args,
         f"{p}-bucket",
@@ -145,6 +134,13 @@ def _gcs_bucket(
     )
 
 
+def _bucket_grant(
+    parent: pulumi.Resource, site: Site, name: str, bucket: gcp.storage.Bucket, role: str, member: pulumi.Input[str]
+) -> gcp.storage.BucketIAMMember:
+    """`member` gets `role` on this bucket only (never project-wide)."""
+    return gcp.storage.BucketIAMMember(name, bucket=bucket.name, role=role, member=member, opts=site.opts(parent))
+
+
 def _gcs_replication(
     parent: pulumi.Resource,
     name: str,
@@ -160,19 +156,11 @@ def _gcs_replication(
     """
     transfer_agent = gcp.storage.get_transfer_project_service_account_output(project=args.project, opts=invoke).member
     # The roles the console grants for a replication job (storage/docs/using-cross-bucket-replication).
-    source = gcp.storage.BucketIAMMember(
-        f"{name}-replication-source",
-        bucket=main.bucket.name,
-        role="roles/storage.legacyBucketOwner",
-        member=transfer_agent,
-        opts=primary.opts(parent),
+    source = _bucket_grant(
+        parent, primary, f"{name}-replication-source", main.bucket, "roles/storage.legacyBucketOwner", transfer_agent
     )
-    sink = gcp.storage.BucketIAMMember(
-        f"{name}-replication-sink",
-        bucket=copy.bucket.name,
-        role="roles/storage.legacyBucketWriter",
-        member=transfer_agent,
-        opts=primary.opts(parent),
+    sink = _bucket_grant(
+        parent, primary, f"{name}-replication-sink", copy.bucket, "roles/storage.legacyBucketWriter", transfer_agent
     )
     gcp.storage.TransferJob(
         f"{name}-replication",

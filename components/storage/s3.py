@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -32,6 +32,8 @@ S3_WORKLOAD_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 # Tempo's minimal S3 policy (Tempo docs, configuration/hosted-storage/s3) also tags objects.
 S3_TEMPO_OBJECT_ACTIONS = ["s3:GetObjectTagging", "s3:PutObjectTagging"]
 KMS_WORKLOAD_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
+_R = TypeVar("_R", bound=pulumi.CustomResource)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,28 @@ def declare(
     return Declared(main.bucket.bucket, replica_bucket, role.arn)
 
 
+@dataclass(frozen=True)
+class _Controls:
+    """Declares a bucket's configuration resources: each named after the bucket, in its region,
+    under its provider."""
+
+    parent: pulumi.Resource
+    site: Site
+    name: str
+    bucket: aws.s3.Bucket
+
+    def add(
+        self, resource: Callable[..., _R], suffix: str, *, depends_on: Sequence[pulumi.Resource] = (), **props: Any
+    ) -> _R:
+        return resource(
+            f"{self.name}-{suffix}",
+            bucket=self.bucket.id,
+            **props,
+            **self.site.aws_region,
+            opts=self.site.opts(self.parent, depends_on),
+        )
+
+
 def _s3_site(parent: pulumi.Resource, site: Site, args: TempoS3BackendArgs, account: pulumi.Output[str]) -> _S3:
     p = site.prefix
     key = aws.kms.Key(
@@ -72,67 +96,49 @@ def _s3_site(parent: pulumi.Resource, site: Site, args: TempoS3BackendArgs, acco
     bucket = aws.s3.Bucket(f"{p}-bucket", **site.aws_region, opts=site.opts(parent))
     # S3 server access logging cannot deliver into an SSE-KMS bucket (S3 User Guide, "Enabling
     # Amazon S3 server access logging"): the log bucket uses SSE-S3 (AES256).
-    _harden_s3(parent, 
-        site,
-        f"{p}-access-logs",
-        logs,
+    _harden_s3(
+        _Controls(parent, site, f"{p}-access-logs", logs),
         aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256"),
         ACCESS_LOG_RETENTION_DAYS,
-        {
-            "Sid": "S3ServerAccessLogs",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": pulumi.Output.concat(logs.arn, "/", ACCESS_LOG_PREFIX, "*"),
-            "Condition": {"ArnLike": {"aws:SourceArn": bucket.arn}, "StringEquals": {"aws:SourceAccount": account}},
-        },
+        grants=[
+            {
+                "Sid": "S3ServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.concat(logs.arn, "/", ACCESS_LOG_PREFIX, "*"),
+                "Condition": {"ArnLike": {"aws:SourceArn": bucket.arn}, "StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
     )
-    versioning = _harden_s3(parent, 
-        site,
-        f"{p}-bucket",
-        bucket,
+    versioning = _harden_s3(
+        _Controls(parent, site, f"{p}-bucket", bucket),
         aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
             sse_algorithm="aws:kms", kms_master_key_id=key.arn
         ),
         args.retention_days,
-    )
-    aws.s3.BucketLogging(
-        f"{p}-bucket-logging",
-        bucket=bucket.id,
-        target_bucket=logs.id,
-        target_prefix=ACCESS_LOG_PREFIX,
-        target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
-            partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
-                partition_date_source="EventTime"
-            )
-        ),
-        **site.aws_region,
-        opts=site.opts(parent),
+        log_to=logs,
     )
     return _S3(key, bucket, versioning)
 
 
 def _harden_s3(
-    parent: pulumi.Resource,
-    site: Site,
-    name: str,
-    bucket: aws.s3.Bucket,
+    controls: _Controls,
     encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs,
     expire_days: int,
-    *grants: dict[str, Any],
+    grants: Sequence[dict[str, Any]] = (),
+    log_to: Optional[aws.s3.Bucket] = None,
 ) -> aws.s3.BucketVersioning:
-    """Versioning, default encryption, all four public-access blocks, no ACLs, TLS-only, expiry."""
-    region = site.aws_region
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-versioning",
-        bucket=bucket.id,
+    """Versioning, default encryption, all four public-access blocks, no ACLs, TLS-only, expiry,
+    and server access logs into `log_to` when given."""
+    versioning = controls.add(
+        aws.s3.BucketVersioning,
+        "versioning",
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        **region,
-        opts=site.opts(parent),
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-encryption",
-        bucket=bucket.id,
+    controls.add(
+        aws.s3.BucketServerSideEncryptionConfiguration,
+        "encryption",
         rules=[
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=encryption,
@@ -141,41 +147,40 @@ def _harden_s3(
                 blocked_encryption_types=["SSE-C"],
             )
         ],
-        **region,
-        opts=site.opts(parent),
     )
-    public_access = aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access",
-        bucket=bucket.id,
+    public_access = controls.add(
+        aws.s3.BucketPublicAccessBlock,
+        "public-access",
         block_public_acls=True,
         block_public_policy=True,
         ignore_public_acls=True,
         restrict_public_buckets=True,
-        **region,
-        opts=site.opts(parent),
     )
-    aws.s3.BucketOwnershipControls(
-        f"{name}-ownership",
-        bucket=bucket.id,
+    controls.add(
+        aws.s3.BucketOwnershipControls,
+        "ownership",
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-        **region,
-        opts=site.opts(parent),
     )
     # After the public-access block: S3 rejects concurrent bucket-configuration writes.
-    aws.s3.BucketPolicy(
-        f"{name}-policy",
-        bucket=bucket.id,
-        policy=_policy(_tls_only(bucket.arn), *grants),
-        **region,
-        opts=site.opts(parent, depends_on=[public_access]),
+    controls.add(
+        aws.s3.BucketPolicy,
+        "policy",
+        policy=_policy(_tls_only(controls.bucket.arn), *grants),
+        depends_on=[public_access],
     )
-    aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle",
-        bucket=bucket.id,
-        rules=_s3_lifecycle(expire_days),
-        **region,
-        opts=site.opts(parent, depends_on=[versioning]),
-    )
+    controls.add(aws.s3.BucketLifecycleConfiguration, "lifecycle", rules=_s3_lifecycle(expire_days), depends_on=[versioning])
+    if log_to is not None:
+        controls.add(
+            aws.s3.BucketLogging,
+            "logging",
+            target_bucket=log_to.id,
+            target_prefix=ACCESS_LOG_PREFIX,
+            target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                    partition_date_source="EventTime"
+                )
+            ),
+        )
     return versioning
 
 
