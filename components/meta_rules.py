@@ -7,7 +7,13 @@ agent scrapes itself; every series carries the edge's `cluster` label). Groups:
 
 - `obsfleet-fleet`: remote-write health per edge, and in the Prometheus tier per-edge silence.
   Needs the edges' data, so it runs where that data is: the hub Prometheus (Prometheus tier) or
-  Mimir's ruler as a federated group over every edge tenant (Mimir tier).
+  Mimir's ruler as a federated group over every edge tenant (Mimir tier). In the Mimir tier each
+  alert names the edge by the tenant the series came from, never by the `cluster` label the edge
+  wrote: the federated query gives every series `__tenant_id__` (overwriting one the edge sent,
+  which survives only as `original___tenant_id__`), the rules aggregate by it and copy it into
+  `cluster`. Series an edge labels `cluster=<other edge>` are judged as its own. A group with
+  one source tenant may get its series without `__tenant_id__` (the query path's single-tenant
+  bypass), so there the one tenant is written in. The Prometheus tier has only the label.
 - `obsfleet-tenants` (Mimir tier): per-edge silence judged on the tenant, not on a label. The
   tenant is the one the front door derived from the edge's certificate, so no other edge can
   keep an edge "alive" by writing series labelled `cluster=<it>` (they land in its own tenant):
@@ -20,7 +26,8 @@ agent scrapes itself; every series carries the edge's `cluster` label). Groups:
   "no tenant isolation" when it serves more.
 - `obsfleet-hub-<tier>`, `obsfleet-traces`, `obsfleet-logs`: the hub's own ingest paths, from the
   hub components' metrics, scraped by the hub Prometheus in both tiers (the monitor of Mimir must
-  not live in Mimir).
+  not live in Mimir). In the Mimir tier this includes the ruler failing to evaluate the fleet
+  group, which would keep every edge's alert from firing.
 - `obsfleet-certificates`: expiry of the certificates this program issued. Nothing exports a
   metric for an mTLS client certificate (the agent does not, a blackbox probe only sees the
   server's), but the program knows every certificate's notAfter: it records them as
@@ -60,6 +67,8 @@ REMOTE_WRITE_LAG_SECONDS = 120
 LAG_LOOKBACK = "1h"
 """A lagging edge's own gauges reach the hub late by the lag itself: look back far enough."""
 ERROR_RATIO = 0.01
+TENANT_LABEL = "__tenant_id__"
+"""What Mimir's federated queries label every series with: the tenant it was read from."""
 AGENT_CLAIM = "prom-agent-.+-db-prom-agent-.+"
 """The agent's WAL claim as prometheus-operator names it (claim template `prom-agent-<name>-db`)."""
 
@@ -133,38 +142,74 @@ def tenant_group(edges: Sequence[str]) -> Group:
     return {"name": TENANT_GROUP, "rules": [tenant_silent(edge) for edge in edges]}
 
 
-def _remote_write_lag() -> str:
+@dataclass(frozen=True)
+class EdgeOf:
+    """How a fleet rule tells which edge a series came from; its result names the edge in `cluster`.
+
+    Prometheus tier: the `cluster` label the edge writes (no tenants). Mimir tier: the tenant the
+    front door derived from the edge's certificate, as the federated query's `__tenant_id__`.
+    """
+
+    tier: Tier
+    edges: tuple[str, ...]
+
+    def aggregate(self, op: str, vector: str, keep: str = "") -> str:
+        """`op by (cluster[, keep]) (vector)`, with `cluster` the series' edge."""
+        extra = f", {keep}" if keep else ""
+        if self.tier is Tier.PROMETHEUS:
+            return f"{op} by (cluster{extra}) ({vector})"
+        # Per tenant first (one series per tenant), then the tenant as `cluster`: relabelling the
+        # raw series instead could give two series one label set (an edge's own and the ones it
+        # labels as another), which fails the whole evaluation for every edge.
+        per_tenant = f"{op} by ({TENANT_LABEL}{extra}) ({vector})"
+        return f"{op} by (cluster{extra}) (label_replace(\n  {per_tenant},\n  {self._tenant_as_cluster()}\n))"
+
+    def _tenant_as_cluster(self) -> str:
+        """label_replace's arguments setting `cluster` to the series' tenant."""
+        if len(self.edges) == 1:
+            # One source tenant: every series is that edge's, with or without `__tenant_id__`.
+            return f'"cluster", "{self.edges[0]}", "", ""'
+        return f'"cluster", "$1", "{TENANT_LABEL}", "(.*)"'
+
+    def rate(self, metric: str) -> str:
+        return self.aggregate("sum", f"rate({metric}[5m])") + " > 0"
+
+
+def _remote_write_lag(edge_of: EdgeOf) -> str:
     enqueued = f"last_over_time({_NEWEST_ENQUEUED}[{LAG_LOOKBACK}])"
-    legacy = f"last_over_time({_NEWEST_ENQUEUED_BEFORE_2_53}[{LAG_LOOKBACK}])"
+    # Unique per (edge, instance) before matching: a series an edge adds with a queue's labels
+    # would otherwise make the match many-to-many and fail the rule for every edge.
+    legacy = f"max without (remote_name, url) (last_over_time({_NEWEST_ENQUEUED_BEFORE_2_53}[{LAG_LOOKBACK}]))"
     sent = f"last_over_time({_NEWEST_SENT}[{LAG_LOOKBACK}])"
-    return (
-        f"max by (cluster) (\n"
+    lag = (
+        f"\n"
         f"  ({enqueued} - {sent})\n"
         f"  or ({legacy} - ignoring (remote_name, url) group_right {sent})\n"
-        f") > {REMOTE_WRITE_LAG_SECONDS}"
     )
+    return f"{edge_of.aggregate('max', lag)} > {REMOTE_WRITE_LAG_SECONDS}"
 
 
-def _wal_volume_use() -> str:
+def _wal_volume_use(edge_of: EdgeOf) -> str:
     # kubelet's volume stats of the agent's claim (prometheus-operator: prom-agent-<name>-db-...);
     # the sized volume is the model's peak x WAL_VOLUME_MARGIN, so the peak is this fraction of it.
     claim = f'persistentvolumeclaim=~"{AGENT_CLAIM}"'
-    return (
-        f"max by (cluster, persistentvolumeclaim) (\n"
+    use = (
+        f"\n"
         f"  kubelet_volume_stats_used_bytes{{{claim}}}\n"
         f"  / kubelet_volume_stats_capacity_bytes{{{claim}}}\n"
-        f") > {1 / WAL_VOLUME_MARGIN:g}"
     )
+    return f"{edge_of.aggregate('max', use, keep='persistentvolumeclaim')} > {1 / WAL_VOLUME_MARGIN:g}"
 
 
 def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
     """Rules over the edges' own data: remote-write health, and silence per edge in the
     Prometheus tier (the Mimir tier judges silence per tenant: `tenant_group`)."""
+    edge_of = EdgeOf(tier, tuple(edges))
     rules = [edge_silent(edge) for edge in edges] if tier is Tier.PROMETHEUS else []
     rules += [
         _alert(
             "ObsfleetEdgeRemoteWriteFailing",
-            _rate_by("cluster", "prometheus_remote_storage_samples_failed_total") + " > 0",
+            edge_of.rate("prometheus_remote_storage_samples_failed_total"),
             "critical",
             "Edge {{ $labels.cluster }} is losing samples: the hub rejects them",
             "{{ $value | humanize }} samples/s fail with a non-retryable error (4xx such as "
@@ -173,7 +218,7 @@ def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
         ),
         _alert(
             "ObsfleetEdgeRemoteWriteRetrying",
-            _rate_by("cluster", "prometheus_remote_storage_samples_retried_total") + " > 0",
+            edge_of.rate("prometheus_remote_storage_samples_retried_total"),
             "warning",
             "Edge {{ $labels.cluster }} keeps retrying remote write",
             "{{ $value | humanize }} samples/s are retried (hub 5xx or 429); the edge's WAL buffer "
@@ -182,7 +227,7 @@ def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
         ),
         _alert(
             "ObsfleetEdgeRemoteWriteDropping",
-            _rate_by("cluster", "prometheus_remote_storage_samples_dropped_total") + " > 0",
+            edge_of.rate("prometheus_remote_storage_samples_dropped_total"),
             "critical",
             "Edge {{ $labels.cluster }} drops samples before sending them",
             "{{ $value | humanize }} samples/s are dropped by the agent (too old for its queue or "
@@ -191,7 +236,7 @@ def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
         ),
         _alert(
             "ObsfleetEdgeWalVolumeFilling",
-            _wal_volume_use(),
+            _wal_volume_use(edge_of),
             "warning",
             "Edge {{ $labels.cluster }}'s agent WAL volume is {{ $value | humanizePercentage }} full",
             "Above the sized peak (components/edge_sizing.py): the edge holds more series than its "
@@ -201,7 +246,7 @@ def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
         ),
         _alert(
             "ObsfleetEdgeRemoteWriteBehind",
-            _remote_write_lag(),
+            _remote_write_lag(edge_of),
             "warning",
             "Edge {{ $labels.cluster }} remote write is falling behind",
             "The newest sample sent is {{ $value | humanizeDuration }} older than the newest "
@@ -209,16 +254,16 @@ def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
             "15m",
         ),
     ]
-    return {"name": FLEET_GROUP, "rules": rules + vmagent_rules()}
+    return {"name": FLEET_GROUP, "rules": rules + vmagent_rules(edge_of)}
 
 
-def vmagent_rules() -> list[Rule]:
+def vmagent_rules(edge_of: EdgeOf) -> list[Rule]:
     """The same health for edges running vmagent (`obsfleet:agent: vmagent`), from its own metrics:
     it counts blocks and bytes, not samples."""
     return [
         _alert(
             "ObsfleetEdgeVmagentRejected",
-            _rate_by("cluster", "vmagent_remotewrite_packets_dropped_total") + " > 0",
+            edge_of.rate("vmagent_remotewrite_packets_dropped_total"),
             "critical",
             "Edge {{ $labels.cluster }} is losing samples: the hub rejects vmagent's blocks",
             "{{ $value | humanize }} blocks/s are rejected with a non-retryable error (4xx such as "
@@ -227,7 +272,7 @@ def vmagent_rules() -> list[Rule]:
         ),
         _alert(
             "ObsfleetEdgeVmagentRetrying",
-            _rate_by("cluster", "vmagent_remotewrite_retries_count_total") + " > 0",
+            edge_of.rate("vmagent_remotewrite_retries_count_total"),
             "warning",
             "Edge {{ $labels.cluster }} keeps retrying remote write",
             "vmagent retries {{ $value | humanize }} requests/s (hub unreachable, 5xx or 429); its "
@@ -236,7 +281,7 @@ def vmagent_rules() -> list[Rule]:
         ),
         _alert(
             "ObsfleetEdgeVmagentBufferFull",
-            _rate_by("cluster", "vm_persistentqueue_bytes_dropped_total") + " > 0",
+            edge_of.rate("vm_persistentqueue_bytes_dropped_total"),
             "critical",
             "Edge {{ $labels.cluster }} drops its oldest buffered samples",
             "vmagent's disk buffer reached -remoteWrite.maxDiskUsagePerURL (bufferHours of samples) "
@@ -299,6 +344,16 @@ def _mimir_ingest() -> list[Rule]:
             "Mimir discards samples of tenant {{ $labels.user }} ({{ $labels.reason }})",
             "{{ $value | humanize }} samples/s are discarded.",
             "5m",
+        ),
+        _alert(
+            "ObsfleetFleetRulesFailing",
+            _rate_by("rule_group", f'cortex_prometheus_rule_evaluation_failures_total{{rule_group=~"(.*;)?{FLEET_GROUP}"}}')
+            + " > 0",
+            "critical",
+            "Mimir's ruler fails to evaluate the fleet rules",
+            "{{ $value | humanize }} evaluations/s of {{ $labels.rule_group }} fail: no edge's remote-write "
+            "alert can fire. One tenant's series can fail a query over all of them; the ruler's log names it.",
+            "10m",
         ),
     ]
 

@@ -3,9 +3,10 @@
 Blocks go to the hardened bucket (components/storage, purpose `metrics`) through the pods'
 workload identity. The edges' remote write reaches the distributors only through the hub's mTLS
 front door (components/front_door_config.py), which sets the tenant from the client certificate. The fleet rules
-(absent edges, remote-write health) run in Mimir's ruler as one federated group over every edge
-tenant, loaded from a ConfigMap (local ruler storage: rules are declared by the program, not
-posted to an API), and alert through the hub's Alertmanager. Mimir's own Alertmanager is off.
+(remote-write health, judged per tenant: components/meta_rules.py) run in Mimir's ruler as one
+federated group over every edge tenant, loaded from a ConfigMap (local ruler storage: rules are
+declared by the program, not posted to an API), and alert through the hub's Alertmanager.
+Mimir's own Alertmanager is off.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from components import front_door
 from components.front_door_config import CONFIG_FILE, TENANTS_FILE, TRUST_BUNDLE_FILE, fingerprint
 from components.hub import ALERTMANAGER_SECRET, FLEET_RULES_CONFIG, GRAFANA_ADMIN_SECRET, TYPE, epoch_seconds
 from components.hub_availability import front_door_replicas
-from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP, TENANT_GROUP
+from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP, TENANT_GROUP, fleet_group
 from components.pki import SERVER_SECRET
 from components.values import hub_front_door
-from components.settings import HubSettings
+from components.settings import HubSettings, Tier
 from review import engine
 from review.engine import SECRET
 from review.fleet_review import preview_fleet
@@ -132,6 +132,16 @@ def test_mimir_hub_judges_silence_per_tenant(hub: engine.PreviewResult) -> None:
     silent = {r["labels"]["cluster"]: r["expr"] for r in groups[TENANT_GROUP]["rules"]}
     assert set(silent) == {"edge-eu", "edge-eu-north"}
     assert all(f'user="{edge}"' in expr for edge, expr in silent.items())
+
+
+def test_mimir_hub_deploys_the_per_tenant_fleet_rules_promtool_runs(hub: engine.PreviewResult) -> None:
+    """The ruler's federated group is, but for `source_tenants`, the file tests/components/rules/
+    fleet-mimir.test.yml tries against a forger, over the same edges."""
+    [config_map] = [r for r in hub.resources if r["type"] == "kubernetes:core/v1:ConfigMap" and r["inputs"]["metadata"]["name"] == FLEET_RULES_CONFIG]
+    [group] = yaml.safe_load(config_map["inputs"]["data"]["fleet.yaml"])["groups"]
+    edges = group.pop("source_tenants")
+    assert edges == ["edge-eu", "edge-eu-north"], "the edges the promtool cases are written for"
+    assert group == fleet_group(edges, Tier.MIMIR)
 
 
 def test_certificate_rules_carry_the_issued_expiry(hub: engine.PreviewResult) -> None:

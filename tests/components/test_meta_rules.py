@@ -31,6 +31,8 @@ RENEWAL_DAYS = 30
 
 RULE_FILES = {
     "fleet": [fleet_group(EDGES, Tier.PROMETHEUS)],
+    "fleet-mimir": [fleet_group(EDGES, Tier.MIMIR)],
+    "fleet-mimir-one-edge": [fleet_group(EDGES[:1], Tier.MIMIR)],
     "tenants": [tenant_group(EDGES)],
     "hub-prometheus": hub_groups(Tier.PROMETHEUS),
     "hub-mimir": hub_groups(Tier.MIMIR),
@@ -63,17 +65,35 @@ def test_rule_unit_tests_pass(rules_dir: Path, name: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
-    """Each alert of the rendered files appears in a test with alerts expected and one with none."""
-    alerts = {r["alert"] for groups in RULE_FILES.values() for g in groups for r in g["rules"] if "alert" in r}
+def _alerts(groups: list[dict]) -> set[str]:
+    return {r["alert"] for g in groups for r in g["rules"] if "alert" in r}
+
+
+def _exercised(cases: list[Path]) -> tuple[set[str], set[str]]:
+    """Alerts the cases expect firing, and alerts they expect quiet."""
     firing: set[str] = set()
     quiet: set[str] = set()
-    for case in CASES.glob("*.test.yml"):
+    for case in cases:
         for test in yaml.safe_load(case.read_text())["tests"]:
             for check in test.get("alert_rule_test", []):
                 (firing if check["exp_alerts"] else quiet).add(check["alertname"])
+    return firing, quiet
+
+
+def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
+    """Each alert of the rendered files appears in a test with alerts expected and one with none."""
+    alerts = set().union(*(_alerts(groups) for groups in RULE_FILES.values()))
+    firing, quiet = _exercised(list(CASES.glob("*.test.yml")))
     assert alerts <= firing, f"never seen firing: {sorted(alerts - firing)}"
     assert alerts <= quiet, f"never seen quiet: {sorted(alerts - quiet)}"
+
+
+def test_every_mimir_fleet_alert_is_tried_against_a_forger() -> None:
+    """The Mimir tier's fleet alerts are each exercised on series as the federated query returns
+    them, a forger's included (fleet-mimir.test.yml), not only on the Prometheus tier's."""
+    alerts = _alerts(RULE_FILES["fleet-mimir"])
+    firing, quiet = _exercised([CASES / "fleet-mimir.test.yml"])
+    assert alerts <= firing and alerts <= quiet, sorted(alerts - (firing & quiet))
 
 
 def test_one_silence_rule_per_configured_edge() -> None:
