@@ -2,8 +2,7 @@
 
 Every constant below is either MEASURED (docs/design.md "Sizing measurements":
 Prometheus 2.42 on 2 vCPU, loopback, 50,005 series per target; re-measured with bench/, figures in
-bench/RESULTS.md), a Prometheus fact, or a POLICY/ASSUMPTION named as such. The seed research's
-figures are not used.
+bench/RESULTS.md), a Prometheus fact, or a POLICY/ASSUMPTION named as such.
 
 Inputs: active series, scrape interval, expected round trip to the hub (`obsfleet:hubRttMs`) and the
 outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
@@ -26,7 +25,7 @@ outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
    (`catch_up_hours`), never with more memory; but never below the floor: the steady load plus one
    spare shard (an agent that cannot carry its steady load never catches up, whatever it saves).
    Measured why (bench/RESULTS.md, 200K lagging series, hub capped at 0.5 cores): Prometheus'
-   default (200 shards of 500) grew the agent to 710-930 MiB and the seed's (10 x 100000) to
+   default (200 shards of 500) grew the agent to 710-930 MiB and 10 shards of 100000 to
    760-790 MiB, against 550-600 MiB with one shard; 4-6 shards of 4,500 moved more samples/s than
    10 or 200 did: concurrency beyond a few requests only queues at a CPU-bound hub.
 5. Recovery: short `max_backoff` (the agent idles up to it after the hub returns); retry on 429.
@@ -51,7 +50,7 @@ from components.edge_wal import SEGMENT_BYTES
 from components.hub_sizing import RECOVERY_HEADROOM
 from components.settings import ConfigError, EdgeSettings, QueueOverrides
 
-# --- MEASURED (baseline, sections 2-4; bench/RESULTS.md "Issue 12") -----------------------------
+# --- MEASURED (docs/design.md "Sizing measurements" [2]-[4]; bench/RESULTS.md "edge sizing under backlog")
 BASE_RSS_MIB = 41.0
 """Every Prometheus process had 41 MiB RSS before its first scrape."""
 RSS_PER_SERIES_KIB = 4.2
@@ -92,7 +91,7 @@ SPARE_SHARDS = 1
 remote_timeout stalls everything, and a spare one is what drains a backlog at all."""
 QUEUED_BATCHES_PER_SHARD = 1
 """`capacity` in batches: the next batch is ready when a request returns. Measured (bench/RESULTS.md
-"Issue 21"): at 200K lagging series one queued batch per shard (4500/6/4500, GOGC 45) moved 0.95-1.19x
+"The Prometheus agent under a saturating backlog"): at 200K lagging series one queued batch per shard (4500/6/4500, GOGC 45) moved 0.95-1.19x
 the best other config's samples/s (median 1.05x) at 0.64-0.68x the default's RSS; two (9000/6/4500,
 GOGC 50) 0.95-1.85x (median of 9 rounds 1.04x) at 0.64-0.76x (median 0.70x)."""
 BATCH_RECEIVER_TIME_PER_RTT = 1.0
@@ -117,10 +116,10 @@ MAX_BACKOFF_SECONDS = 5
 """Measured: after a 60 s outage the agent idled up to max_backoff before catching up; keep it short."""
 AGENT_GOGC = 45
 """The agent's Go GC target percentage (Go's default 100; Prometheus 3 defaults to 75). Measured on
-2.42 (bench/RESULTS.md "Issue 12"): with this queue under backlog the agent's RSS fell from 636-692
+2.42 (bench/RESULTS.md "edge sizing under backlog"): with this queue under backlog the agent's RSS fell from 636-692
 MiB at 100 (572-583 at 75) to 492-519 MiB at 50, 0.60-0.67x the default config's; at steady state to
 3.7-4.4 KiB/series; CPU: none measurable at steady state, perhaps ~1 us/sample under backlog. At 25
-memory fell further for ~25% more agent CPU; at 40 (issue 21, a CPU-starved box) the extra
+memory fell further for ~25% more agent CPU; at 40 (on a CPU-starved box) the extra
 collections cost delivery (median 0.95x the best other config); 45 with one queued batch per shard
 kept delivery (1.05x) at 0.64-0.68x the default's RSS. The RSS constants above were measured at
 100, so the model's memory request errs high (~15%), not low."""

@@ -1,11 +1,6 @@
-"""TempoS3Backend: hardened, in-boundary object storage for Tempo traces, Loki logs and Mimir blocks.
+"""TempoS3Backend: a hardened, in-boundary bucket for Tempo traces, Loki logs or Mimir blocks, which
+pods reach through workload identity, never a key (docs/design.md "Object storage").
 
-Traces, logs and metrics carry personal data (client IPs, user ids in span attributes, log lines
-and labels), so each bucket is encrypted with a customer-managed key in its own region, private,
-TLS-only, expiring, versioned and access-logged; the workload reaches it through its Kubernetes
-service account (IRSA on EKS, Workload Identity on GKE) with rights on this bucket and key only;
-an optional disaster-recovery replica stays inside the residency boundary. No access key or
-service-account key exists anywhere: the Helm fragments carry an identity annotation, not a secret.
 Its type name is part of every URN, so it stays TempoS3Backend whatever the bucket holds.
 """
 
