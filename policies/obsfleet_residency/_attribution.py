@@ -67,7 +67,7 @@ class Subject:
         self.name: str = resource.name
         self.cloud: Optional[Cloud] = cloud_of(self.type)
         provider = getattr(resource, "provider", None)
-        if provider is not None and (self.cloud is None or provider.resource_type != _PROVIDER_PREFIX + self.cloud.value):
+        if provider is not None and (self.cloud is None or provider.resource_type != _PROVIDER_PREFIX + package_of(self.type)):
             provider = None  # another package's provider says nothing about where this resource is
         self.has_provider = provider is not None
         self.provider_name: str = provider.name if provider is not None else ""
@@ -102,12 +102,19 @@ class Subject:
         return [dependency.urn for dependency in self._deps.get(key, ())]
 
 
-_CLOUDS = {cloud.value: cloud for cloud in Cloud}
+# Packages whose resources sit in a cloud's regions: the bridged providers and the native ones
+# (AWS Cloud Control, Google APIs), which place data by the same region/location settings.
+_CLOUDS = {"aws": Cloud.AWS, "aws-native": Cloud.AWS, "gcp": Cloud.GCP, "google-native": Cloud.GCP}
+
+
+def package_of(type_token: str) -> str:
+    """The package of a resource type ("aws-native:s3:Bucket" -> "aws-native")."""
+    return type_token.partition(":")[0]
 
 
 def cloud_of(type_token: str) -> Optional[Cloud]:
     """The cloud of a resource type ("aws:s3/bucket:Bucket" -> AWS); None for others and providers."""
-    return _CLOUDS.get(type_token.partition(":")[0])
+    return _CLOUDS.get(package_of(type_token))
 
 
 # --- where ---------------------------------------------------------------------------------
@@ -181,8 +188,9 @@ def _provider_candidates(subject: Subject, *keys: str) -> list[tuple[str, Any]]:
 
 # Where a resource names a KMS key, the key's own location: a key elsewhere holds the data's keys
 # elsewhere (and S3/GCS only accept keys of the bucket's own region, so it also breaks encryption).
-_AWS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
-_GCP_KEY_PATH = re.compile(r"(?:^|/)locations/([A-Za-z0-9-]+)/keyRings/")
+# Matched case-insensitively and around whitespace: a spelling the cloud might still resolve is judged.
+_AWS_KEY_ARN = re.compile(r"^\s*arn:aws[a-z-]*:kms:([a-z0-9-]+):", re.IGNORECASE)
+_GCP_KEY_PATH = re.compile(r"(?:^\s*|/)locations/([A-Za-z0-9-]+)/keyRings/", re.IGNORECASE)
 _KEY_DEPTH = 6
 
 
@@ -325,8 +333,9 @@ def stack_boundary(config: Mapping[str, Any], resources: Sequence[Any]) -> Stack
     declared_countries = [countries for _regime, _where, countries in declarations if countries is not None]
     found = _boundary(regime, config, source)
     if isinstance(found, Boundary) and declared_countries and config.get("allowedCountries") is None:
-        # The boundary component records the countries it enforced (allowedCountries, adequacy).
-        return Boundary(found.regime, frozenset().union(*declared_countries), source)
+        # The boundary component records the countries it enforced (allowedCountries, adequacy). The
+        # stack lies inside every boundary it declares: a second one can narrow the first, never widen it.
+        return Boundary(found.regime, frozenset.intersection(*declared_countries), source)
     return found
 
 

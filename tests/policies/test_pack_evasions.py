@@ -38,6 +38,10 @@ ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
 GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 KMS_KEY = "aws:kms/key:Key"
 EU_KEY = "arn:aws:kms:eu-central-1:123456789012:key/1"
+TRANSFER_JOB = "gcp:storage/transferJob:TransferJob"
+MRAP = "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint"
+ROLE = "arn:aws:iam::123456789012:role/datasync"
+S3_LOCATION = "aws:datasync/s3Location:S3Location"
 
 
 def eu(name: str = "boundary-aws", region: Optional[str] = "eu-central-1", regime: Optional[str] = "gdpr") -> dict:
@@ -192,6 +196,71 @@ def public_policy(statement: dict) -> Callable[[], list[dict]]:
     return build
 
 
+def transfer_job(sink: Optional[dict] = None, posix: bool = False, spec: str = "transferSpec",
+                 location: str = "ASIA-SOUTHEAST1") -> Callable[[], list[dict]]:
+    """A Storage Transfer job copying `traces` to `sink` (a gcsDataSink), or to agents' POSIX file system;
+    the stack also holds a bucket `elsewhere` at `location`."""
+    def build() -> list[dict]:
+        resources = gcs()()
+        ap = resources[1]
+        settings: dict[str, Any] = {"gcsDataSource": {"bucketName": "traces-0abc"}}
+        if sink is not None:
+            settings["gcsDataSink"] = sink
+        if posix:
+            settings["posixDataSink"] = {"rootDirectory": "/mnt/export"}
+        other = gcs_bucket("elsewhere", ap, location=location, name="elsewhere-0abc", logging={"logBucket": "logs-0abc"})
+        job = resource(TRANSFER_JOB, "copy", {"description": "copy", "project": "acme-obs-ap", spec: settings}, provider=ap)
+        return resources + [other, job]
+    return build
+
+
+def access_point(*buckets: str, region: str = "eu-west-1") -> Callable[[], list[dict]]:
+    """A Multi-Region Access Point over `buckets` (names); the stack also has hardened `west` in `region`."""
+    def build() -> list[dict]:
+        provider = eu()
+        west = eu("west", region=region)
+        resources = hub(west, *hardened_s3("west", west), provider=provider)
+        details = {"name": "global", "regions": [{"bucket": name} for name in buckets]}
+        return resources + [resource(MRAP, "global", {"details": details}, provider=provider)]
+    return build
+
+
+def datasync(location_type: str, location_inputs: dict) -> Callable[[], list[dict]]:
+    """A DataSync task from the hub's `traces` bucket to a location of `location_type`."""
+    def build() -> list[dict]:
+        provider = eu()
+        resources = hub(provider=provider)
+        arn = "arn:aws:datasync:eu-central-1:123456789012:location/loc-"
+        source = resource("aws:datasync/s3Location:S3Location", "from", {
+            "s3BucketArn": "arn:aws:s3:::traces-0abc", "subdirectory": "/", "s3Config": {"bucketAccessRoleArn": ROLE}},
+            outputs={"arn": f"{arn}1"}, provider=provider)
+        target = resource(location_type, "to", location_inputs, outputs={**location_inputs, "arn": f"{arn}2"}, provider=provider)
+        task = resource("aws:datasync/task:Task", "sync", {"sourceLocationArn": f"{arn}1", "destinationLocationArn": f"{arn}2"},
+                        provider=provider, deps={"sourceLocationArn": [source], "destinationLocationArn": [target]})
+        return resources + [source, target, task]
+    return build
+
+
+def native_bucket(region: str) -> Callable[[], list[dict]]:
+    """A bucket of the AWS Cloud Control package, on its own (untagged) provider in `region`."""
+    def build() -> list[dict]:
+        native = resource("pulumi:providers:aws-native", "native", {"region": region, "version": "1.38.0"})
+        return hub(native, resource("aws-native:s3:Bucket", "native-bucket", {"bucketName": "n-0abc"}, provider=native))
+    return build
+
+
+def boundaries(*countries: list[str], region: str = "us-east-1") -> Callable[[], list[dict]]:
+    """ResidencyBoundary components recording `countries`, and a key in `region`."""
+    def build() -> list[dict]:
+        provider = eu()
+        components = [{"urn": urn(f"{package}:index:ResidencyBoundary", f"boundary-{index}"), "custom": False,
+                       "type": f"{package}:index:ResidencyBoundary", "outputs": {"regime": "gdpr", "countries": listed}}
+                      for index, (package, listed) in enumerate(zip(("obsfleet", "other"), countries))]
+        where = eu("where", region=region)
+        return hub(*components, where, resource(KMS_KEY, "key", {}, provider=where), provider=provider)
+    return build
+
+
 ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
 PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 PAB_ON = {k: True for k in PAB_OFF}
@@ -267,6 +336,47 @@ SCENARIOS: dict[str, Scenario] = {
         lambda: hub(resource("aws:dynamodb/table:Table", "table", {"replicas": [{"regionName": "us-east-1"}]}, provider=eu())),
         lambda: hub(resource("aws:dynamodb/table:Table", "table", {"replicas": [{"regionName": "eu-west-1"}]}, provider=eu())),
         ("data-residency-region", "table")),
+    "transfer job to a bucket outside the stack": (transfer_job({"bucketName": "somebody-elses"}),
+                                                   transfer_job({"bucketName": "logs-0abc"}),
+                                                   ("data-residency-replication", "copy")),
+    "transfer job to a stack bucket in the US": (transfer_job({"bucketName": "elsewhere-0abc"}, location="US"),
+                                                transfer_job({"bucketName": "elsewhere-0abc"}),
+                                                ("data-residency-replication", "copy")),
+    "transfer job replicationSpec outside the stack": (
+        transfer_job({"bucketName": "somebody-elses", "path": "x/"}, spec="replicationSpec"),
+        transfer_job({"bucketName": "logs-0abc", "path": "x/"}, spec="replicationSpec"),
+        ("data-residency-replication", "copy")),
+    "transfer job to agents' POSIX file system": (transfer_job(posix=True), transfer_job({"bucketName": "logs-0abc"}),
+                                                  ("data-residency-replication", "copy")),
+    "multi-region access point over a bucket outside the stack": (
+        access_point("traces-0abc", "somebody-elses"), access_point("traces-0abc", "west-0abc"),
+        ("data-residency-replication", "global")),
+    "multi-region access point over a stack bucket in the US": (
+        access_point("traces-0abc", "west-0abc", region="us-east-1"), access_point("traces-0abc", "west-0abc"),
+        ("data-residency-replication", "global")),
+    "DataSync task to a bucket outside the stack": (
+        datasync(S3_LOCATION, {"s3BucketArn": "arn:aws:s3:::somebody-elses", "subdirectory": "/",
+                               "s3Config": {"bucketAccessRoleArn": ROLE}}),
+        datasync(S3_LOCATION, {"s3BucketArn": "arn:aws:s3:::traces-logs-0abc", "subdirectory": "/",
+                               "s3Config": {"bucketAccessRoleArn": ROLE}}),
+        ("data-residency-replication", "sync")),
+    "DataSync task to an NFS server": (
+        datasync("aws:datasync/nfsLocation:NfsLocation", {"serverHostname": "nfs.example.com", "subdirectory": "/export",
+                                                           "onPremConfig": {"agentArns": ["arn:aws:datasync:eu-central-1:1:agent/a"]}}),
+        datasync(S3_LOCATION, {"s3BucketArn": "arn:aws:s3:::traces-logs-0abc", "subdirectory": "/",
+                               "s3Config": {"bucketAccessRoleArn": ROLE}}),
+        ("data-residency-replication", "sync")),
+    "bucket of the native AWS package outside": (native_bucket("us-east-1"), native_bucket("eu-west-1"),
+                                                 ("data-residency-region", "native-bucket")),
+    "KMS key ARN with an uppercase region": (
+        edited(_both(control_name("traces", SSE), "rules", [{"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:US-EAST-1:123456789012:key/1"}}])),
+        edited(_both(control_name("traces", SSE), "rules", [{"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:EU-CENTRAL-1:123456789012:key/1"}}])),
+        ("data-residency-region", control_name("traces", SSE))),
+    "a second boundary component widening the countries": (
+        boundaries(["DE", "IE"], ["DE", "IE", "US"]), boundaries(["DE", "IE"], ["DE", "IE", "US"], region="eu-west-1"),
+        ("data-residency-region", "key")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
