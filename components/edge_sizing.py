@@ -1,43 +1,9 @@
-"""Edge sizing: the agent's remote-write queue, its resources and its WAL volume.
+"""Edge sizing: the Prometheus agent's remote-write queue, its resources and its WAL volume, from
+the edge's active series, scrape interval, round trip to the hub and `bufferHours`.
 
-Every constant below is either MEASURED (docs/design.md "Sizing measurements":
-Prometheus 2.42 on 2 vCPU, loopback, 50,005 series per target; re-measured with bench/, figures in
-bench/RESULTS.md), a Prometheus fact, or a POLICY/ASSUMPTION named as such.
-
-Inputs: active series, scrape interval, expected round trip to the hub (`obsfleet:hubRttMs`) and the
-outage window (`obsfleet:bufferHours`). The model, in the order it is computed:
-
-1. Offered load: one sample per series per scrape, `r = series / interval` samples/s.
-2. Batch size (`max_samples_per_send`), raised for RTT: a shard has one request in flight, so it
-   moves `n / (RTT + n * t_recv)` samples/s (t_recv: receiver time per sample). The batch grows
-   until the receiver's work on it is at least one RTT, so a shard waits on the network at most
-   half its time and runs at half its loopback ceiling or better; but never beyond what the
-   smallest shard count can hold within the memory budget (step 4), which caps it on small edges.
-3. Shards wanted: after an outage the hub ingests at most RECOVERY_HEADROOM x an edge's steady rate
-   (components/hub_sizing.py sizes the receiver for that, and the Mimir tier limits each tenant to
-   it, answering 429 above), so `r * RECOVERY_HEADROOM` over one shard's RTT-bound throughput.
-   More shards would only queue at the hub.
-4. Memory bound: under backlog every shard runs (the autoscaler goes to `max_shards`) and each holds
-   its `capacity` plus the batch in flight, at ~312 bytes per held sample. `capacity` is one batch
-   (the next one, filled while one is sent; more only queues what the WAL holds anyway), and `max_shards` is
-   the smaller of the shards wanted and the shards the queue memory budget (QUEUE_MEMORY_SHARE of
-   the steady-state RSS) affords. When the budget binds, the buffer drains more slowly
-   (`catch_up_hours`), never with more memory; but never below the floor: the steady load plus one
-   spare shard (an agent that cannot carry its steady load never catches up, whatever it saves).
-   Measured why (bench/RESULTS.md, 200K lagging series, hub capped at 0.5 cores): Prometheus'
-   default (200 shards of 500) grew the agent to 710-930 MiB and 10 shards of 100000 to
-   760-790 MiB, against 550-600 MiB with one shard; 4-6 shards of 4,500 moved more samples/s than
-   10 or 200 did: concurrency beyond a few requests only queues at a CPU-bound hub.
-5. Recovery: short `max_backoff` (the agent idles up to it after the hub returns); retry on 429.
-6. Go GC target (`AGENT_GOGC`): with the queue bounded, what is left of the agent's memory is the Go
-   heap's headroom between collections; a lower GOGC trades a little CPU for a lot of it.
-7. Resources: steady-state RSS per series plus the bounded queue memory, with the GC swing.
-8. WAL truncation and volume: the agent truncates its WAL by segment count, not by what remote
-   write has sent (components/edge_wal.py), so a truncation inside an outage can delete unsent
-   samples well before `bufferHours`. The truncation frequency is `WAL_TRUNCATION_FACTOR` x
-   (`bufferHours` + catch-up), which the replay model shows never deletes an unsent segment for an
-   outage up to `bufferHours`, whatever the rate; the volume holds the model's peak WAL at that
-   frequency (`wal_peak_bytes`) at the measured bytes/sample.
+The model and why each step is as it is: docs/sizing.md "Edge: the Prometheus agent". Every
+constant below is MEASURED (docs/design.md "Sizing measurements", bench/RESULTS.md), a Prometheus
+fact, or a POLICY/ASSUMPTION named as such.
 """
 
 from __future__ import annotations

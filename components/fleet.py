@@ -1,4 +1,7 @@
-"""The program: settings -> ResidencyBoundary -> HubStack or EdgeAgent -> stack outputs."""
+"""The program: settings -> ResidencyBoundary -> HubStack or EdgeAgent -> stack outputs.
+
+The one place besides settings.py that reads stack config: the secrets (kubeconfig, Grafana's
+admin password, the alert receivers' keys), handed to the components through their Args."""
 
 from __future__ import annotations
 

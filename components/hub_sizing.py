@@ -1,54 +1,9 @@
-"""How big the hub's metrics receiver must be, from the edge list and our own measurements.
+"""How big the hub's metrics store must be, from the edge list and our own measurements: the
+Prometheus tier's receiver, or the Mimir tier's ingesters, distributors and per-tenant limits.
 
-Every constant below comes from the measurements in docs/design.md "Sizing measurements"
-(section in brackets) or is a Prometheus default, and says which: a remote-write-fed receiver
-costs ~10 us CPU per sample and 3.5-4.2 KiB RSS per active series, so 10 edges of 50K series at
-15 s are 33K samples/s and ~3.9 GiB below.
-
-Load: the hub does not know each edge's scrape interval (an edge's `scrapeIntervalSeconds`
-lives in the edge's own stack; the default is 30 s). It assumes `ASSUMED_SCRAPE_INTERVAL_S` =
-15 s, which is 2x the default's sample rate: an edge scraping faster than 15 s must declare a
-proportionally larger `seriesEstimate` in the hub's `edges` list.
-
-Prometheus tier, one receiver:
-- CPU request = samples/s x 10 us x `RECOVERY_HEADROOM`. After a hub outage of T every edge
-  replays its WAL at once; with capacity h x the steady rate the backlog drains in T / (h - 1).
-  h = 3 drains a 4 h outage (the edges' default buffer) in 2 h, well inside the edges' WAL. No CPU
-  limit: throttling a receiver only makes the backlog longer.
-- Memory request = limit (memory is not compressible; a receiver OOM-killed mid-replay starts
-  over) = base + series x (4.2 KiB + OOO) x `MEMORY_HEADROOM` + query allowance. 4.2 KiB is the
-  upper end of the measured receiver RSS per series [2]; it was measured over 10 min with no head
-  compaction (every ~2 h, briefly spikes) and no series churn, hence the 1.5x headroom. OOO: a
-  replaying series holds at most `out_of_order_cap` (Prometheus default 32) samples x 16 B in the
-  in-memory OOO head before they are m-mapped, so <= 0.5 KiB per series.
-- Disk = blocks (retention x samples x 2 B, the Prometheus docs' upper bound for compacted
-  blocks: NOT measured here) + WAL and head (3 h x samples x 9 B: the measured TSDB growth of a
-  receiver over its first 10 min, 18 MB for 2.0M samples [2]) + the OOO write-behind log of a
-  full edge replay (buffer x samples x 9 B), x 1.2. `retentionSize` caps the TSDB at 85% of it.
-- Out-of-order window = the longest WAL buffer among the hub's edges (`obsfleet:edges[].bufferHours`,
-  default 4 h, to match each edge stack's own `bufferHours`): the receiver's head accepts
-  in-order samples only down to ~1 h behind its max time [4], which other edges keep advancing,
-  so an edge replaying a longer outage would see the older part rejected as out-of-bound without
-  it. Mimir gets it per tenant. An edge whose stack buffers longer than its hub lists loses the
-  part of a replay beyond the window, which `ObsfleetHubSamplesRejected` and
-  `ObsfleetEdgeRemoteWriteFailing` report.
-  The window (hours) stays far below the retention (>= 1 day): retention never deletes a range
-  the window still accepts.
-
-Mimir tier: ingesters are the same TSDB head fed by remote write, so the per-series and
-per-sample costs above carry over (an assumption to benchmark, not a measurement). The chart
-runs ingesters in 3 zones, each holding every series; the ingest path is Kafka-backed.
-- ingesters per zone = series / `MAX_SERIES_PER_INGESTER` (1.5M: keeps one ingester's head
-  under ~11 GiB by the model, a common node size); each sized like a receiver for its share.
-- ingester disk: WAL and local blocks for 13 h (Mimir's default before they are only in the
-  bucket) plus the OOO window, at the receiver's 9 B/sample.
-- distributors: per-sample CPU like a receiver's decode/validate path (conservative: they keep no
-  TSDB), at most `MAX_DISTRIBUTOR_CORES` each, at least 2 replicas for rolling updates.
-- per-tenant limits: Mimir's defaults (150K series, 10K samples/s per tenant) would throttle any
-  edge declared above them and every edge catching up; each edge gets its series x 1.5 (churn)
-  and its samples/s x the recovery headroom.
-Query-path components (querier, store-gateway, compactor) keep the chart's defaults: their load
-depends on dashboards and rules, which this model does not know.
+The model and why each step is as it is: docs/sizing.md "Hub: the metrics store". Every
+constant below comes from docs/design.md "Sizing measurements" (section in brackets) or is a
+Prometheus default, and says which.
 """
 
 from __future__ import annotations
@@ -121,7 +76,7 @@ class Resources:
     memory_bytes: int
 
     def helm(self) -> dict[str, dict[str, str]]:
-        """A Kubernetes `resources` block: memory request = limit, no CPU limit (see module doc)."""
+        """A Kubernetes `resources` block: memory request = limit, no CPU limit (docs/sizing.md)."""
         memory = f"{math.ceil(self.memory_bytes / MIB)}Mi"
         return {
             "requests": {"cpu": f"{self.cpu_millicores}m", "memory": memory},

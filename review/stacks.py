@@ -1,5 +1,6 @@
-"""The example stacks on disk: `Pulumi.<stack>.yaml` read the way the Pulumi CLI reads them, over the
-project-level config of `Pulumi.yaml` (where `obsfleet:org` is set once for every stack)."""
+"""The stack files on disk (the project's, or `--stacks-dir`): `Pulumi.<stack>.yaml` read the way the
+Pulumi CLI reads them, over the project-level config of `Pulumi.yaml` (where `obsfleet:org` is set
+once for every stack)."""
 
 from __future__ import annotations
 
