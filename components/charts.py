@@ -36,6 +36,7 @@ OPENTELEMETRY_COLLECTOR = Chart(
 )
 CILIUM = Chart("cilium", "1.20.0", "https://helm.cilium.io/")
 VICTORIA_METRICS_AGENT = Chart("victoria-metrics-agent", "0.46.0", "https://victoriametrics.github.io/helm-charts/")
+STRIMZI_KAFKA_OPERATOR = Chart("strimzi-kafka-operator", "1.2.0", "https://strimzi.io/charts/")
 
 
 def nested(paths: Iterable[str], leaf: Any) -> dict[str, Any]:

@@ -6,6 +6,8 @@ What it declares (all inside the boundary, through its providers):
 - hardened buckets for traces and logs (and Mimir's blocks in the scale tier);
 - Helm releases: kube-prometheus-stack (receiver or meta-monitor, Alertmanager, meta rules),
   mimir-distributed (scale tier), tempo or tempo-distributed, loki, grafana, external-dns;
+- in the scale tier, the traces' own replicated Kafka (components/traces_kafka.py: the Strimzi
+  operator and its Kafka resources) unless `scale.tracesKafka` names an external one;
 - Secrets the charts reference by name: Alertmanager's config (receiver URLs/keys from secret
   config), Grafana's admin password;
 - the mTLS front door (components/front_door.py), the only way in for edge data: it maps each
@@ -27,7 +29,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import charts, edge_facts, hub_availability, hub_sizing
+from components import charts, edge_facts, hub_availability, hub_sizing, traces_kafka_plan
 from components.alerting import CONFIG_KEY, alertmanager_config, render
 from components.endpoints import IngestEndpoints, ingest_endpoints
 from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file, tenant_group
@@ -40,6 +42,7 @@ from components.regions import Cloud
 from components.boundary import ResidencyBoundary
 from components.settings import HubSettings, Tier
 from components.storage import Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id, irsa_trust
+from components.traces_kafka import TracesKafka, TracesKafkaArgs
 from components.values import hub_front_door, hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
 from components.values.hub_common import LOKI, MIMIR, TEMPO, service_url
 from components.values.hub_external_dns import SERVICE_ACCOUNT as EXTERNAL_DNS_ACCOUNT
@@ -169,20 +172,25 @@ class HubStack(pulumi.ComponentResource):
         )
 
         # Charts below create ServiceMonitors: the CRDs come with kube-prometheus-stack.
-        kafka: Optional[str] = None
         tempo_after: list[pulumi.Resource] = [self.prometheus, self.pki, self.traces]
         if mimir_tier:
             self.metrics = self._backend("metrics", Purpose.METRICS, settings.retention.metrics, MIMIR, args.boundary)
             self.mimir = self._mimir(namespace, load)
-            kafka = hub_mimir.kafka_address(ns)
-            tempo_after.append(self.mimir)
+        kafka_plan = traces_kafka_plan.plan(settings)
+        if kafka_plan is not None:
+            self.traces_kafka = TracesKafka(
+                f"{name}-traces-kafka",
+                TracesKafkaArgs(kafka_plan, ns, settings.kubernetes.storage_class, after=[self.namespace]),
+                opts=self._child(),
+            )
+            tempo_after.append(self.traces_kafka)
         chart = hub_tempo.tempo_chart(settings)
         self.tempo = charts.release(
             f"{name}-tempo",
             chart,
             namespace,
             self.traces.tempo_storage(chart).apply(
-                lambda storage: hub_tempo.tempo_values(settings, storage, kafka)
+                lambda storage: hub_tempo.tempo_values(settings, storage)
             ),
             parent=self,
             depends_on=tempo_after,

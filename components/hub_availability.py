@@ -13,7 +13,8 @@ Rules:
 - Stateful stores replicate in the scale tier only: Loki with replication factor = replicas = one
   per zone (every replica holds every stream, so any one zone may go), Mimir's ingesters and
   store-gateways in three zone-aware groups (anti-affine per zone), Tempo's distributors in two
-  copies in front of Kafka. The Prometheus tier runs one receiver, one Loki and one Tempo: those
+  copies in front of the traces' own Kafka (three KRaft controllers and brokers in every zone,
+  replication factor 3: components/traces_kafka_plan.py). The Prometheus tier runs one receiver, one Loki and one Tempo: those
   are its single points of failure (see `SINGLE_POINTS`), covered by the edges' WAL buffer.
 - A PodDisruptionBudget of `maxUnavailable: 1` on every replicated component (all are stateful or
   on the ingest path): a drain takes one copy at a time. A single copy gets none: a budget could
@@ -54,6 +55,10 @@ class Component(str, Enum):
     """The single binary (Prometheus tier) or tempo-distributed's distributors (Mimir tier)."""
     MIMIR_DISTRIBUTOR = "mimir-distributor"
     """Replicas from the sizing model (components/hub_sizing.py, at least two)."""
+    TRACES_KAFKA_CONTROLLER = "traces-kafka-controller"
+    """The KRaft quorum of the traces' Kafka, one per zone."""
+    TRACES_KAFKA_BROKER = "traces-kafka-broker"
+    """Brokers in every zone, as many as components/traces_kafka_plan.py sizes."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ _REPLICAS: dict[Tier, dict[Component, int]] = {
         Component.RECEIVER: 2,
         Component.LOKI: SCALE_ZONES,
         Component.TEMPO: 2,
+        Component.TRACES_KAFKA_CONTROLLER: SCALE_ZONES,
     },
 }
 
@@ -106,10 +112,9 @@ SINGLE_POINTS: dict[Tier, dict[str, str]] = {
     },
     Tier.MIMIR: {
         "kafka": (
-            "the mimir-distributed chart runs one Kafka broker, the write path of Mimir and Tempo: "
-            "while it restarts the distributors refuse writes and the edges retry from their "
-            "buffers; for a write path that survives a zone, point `ingest.kafka.address` of both "
-            "at a replicated Kafka (three brokers, replication factor 3)"
+            "the mimir-distributed chart runs one Kafka broker, Mimir's write path (the traces have "
+            "a replicated Kafka of their own): while it restarts Mimir's distributors refuse writes "
+            "and the edges' agents buffer in their WAL and replay (`bufferHours`)"
         ),
     },
 }

@@ -63,6 +63,8 @@ PATTERN_WORDS = {
 }
 """Each pattern the models use, in words: errors and the JSON Schema say what is expected, not a regex."""
 
+MAX_TRACES_BYTES_PER_SECOND = 384_000_000
+"""The most trace ingest the hub's own Kafka is sized for: 64 partitions of 6 MB/s (hub_trace_kafka)."""
 # Above this many edges one Prometheus is no longer a comfortable hub, even when chosen explicitly.
 MAX_PROMETHEUS_EDGES = 100
 # From this many edges the default metrics tier is Mimir: one Prometheus keeps every edge's series
@@ -219,8 +221,13 @@ class Scale(_Model):
     )
     traces_kafka: Optional[TracesKafka] = Field(
         None, alias="tracesKafka",
-        description="Mimir tier only: `address` (host:port) and `partitions` (default 3) of a Kafka of the traces' "
-        "own for tempo-distributed; unset, the traces share the Mimir release's single Kafka broker",
+        description="Mimir tier only: `address` (host:port) and `partitions` (default 3) of an external Kafka for "
+        "tempo-distributed; unset, the hub runs a replicated Kafka of the traces' own (Strimzi)",
+    )
+    traces_bytes_per_second: Optional[Annotated[int, Field(gt=0, le=MAX_TRACES_BYTES_PER_SECOND)]] = Field(
+        None, alias="tracesBytesPerSecond",
+        description="Mimir tier, without `tracesKafka`: the spans' uncompressed OTLP bytes per second from all "
+        "edges together, which size the hub's traces Kafka (partitions, brokers, disks); unset, 64 KiB/s per edge",
     )
     ha_tracker: Optional[HaTracker] = Field(
         None, alias="haTracker",
@@ -455,8 +462,9 @@ class HubSettings(_Common):
         Scale(),
         description="`tier`: `mimir` (each edge's metrics under the tenant of its certificate) or `prometheus` "
         "(one Prometheus, at most 100 edges, no tenant isolation); default: mimir from 2 edges. Pin it: the default "
-        "changes backend when a hub's second edge joins or leaves. `tracesKafka` (Mimir tier): `address` and "
-        "`partitions` of a Kafka of the traces' own; unset, they share the Mimir release's single broker. "
+        "changes backend when a hub's second edge joins or leaves. `tracesBytesPerSecond` (Mimir tier): the edges' "
+        "span bytes/s that size the hub's own replicated traces Kafka (default 64 KiB/s per edge); `tracesKafka` "
+        "(Mimir tier): `address` and `partitions` of an external Kafka instead. "
         "`haTracker` (Mimir tier): `store` (etcd or consul) and `endpoints`, needed by edges with `agentReplicas: 2`",
     )
     replica_region: Optional[str] = Field(
@@ -494,6 +502,17 @@ class HubSettings(_Common):
                 raise ValueError(f"replicaRegion: '{self.replica_region}' is the hub's own region")
         if self.tier is Tier.PROMETHEUS and self.scale.traces_kafka is not None:
             raise ValueError("scale.tracesKafka: only used in the Mimir tier (the Prometheus tier's Tempo has no Kafka)")
+        if self.scale.traces_bytes_per_second is not None:
+            if self.tier is Tier.PROMETHEUS:
+                raise ValueError(
+                    "scale.tracesBytesPerSecond: only used in the Mimir tier (it sizes the hub's traces Kafka; "
+                    "the Prometheus tier's Tempo has no Kafka)"
+                )
+            if self.scale.traces_kafka is not None:
+                raise ValueError(
+                    "scale.tracesBytesPerSecond: sizes the hub's own traces Kafka, which scale.tracesKafka replaces; "
+                    "size the external Kafka where it runs and drop one of the two keys"
+                )
         if self.scale.tier is Tier.PROMETHEUS and len(self.edges) > MAX_PROMETHEUS_EDGES:
             raise ValueError(
                 f"scale.tier: 'prometheus' cannot serve {len(self.edges)} edges "

@@ -1,8 +1,8 @@
 """What the hub's charts share: in-cluster names and how values fragments merge.
 
 Every hub release that others talk to sets `fullnameOverride`, so the in-cluster names one chart
-uses to reach another (Grafana -> Prometheus, Mimir's ruler -> Alertmanager, Tempo -> Mimir's
-Kafka, the front door -> every receiver) are fixed here, independent of the Helm release names
+uses to reach another (Grafana -> Prometheus, Mimir's ruler -> Alertmanager, the front door ->
+every receiver) are fixed here, independent of the Helm release names
 Pulumi generates.
 
 Edges reach none of these releases directly: the hub's mTLS front door (components/front_door.py)

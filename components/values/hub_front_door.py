@@ -66,6 +66,5 @@ def backends(settings: HubSettings) -> tuple[Backend, ...]:
         Backend("loki", LOKI_PODS, READERS),
     ]
     if settings.tier is Tier.MIMIR:
-        # tempo-distributed writes to the Kafka of the Mimir release.
-        fenced.append(Backend("mimir", MIMIR_PODS, (*READERS, TEMPO_PODS)))
+        fenced.append(Backend("mimir", MIMIR_PODS, READERS))
     return tuple(fenced)

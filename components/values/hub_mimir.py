@@ -32,7 +32,6 @@ RULES_TENANT = "obsfleet-meta"
 RULES_VOLUME = "fleet-rules"
 GATEWAY_SERVICE = f"{MIMIR}-gateway"
 DISTRIBUTOR_SERVICE = f"{MIMIR}-distributor"
-KAFKA_PORT = 9092
 STORAGE_CLASS_KEYS = (
     "ingester.persistentVolume.storageClass",
     "store_gateway.persistentVolume.storageClass",
@@ -46,11 +45,6 @@ ZONE_AWARE = {"enabled": True, "topologyKey": ZONE}
 ring's replication factor 3, Mimir's default), and anti-affine by the node's zone: no two of them
 share a cloud zone, so losing a zone loses one replica. Needs a cluster with three zones
 (components/hub_availability.py)."""
-
-
-def kafka_address(namespace: str) -> str:
-    """The chart's Kafka (ingest storage), which tempo-distributed also needs."""
-    return f"{MIMIR}-kafka.{namespace}.svc.cluster.local:{KAFKA_PORT}"
 
 
 def query_url(namespace: str) -> str:

@@ -1,11 +1,12 @@
 """Tempo values: traces per edge tenant, in the hardened bucket, for `retention.traces` days.
 
 Prometheus tier: the single-binary `tempo` chart (Tempo 2: no Kafka, the WAL on a volume). Mimir
-tier: `tempo-distributed`, whose Tempo 3 ingest path runs through Kafka: the operator's replicated
-Kafka when `scale.tracesKafka` names one, else the Kafka the mimir-distributed release already runs
-(a topic of its own on a single broker, which is also why the distributed chart follows the
-metrics tier). The traces topic has `partitions` partitions and Tempo one block-builder and one
-live-store per partition, as it requires. Either way OTLP/HTTP is the only receiver, plain HTTP inside the cluster: the edges reach
+tier: `tempo-distributed`, whose Tempo 3 ingest path runs through Kafka: the hub's own replicated
+Kafka (components/traces_kafka.py: brokers in three zones, replication factor 3, Tempo's topic
+declared with its partitions and retention) unless `scale.tracesKafka` names an external one.
+Tempo runs one block-builder and one live-store per partition, as it requires; the pods that
+produce or consume (distributors, block-builders, live-stores) carry the label the brokers'
+NetworkPolicy admits. Either way OTLP/HTTP is the only receiver, plain HTTP inside the cluster: the edges reach
 it only through the hub's mTLS front door (components/front_door_config.py), which sets the
 tenant from the client certificate, and a NetworkPolicy admits nobody else
 (components/front_door.py).
@@ -19,14 +20,17 @@ protocol is deleted so the Service exposes none of them.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import yaml
 
 from components.charts import TEMPO as TEMPO_CHART
 from components.charts import TEMPO_DISTRIBUTED, Chart
 from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
-from components.settings import HubSettings, Tier, TracesKafka
+from components.settings import HubSettings, Tier
+from components.traces_kafka_plan import plan as traces_kafka_plan
+from components.values import hub_traces_kafka
 from components.values.hub_common import TEMPO, merge, retention_period, service_url
 from components.values.storage_class import storage_class_at
 
@@ -100,47 +104,61 @@ def _single(settings: HubSettings) -> dict[str, Any]:
     }
 
 
-def _distributors(tier: Tier) -> dict[str, Any]:
+def _distributors(tier: Tier, extra_labels: Mapping[str, str]) -> dict[str, Any]:
     """The ingest path's copies (components/hub_availability.py). The chart runs the constraints
     through `tpl` (so they go in as YAML text) and keeps `maxUnavailable` beside its budget switch."""
     plan = placement(tier, Component.TEMPO)
     return {
         "replicas": plan.replicas,
-        "podLabels": component_labels(Component.TEMPO),
+        "podLabels": {**component_labels(Component.TEMPO), **extra_labels},
         "topologySpreadConstraints": yaml.safe_dump(spread(tier, Component.TEMPO), sort_keys=False),
         "podDisruptionBudget": {"enabled": plan.disruption_budget},
         "maxUnavailable": MAX_UNAVAILABLE,
     }
 
 
-def traces_kafka(settings: HubSettings, mimir_kafka: str) -> TracesKafka:
-    """The Kafka the Mimir tier's traces go through: the configured one, else Mimir's broker."""
-    return settings.scale.traces_kafka or TracesKafka(address=mimir_kafka)
+@dataclass(frozen=True)
+class TraceIngest:
+    """The Kafka the Mimir tier's spans go through."""
+
+    address: str
+    partitions: int
+    own: bool
+    """The hub's own Kafka, whose topic the hub declares (Tempo creates none); else `scale.tracesKafka`."""
 
 
-def _distributed(settings: HubSettings, mimir_kafka: str) -> dict[str, Any]:
+def trace_ingest(settings: HubSettings) -> TraceIngest:
+    external = settings.scale.traces_kafka
+    if external is not None:
+        return TraceIngest(external.address, external.partitions, own=False)
+    plan = traces_kafka_plan(settings)
+    assert plan is not None, "the Mimir tier without scale.tracesKafka runs its own traces Kafka"
+    return TraceIngest(hub_traces_kafka.bootstrap_address(settings.kubernetes.namespace), plan.partitions, own=True)
+
+
+def _distributed(settings: HubSettings) -> dict[str, Any]:
     retention = {"compaction": {"compaction": {"block_retention": retention_period(settings.retention.traces)}}}
-    kafka = traces_kafka(settings, mimir_kafka)
+    ingest = trace_ingest(settings)
+    # Producers and consumers of the hub's own Kafka carry the label its brokers admit.
+    clients = hub_traces_kafka.CLIENT_LABELS if ingest.own else {}
+    consumer_labels = {"podLabels": dict(clients)} if clients else {}
+    kafka: dict[str, Any] = {"address": ingest.address, "auto_create_topic_default_partitions": ingest.partitions}
+    if ingest.own:
+        kafka.update(topic=hub_traces_kafka.TOPIC, auto_create_topic_enabled=False)
     return {
         "multitenancyEnabled": True,
-        "ingest": {"kafka": {"address": kafka.address, "auto_create_topic_default_partitions": kafka.partitions}},
-        "blockBuilder": {"replicas": kafka.partitions},
-        "liveStore": {"replicas": kafka.partitions},
+        "ingest": {"kafka": kafka},
+        "blockBuilder": {"replicas": ingest.partitions, **consumer_labels},
+        "liveStore": {"replicas": ingest.partitions, **consumer_labels},
         "backendScheduler": {"config": {"provider": retention}},
         "traces": {"otlp": {"http": {"enabled": True}}},
-        "distributor": _distributors(settings.tier),
+        "distributor": _distributors(settings.tier, clients),
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }
 
 
-def tempo_values(settings: HubSettings, storage: Mapping[str, Any], kafka: Optional[str] = None) -> dict[str, Any]:
-    """Values for `tempo_chart(settings)`; `storage` is the backend's fragment for that chart,
-    `kafka` the Mimir release's broker address (Mimir tier only; `scale.tracesKafka` replaces it)."""
-    if settings.tier is Tier.MIMIR:
-        if kafka is None:
-            raise ValueError("tempo-distributed needs a Kafka address (the Mimir release's)")
-        own = _distributed(settings, kafka)
-    else:
-        own = _single(settings)
+def tempo_values(settings: HubSettings, storage: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for `tempo_chart(settings)`; `storage` is the backend's fragment for that chart."""
+    own = _distributed(settings) if settings.tier is Tier.MIMIR else _single(settings)
     claims = storage_class_at(settings.kubernetes.storage_class, STORAGE_CLASS_KEY[tempo_chart(settings)])
     return merge({"fullnameOverride": TEMPO}, own, claims, storage)

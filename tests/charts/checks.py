@@ -6,7 +6,8 @@
 - `reference_problems`: every Secret and ConfigMap a pod (or a prometheus-operator object that
   describes pods) refers to exists: rendered by the stack or declared by it.
 - `service_host_problems`: every `<service>.<namespace>.svc` host in the values is a Service the
-  stack renders or declares.
+  stack renders or declares, or one an operator creates for a custom resource the stack declares
+  (`operator_services`).
 - `rule_problems`: `promtool check rules` on every PrometheusRule.
 - `pipeline_problems`: every OpenTelemetry Collector configuration the stack renders uses each
   component it defines and defines each component it uses.
@@ -136,6 +137,22 @@ def available(objects: Iterable[dict[str, Any]], namespace: str) -> set[Ref]:
     }
 
 
+STRIMZI_KAFKA = ("kafka.strimzi.io", "Kafka")
+STRIMZI_SERVICES = ("kafka-bootstrap", "kafka-brokers")
+"""The Services the Strimzi operator creates for each Kafka resource: `<cluster>-<suffix>`."""
+
+
+def operator_services(objects: Iterable[dict[str, Any]], namespace: str) -> set[Ref]:
+    """Services an operator creates for the custom resources among `objects` (Strimzi's Kafka)."""
+    found = set()
+    for obj in objects:
+        group = str(obj.get("apiVersion", "")).split("/")[0]
+        if (group, obj.get("kind")) == STRIMZI_KAFKA:
+            name = obj["metadata"]["name"]
+            found |= {Ref("Service", namespace_of(obj, namespace), f"{name}-{suffix}") for suffix in STRIMZI_SERVICES}
+    return found
+
+
 def pod_refs(obj: dict[str, Any], namespace: str) -> Iterator[Ref]:
     """The required Secrets and ConfigMaps the pods of `obj` mount or read (volumes, projected
     sources, envFrom, env valueFrom); for prometheus-operator objects also their secret key
@@ -192,11 +209,16 @@ def hook_created(objects: Iterable[dict[str, Any]], namespace: str) -> set[Ref]:
     return created
 
 
+CLUSTER_PUBLISHED = {("ConfigMap", "kube-root-ca.crt")}
+"""Objects Kubernetes itself keeps in every namespace (the root CA publisher's ConfigMap, which
+projected service-account volumes mount)."""
+
+
 def reference_problems(objects: Iterable[dict[str, Any]], namespace: str, present: set[Ref]) -> list[str]:
     problems = []
     for obj in objects:
         for ref in dict.fromkeys(pod_refs(obj, namespace)):
-            if ref not in present:
+            if ref not in present and (ref.kind, ref.name) not in CLUSTER_PUBLISHED:
                 problems.append(f"{label(obj)}: {ref} is neither rendered nor declared by the stack")
     return problems
 

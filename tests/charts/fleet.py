@@ -16,10 +16,12 @@ from components.settings import EdgeSettings, HubSettings
 from review import engine, stacks
 from review.fleet_review import preview_fleet
 from tests.charts import checks
-from tests.charts.render import Release, RenderError, declared, load_all, missing_reason, releases, render
+from tests.charts.render import (
+    Release, RenderError, declared, declared_objects, load_all, missing_reason, releases, render,
+)
 
 MIMIR_SUFFIX = "-mimir"
-TRACES_KAFKA = {"address": "kafka.obs.example.com:9092", "partitions": 6}
+EXTERNAL_TRACES_KAFKA = {"address": "kafka.obs.example.com:9092", "partitions": 6}
 VMAGENT_SUFFIX = "-vmagent"
 
 
@@ -33,10 +35,13 @@ def _variant(stack: stacks.StackConfig, suffix: str, **config: Any) -> stacks.St
     return stacks.from_values(name, stack.path.with_name(f"Pulumi.{name}.yaml"), values)
 
 
-def mimir_variant(hub: stacks.StackConfig) -> stacks.StackConfig:
-    """`hub` with `scale.tier: mimir` and its traces on a Kafka of their own, as its own stack."""
-    scale = yaml.safe_load(hub.path.read_text())["config"].get("obsfleet:scale") or {}
-    return _variant(hub, MIMIR_SUFFIX, scale={**scale, "tier": "mimir", "tracesKafka": TRACES_KAFKA})
+def mimir_variant(hub: stacks.StackConfig, external_kafka: bool) -> stacks.StackConfig:
+    """`hub` with `scale.tier: mimir`, its traces on the hub's own Kafka or on an external one
+    (`scale.tracesKafka`), as its own stack."""
+    scale = {**(yaml.safe_load(hub.path.read_text())["config"].get("obsfleet:scale") or {}), "tier": "mimir"}
+    if external_kafka:
+        scale["tracesKafka"] = EXTERNAL_TRACES_KAFKA
+    return _variant(hub, MIMIR_SUFFIX, scale=scale)
 
 
 def vmagent_edge() -> stacks.StackConfig:
@@ -46,12 +51,14 @@ def vmagent_edge() -> stacks.StackConfig:
 
 
 def mimir_hubs() -> list[stacks.StackConfig]:
-    """One Mimir-tier hub per cloud, from the first hub stack file of that cloud."""
+    """One Mimir-tier hub per cloud, from the first hub stack file of that cloud: the first with an
+    external traces Kafka, the others with their own."""
     hubs = [s for s in stacks.ordered(stacks.stack_names()) if isinstance(s.settings, HubSettings)]
     chosen = {}
     for hub in hubs:
         chosen.setdefault(hub.settings.cloud, hub)
-    return [mimir_variant(chosen[cloud]) for cloud in Cloud if cloud in chosen]
+    clouds = [cloud for cloud in Cloud if cloud in chosen]
+    return [mimir_variant(chosen[cloud], external_kafka=index == 0) for index, cloud in enumerate(clouds)]
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +91,8 @@ class Rendered:
     absent: dict[Release, str] = field(default_factory=dict)
     """Why a release cannot be rendered here (no helm, chart not cached)."""
     declared: list[dict[str, Any]] = field(default_factory=list)
+    declared_objects: list[dict[str, Any]] = field(default_factory=list)
+    """The objects the stack declares, whole (custom resources included)."""
     _crds: Optional[dict[tuple[str, str], dict[str, Any]]] = field(default=None, repr=False)
 
     def everything(self) -> list[dict[str, Any]]:
@@ -94,7 +103,7 @@ class Rendered:
         found: set[checks.Ref] = set()
         for release, objects in self.objects.items():
             found |= checks.available(objects, release.namespace) | checks.hook_created(objects, release.namespace)
-        return found | checks.available(self.declared, "default")
+        return found | checks.available(self.declared, "default") | checks.operator_services(self.declared_objects, "default")
 
     def crds(self) -> dict[tuple[str, str], dict[str, Any]]:
         if self._crds is None:
@@ -117,7 +126,7 @@ def crd_api_versions(chart_dir: Path) -> set[str]:
 @lru_cache(maxsize=None)
 def rendered(stack: str) -> Rendered:
     recording = recordings()[stack]
-    result = Rendered(stack, declared=declared(recording))
+    result = Rendered(stack, declared=declared(recording), declared_objects=declared_objects(recording))
     own = [r for r in all_releases() if r.stack == stack]
     api_versions: set[str] = set()
     for release in own:

@@ -122,6 +122,16 @@ def declared(recording: Recording) -> list[dict[str, Any]]:
     return objects
 
 
+def declared_objects(recording: Recording) -> list[dict[str, Any]]:
+    """The Kubernetes objects the stack declares itself, whole (their inputs are the object's fields,
+    custom resources' included: apiVersion, kind, metadata, spec)."""
+    return [
+        dict(record["inputs"])
+        for record in recording.resources
+        if record["type"].startswith("kubernetes:") and record["type"] != RELEASE_TYPE and record.get("inputs")
+    ]
+
+
 class RenderError(Exception):
     """helm template refused the release (the message is helm's)."""
 

@@ -74,6 +74,41 @@ def test_schemas_refuse_unknown_fields_and_kinds_without_a_crd() -> None:
     assert problems[2] == "Widget w: no schema for example.com/v1 Widget (no chart ships its CRD)"
 
 
+def test_the_kafka_crds_refuse_a_misspelled_listener_and_a_pool_without_roles() -> None:
+    _release("hub", "strimzi-kafka-operator")
+    result = rendered("hub")
+    crds = result.crds()
+    declared = {o["kind"]: o for o in result.declared_objects if str(o.get("apiVersion")).startswith("kafka.strimzi.io/")}
+    assert checks.schema_problems([declared["Kafka"], declared["KafkaNodePool"]], crds) == []
+    kafka = json.loads(json.dumps(declared["Kafka"]).replace('"networkPolicyPeers"', '"networkPolicyPeer"'))
+    pool = json.loads(json.dumps(declared["KafkaNodePool"]))
+    del pool["spec"]["roles"]
+    problems = checks.schema_problems([kafka, pool], crds)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("Kafka traces: spec.kafka.listeners.0: ") and "'networkPolicyPeer' was unexpected" in problems[0]
+    assert "'roles' is a required property" in problems[1]
+
+
+def test_a_kafka_the_stack_declares_provides_the_operators_services() -> None:
+    kafka = {"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "traces", "namespace": "obs"}}
+    topic = {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic", "metadata": {"name": "t", "namespace": "obs"}}
+    values = {"address": "traces-kafka-bootstrap.obs.svc.cluster.local:9092"}
+    assert checks.service_host_problems(values, checks.operator_services([kafka], "default")) == []
+    assert checks.service_host_problems(values, checks.operator_services([topic], "default")) == [
+        "traces-kafka-bootstrap.obs.svc: no such Service in the stack"
+    ]
+
+
+def test_only_the_root_ca_config_map_is_taken_as_published_by_kubernetes() -> None:
+    deployment = _deployment()
+    deployment["spec"]["template"]["spec"]["volumes"] = [
+        {"name": "token", "projected": {"sources": [{"configMap": {"name": "kube-root-ca.crt"}}, {"configMap": {"name": "ca"}}]}},
+    ]
+    assert checks.reference_problems([deployment], "ns", set()) == [
+        "Deployment d: ConfigMap ns/ca is neither rendered nor declared by the stack"
+    ]
+
+
 def test_every_kind_of_pod_reference_is_followed() -> None:
     deployment = _deployment(
         envFrom=[{"secretRef": {"name": "env-secret"}}, {"configMapRef": {"name": "env-map", "optional": True}}],

@@ -31,11 +31,15 @@ DESIGN_OUTPUTS = {
     "caCert", "edgeCertificates", "tempoBucket", "lokiBucket",
 }
 PROMETHEUS_TIER = {"kube-prometheus-stack", "tempo", "loki", "grafana", "external-dns"}
-MIMIR_TIER = {"kube-prometheus-stack", "mimir-distributed", "tempo-distributed", "loki", "grafana", "external-dns"}
+MIMIR_TIER = {
+    "kube-prometheus-stack", "mimir-distributed", "tempo-distributed", "strimzi-kafka-operator", "loki", "grafana",
+    "external-dns",
+}
 PINNED = {c.name: c for c in (
     charts.KUBE_PROMETHEUS_STACK, charts.MIMIR_DISTRIBUTED, charts.TEMPO, charts.TEMPO_DISTRIBUTED,
-    charts.LOKI, charts.GRAFANA, charts.EXTERNAL_DNS,
+    charts.LOKI, charts.GRAFANA, charts.EXTERNAL_DNS, charts.STRIMZI_KAFKA_OPERATOR,
 )}
+STRIMZI = "kubernetes:kafka.strimzi.io/v1:"
 
 
 @pytest.fixture(scope="module")
@@ -333,3 +337,106 @@ def test_during_a_ca_change_over_the_front_door_admits_both_certificates_of_each
                 for edge in ("edge-eu", "edge-eu-north") for ca in ("1", "2")]
     assert config["inputs"]["data"][TENANTS_FILE].splitlines() == sorted(expected)
     assert len(x509.load_pem_x509_certificates(config["inputs"]["data"][TRUST_BUNDLE_FILE].encode())) == 2
+
+
+# --- the traces' own Kafka (Mimir tier) ----------------------------------------------------------
+
+
+def _by_name(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
+    return {r["urn"].rsplit("::", 1)[1]: r for r in result.resources}
+
+
+def _custom(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
+    """The Strimzi custom resources, by kind and name (`KafkaNodePool/broker`)."""
+    return {
+        f"{r['inputs']['kind']}/{r['inputs']['metadata']['name']}": r
+        for r in result.resources
+        if r["type"].startswith(STRIMZI)
+    }
+
+
+def test_the_eu_hubs_traces_go_through_a_replicated_kafka_of_their_own(hub: engine.PreviewResult) -> None:
+    # 2 edges x 64 KiB/s = 128 KiB/s, kept 24 h, one copy per zone: 10.5 GiB x 1.5 -> 16 GiB a broker.
+    resources = _custom(hub)
+    assert set(resources) == {"Kafka/traces", "KafkaNodePool/controller", "KafkaNodePool/broker", "KafkaTopic/tempo-traces"}
+    broker = resources["KafkaNodePool/broker"]["inputs"]["spec"]
+    assert (broker["replicas"], broker["roles"], broker["storage"]["size"]) == (3, ["broker"], "16Gi")
+    controller = resources["KafkaNodePool/controller"]["inputs"]["spec"]
+    assert (controller["replicas"], controller["roles"]) == (3, ["controller"])
+    topic = resources["KafkaTopic/tempo-traces"]["inputs"]["spec"]
+    assert (topic["partitions"], topic["replicas"], topic["config"]["min.insync.replicas"]) == (3, 3, 2)
+    assert topic["config"]["retention.ms"] == 24 * 3_600_000
+    tempo = _releases(hub)["tempo-distributed"]["values"]
+    assert tempo["blockBuilder"]["replicas"] == tempo["liveStore"]["replicas"] == topic["partitions"]
+    assert tempo["ingest"]["kafka"]["address"] == "traces-kafka-bootstrap.observability.svc.cluster.local:9092"
+    assert tempo["ingest"]["kafka"]["topic"] == resources["KafkaTopic/tempo-traces"]["inputs"]["metadata"]["name"]
+
+
+def test_the_kafka_resources_hang_under_their_component_after_the_operator(hub: engine.PreviewResult) -> None:
+    by_name = _by_name(hub)
+    component = by_name["hub-eu-traces-kafka"]
+    assert component["type"] == "obsfleet:index:TracesKafka"
+    assert component["parent"] == by_name["hub-eu"]["urn"]
+    operator = by_name["hub-eu-traces-kafka-operator"]
+    assert operator["inputs"]["chart"] == "strimzi-kafka-operator" and operator["parent"] == component["urn"]
+    assert operator["inputs"]["namespace"] == "observability"
+    for resource in _custom(hub).values():
+        assert resource["parent"] == component["urn"]
+        assert operator["urn"] in resource.get("dependencies", []), resource["urn"]
+        assert resource["provider"] == operator["provider"], "the hub's explicit Kubernetes provider"
+        assert resource["inputs"]["metadata"]["namespace"] == "observability"
+    tempo = by_name["hub-eu-tempo"]
+    for kind in ("Kafka/traces", "KafkaTopic/tempo-traces"):
+        resource = _custom(hub)[kind]
+        assert resource["urn"] in tempo["dependencies"], f"Tempo starts once {kind} is ready"
+        assert resource["inputs"]["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+
+
+def test_only_tempos_kafka_clients_pass_the_brokers_network_policy(hub: engine.PreviewResult) -> None:
+    kafka = _custom(hub)["Kafka/traces"]["inputs"]["spec"]["kafka"]
+    [listener] = kafka["listeners"]
+    assert (listener["port"], listener["tls"], listener["type"]) == (9092, False, "internal")
+    [peer] = listener["networkPolicyPeers"]
+    tempo = _releases(hub)["tempo-distributed"]["values"]
+    labelled = {c for c in ("distributor", "blockBuilder", "liveStore") if peer["podSelector"]["matchLabels"].items() <= tempo[c]["podLabels"].items()}
+    assert labelled == {"distributor", "blockBuilder", "liveStore"}
+    operator = _releases(hub)["strimzi-kafka-operator"]["values"]
+    assert operator["generateNetworkPolicy"] is True, "the operator writes the listener's NetworkPolicy"
+    mimir_fence = _named(hub, "kubernetes:networking.k8s.io/v1:NetworkPolicy")["obsfleet-fence-mimir"]
+    peers = [p["podSelector"]["matchLabels"] for p in mimir_fence["inputs"]["spec"]["ingress"][0]["from"]]
+    assert {"app.kubernetes.io/name": "tempo"} not in peers, "Tempo no longer writes to Mimir's Kafka"
+
+
+def test_the_kafka_spreads_over_zones_and_brokers_replicate_across_them(hub: engine.PreviewResult) -> None:
+    resources = _custom(hub)
+    kafka = resources["Kafka/traces"]["inputs"]["spec"]["kafka"]
+    assert kafka["rack"] == {"topologyKey": "topology.kubernetes.io/zone"}
+    assert kafka["config"]["min.insync.replicas"] == 2 and kafka["config"]["default.replication.factor"] == 3
+    assert kafka["config"]["auto.create.topics.enable"] is False
+    assert kafka["template"]["podDisruptionBudget"] == {"maxUnavailable": 1}
+    for pool in ("controller", "broker"):
+        pod = resources[f"KafkaNodePool/{pool}"]["inputs"]["spec"]["template"]["pod"]
+        zone = [c for c in pod["topologySpreadConstraints"] if c["topologyKey"] == "topology.kubernetes.io/zone"]
+        assert [c["whenUnsatisfiable"] for c in zone] == ["DoNotSchedule"]
+        assert zone[0]["labelSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+
+
+def test_a_large_hubs_kafka_grows_with_its_edges(large: engine.PreviewResult) -> None:
+    # 150 x 64 KiB/s = 9.4 MiB/s x 24 h = 791 GiB a zone x 1.5 = 1187 GiB > 1 TiB: 2 brokers a zone of
+    # 594 GiB; 2 partitions for 9.8 MB/s at 6 MB/s each, at least 3, rounded to 4 (2 per broker).
+    resources = _custom(large)
+    broker = resources["KafkaNodePool/broker"]["inputs"]["spec"]
+    assert (broker["replicas"], broker["storage"]["size"]) == (6, "594Gi")
+    assert resources["KafkaNodePool/controller"]["inputs"]["spec"]["replicas"] == 3
+    assert resources["KafkaTopic/tempo-traces"]["inputs"]["spec"]["partitions"] == 4
+    assert _releases(large)["tempo-distributed"]["values"]["liveStore"]["replicas"] == 4
+
+
+def test_an_external_traces_kafka_replaces_the_hubs_own(stacks_dir: Path) -> None:
+    path = stacks_dir / "Pulumi.hub.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["obsfleet:scale"] = {"tracesKafka": {"address": "kafka.obs.eu.example.com:9092", "partitions": 6}}
+    path.write_text(yaml.safe_dump(document))
+    result = {r.stack: r for r in preview_fleet(["hub"], stacks_dir=stacks_dir)}["hub"]
+    assert "strimzi-kafka-operator" not in _releases(result) and _custom(result) == {}
+    assert _releases(result)["tempo-distributed"]["values"]["ingest"]["kafka"]["address"] == "kafka.obs.eu.example.com:9092"

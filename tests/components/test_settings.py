@@ -175,6 +175,16 @@ def test_adequacy_opt_in_admits_london() -> None:
          r"^obsfleet:scale\.tracesKafka\.address: 'kafka\.example\.com': must be a Kafka broker host:port"),
         ({"scale": {"tier": "mimir", "tracesKafka": {"address": "k.example.com:9092", "partitions": 0}}},
          r"^obsfleet:scale\.tracesKafka\.partitions: 0: Input should be greater than or equal to 1$"),
+        ({"scale": {"tier": "prometheus", "tracesBytesPerSecond": 65536}},
+         r"^obsfleet:scale\.tracesBytesPerSecond: only used in the Mimir tier \(it sizes the hub's traces Kafka"),
+        ({"scale": {"tier": "mimir", "tracesBytesPerSecond": 65536, "tracesKafka": {"address": "k.example.com:9092"}}},
+         r"^obsfleet:scale\.tracesBytesPerSecond: sizes the hub's own traces Kafka, which scale\.tracesKafka replaces"),
+        ({"scale": {"tier": "mimir", "tracesBytesPerSecond": 0}},
+         r"^obsfleet:scale\.tracesBytesPerSecond: 0: Input should be greater than 0$"),
+        ({"scale": {"tier": "mimir", "tracesBytesPerSecond": 384_000_001}},
+         r"^obsfleet:scale\.tracesBytesPerSecond: 384000001: Input should be less than or equal to 384000000$"),
+        ({"scale": {"tier": "mimir", "tracesBytesPerSecond": "1MB"}},
+         r"^obsfleet:scale\.tracesBytesPerSecond: '1MB': Input should be a valid integer$"),
     ],
 )
 def test_bad_hub_config(change: dict[str, Any], message: str) -> None:

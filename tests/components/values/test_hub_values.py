@@ -12,13 +12,14 @@ import pytest
 import yaml
 
 from bench.hub_scale import scaled_hub
-from components import hub_sizing
+from components import hub_sizing, traces_kafka_plan
 from components.charts import (
     EXTERNAL_DNS,
     GRAFANA,
     KUBE_PROMETHEUS_STACK,
     LOKI,
     MIMIR_DISTRIBUTED,
+    STRIMZI_KAFKA_OPERATOR,
     TEMPO,
     TEMPO_DISTRIBUTED,
     Chart,
@@ -29,7 +30,7 @@ from components.meta_rules import fleet_group
 from components.regions import Cloud
 from components.settings import HaTracker, HubSettings, Scale, Tier, TracesKafka
 from components.storage import ObjectStore, loki_storage_values, tempo_storage_values
-from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
+from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo, hub_traces_kafka
 from components.values.hub_common import merge
 from components.values.hub_external_dns import external_dns_values
 from tests import fixture_fleet
@@ -73,6 +74,8 @@ FREE_FORM: dict[Chart, list[str]] = {
     TEMPO_DISTRIBUTED: [
         "serviceAccount.annotations",
         "distributor.podLabels",
+        "blockBuilder.podLabels",
+        "liveStore.podLabels",
         "storage.trace",
     ],
     LOKI: [
@@ -131,7 +134,7 @@ def _prometheus(settings: HubSettings) -> dict[str, Any]:
 def _tempo(settings: HubSettings) -> dict[str, Any]:
     chart = hub_tempo.tempo_chart(settings)
     storage = tempo_storage_values(_store(settings, "tempo"), chart)
-    return hub_tempo.tempo_values(settings, storage, hub_mimir.kafka_address("observability"))
+    return hub_tempo.tempo_values(settings, storage)
 
 
 def _loki(settings: HubSettings) -> dict[str, Any]:
@@ -174,6 +177,10 @@ def test_every_key_is_in_the_charts_values(request: pytest.FixtureRequest, relea
 
 def test_mimir_keys_are_in_the_charts_values(large: HubSettings) -> None:
     assert unknown_keys(MIMIR_DISTRIBUTED, _mimir(large), FREE_FORM[MIMIR_DISTRIBUTED]) == []
+
+
+def test_strimzi_operator_keys_are_in_the_charts_values() -> None:
+    assert unknown_keys(STRIMZI_KAFKA_OPERATOR, hub_traces_kafka.operator_values()) == []
 
 
 @pytest.mark.parametrize(("chart", "build"), [(LOKI, _loki), (EXTERNAL_DNS, _external_dns)])
@@ -292,22 +299,44 @@ def test_tempo_is_multi_tenant_with_retention(hub: HubSettings) -> None:
     assert values["tempo"]["storage"]["trace"]["backend"] == "s3"
 
 
-def test_distributed_tempo_shares_mimirs_kafka(large: HubSettings) -> None:
+def test_distributed_tempo_writes_to_the_hubs_own_kafka(large: HubSettings) -> None:
     values = _tempo(large)
+    plan = traces_kafka_plan.plan(large)
+    assert plan is not None
     assert hub_tempo.tempo_chart(large) == TEMPO_DISTRIBUTED
     assert values["multitenancyEnabled"] is True
-    assert values["ingest"]["kafka"]["address"] == "mimir-kafka.observability.svc.cluster.local:9092"
+    assert values["ingest"]["kafka"] == {
+        "address": "traces-kafka-bootstrap.observability.svc.cluster.local:9092",
+        "topic": hub_traces_kafka.TOPIC,
+        "auto_create_topic_enabled": False,  # the hub declares the topic (KafkaTopic)
+        "auto_create_topic_default_partitions": plan.partitions,
+    }
     assert values["backendScheduler"]["config"]["provider"]["compaction"]["compaction"]["block_retention"] == "336h"
     assert values["traces"]["otlp"]["http"] == {"enabled": True}
-    assert values["ingest"]["kafka"]["auto_create_topic_default_partitions"] == 3
-    assert values["blockBuilder"]["replicas"] == values["liveStore"]["replicas"] == 3
+    assert values["blockBuilder"]["replicas"] == values["liveStore"]["replicas"] == plan.partitions
 
 
-def test_distributed_tempo_can_write_through_a_kafka_of_its_own(large: HubSettings) -> None:
+def test_only_tempos_kafka_clients_carry_the_label_the_brokers_admit(large: HubSettings) -> None:
+    values = _tempo(large)
+    clients = hub_traces_kafka.CLIENT_LABELS
+    for component in ("distributor", "blockBuilder", "liveStore"):
+        assert clients.items() <= values[component]["podLabels"].items(), component
+    others = [k for k, v in values.items() if isinstance(v, dict) and "podLabels" in v and k not in
+              ("distributor", "blockBuilder", "liveStore")]
+    assert others == [], "no other Tempo component reaches Kafka"
+    assert "podLabels" not in values.get("tempo", {}), "a chart-wide label would admit every Tempo pod"
+
+
+def test_distributed_tempo_can_write_through_an_external_kafka(large: HubSettings) -> None:
     own = TracesKafka(address="kafka.obs.eu.example.com:9092", partitions=6)
-    values = _tempo(large.model_copy(update={"scale": large.scale.model_copy(update={"traces_kafka": own})}))
+    external = large.model_copy(update={"scale": large.scale.model_copy(update={"traces_kafka": own})})
+    values = _tempo(external)
     assert values["ingest"]["kafka"] == {"address": "kafka.obs.eu.example.com:9092", "auto_create_topic_default_partitions": 6}
     assert values["blockBuilder"]["replicas"] == values["liveStore"]["replicas"] == 6, "one consumer per partition"
+    assert "podLabels" not in values["blockBuilder"] and hub_traces_kafka.CLIENT_LABELS.keys().isdisjoint(
+        values["distributor"]["podLabels"]
+    ), "no label for a Kafka the hub does not fence"
+    assert traces_kafka_plan.plan(external) is None, "no Kafka of the hub's own beside an external one"
 
 
 def test_single_tempo_receives_only_otlp_http(hub: HubSettings) -> None:
