@@ -1,36 +1,8 @@
-"""How big the Mimir tier's own traces Kafka is, from the hub's edges and `scale.tracesBytesPerSecond`.
+"""How big the Mimir tier's own traces Kafka is, from the hub's edges and `scale.tracesBytesPerSecond`:
+partitions (= Tempo's block-builders and live-stores), brokers per zone and their volumes.
 
-tempo-distributed (Tempo 3) writes every span to Kafka before anything else keeps it: distributors
-produce with acks=all, block-builders turn the topic into blocks in the bucket and then commit
-their offsets, live-stores serve the recent spans from it. The Kafka is therefore the trace
-path's write-ahead log, and the hub runs one of the traces' own (components/traces_kafka.py)
-unless `scale.tracesKafka` names an external one.
-
-Shape (fixed, so that adding edges only grows it):
-- three KRaft controllers, one per zone: a quorum that survives one zone;
-- brokers in each of the scale tier's three zones, rack-aware, so each partition's three replicas
-  sit in three zones; `min.insync.replicas` 2 keeps acks=all writes going with one zone gone and
-  refuses them (the edges retry from their queues) rather than keep a single copy;
-- partitions = block-builders = live-stores (Tempo runs one of each per partition).
-
-Sizing, from the load the hub must assume:
-- bytes/s: `scale.tracesBytesPerSecond`, else `ASSUMED_BYTES_PER_EDGE` per edge. That figure is a
-  model choice, not a measurement here: about 5x the average of a cluster sending 100K traces of
-  ~10 KB a day (~12 KB/s), for peaks. A hub whose edges send more must say so.
-- partitions: one per `PARTITION_BYTES_PER_SECOND`, at least `MIN_PARTITIONS`, rounded up to a
-  multiple of the brokers per zone (each broker holds the same share). 6 MB/s is the lower end of
-  what Tempo's sizing guide gives one live-store (6-10 MB/s); not measured here.
-- retention: `RETENTION_HOURS` of spans stay in Kafka after they arrive, so block-builders (or the
-  bucket) may be down that long without losing a span; a model choice: a day covers an outage
-  noticed overnight. Every zone holds one replica of every partition, so each zone keeps
-  bytes/s x retention.
-- brokers per zone: that zone's bytes x `DISK_HEADROOM`, at most `MAX_BROKER_DISK` per broker;
-  each broker's volume is its share x `DISK_HEADROOM` (at least `MIN_BROKER_DISK_GIB`), and the
-  topic's `retention.bytes` caps each partition replica at `RETENTION_SIZE_FRACTION` of the volume
-  divided among the replicas a broker holds, so a load above the estimate drops the oldest spans
-  instead of filling the disk (a full disk stops the broker).
-- memory and CPU: fixed model choices (not measured): a 1 GiB heap per broker in a 2 GiB pod (the
-  rest is page cache, from which consumers read), 512 MiB for each controller.
+The model and why each step is as it is: docs/sizing.md "Hub: the traces' Kafka". Every constant
+below says whether it is Tempo's published guidance or a model choice; none is measured here.
 """
 
 from __future__ import annotations
@@ -46,20 +18,29 @@ from components.settings import HubSettings, Tier
 ASSUMED_BYTES_PER_EDGE = 64 * KIB
 """Uncompressed OTLP span bytes/s one edge sends, when the hub is not told (model choice)."""
 PARTITION_BYTES_PER_SECOND = 6_000_000
-"""Per partition, i.e. per live-store (Tempo's sizing guide: 6-10 MB/s per live-store)."""
+"""Per partition, i.e. per live-store: the low end of Tempo's sizing guide (6-10 MB/s a live-store)."""
 MIN_PARTITIONS = 3
+"""tempo-distributed's default partition count (model choice: one per zone's worth of consumers)."""
 RETENTION_HOURS = 24
+"""How long spans stay in Kafka: the block-builder or bucket outage lost nothing (model choice)."""
 REPLICATION_FACTOR = SCALE_ZONES
+"""A replica in each zone (rack-aware brokers)."""
 MIN_IN_SYNC_REPLICAS = 2
+"""acks=all writes survive one zone, and never land on a single copy (Tempo's Kafka guide's starting point)."""
 CONTROLLERS = placement(Tier.MIMIR, Component.TRACES_KAFKA_CONTROLLER).replicas
 DISK_HEADROOM = 1.5
+"""Model choice, as the metrics store's memory headroom: rates above the estimate, segment roll."""
 MAX_BROKER_DISK = 1024 * GIB
+"""Model choice: a common largest volume; beyond it the zone gets another broker."""
 MIN_BROKER_DISK_GIB = 10
 CONTROLLER_DISK_GIB = 10
 """The KRaft metadata log: the cluster's metadata only (topics, partitions, offsets), small."""
 RETENTION_SIZE_FRACTION = 0.85
+"""A partition replica's size cap, as a share of the broker volume (as the receiver's `retentionSize`)."""
 BROKER_RESOURCES = Resources(500, 2 * GIB)
 BROKER_HEAP = "1g"
+"""Model choices, not measured: half the pod's memory for the heap, the rest page cache, which
+consumers read from."""
 CONTROLLER_RESOURCES = Resources(250, 1 * GIB)
 CONTROLLER_HEAP = "512m"
 
