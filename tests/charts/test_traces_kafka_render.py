@@ -58,6 +58,8 @@ def test_the_operator_watches_the_namespace_of_the_kafka_resources(stack: str) -
     # Unset watchNamespaces: the operator's own namespace, the release's.
     assert env["STRIMZI_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     assert deployment["metadata"].get("namespace", release.namespace) == release.namespace
+    # The listener's peers become a NetworkPolicy only while the operator generates them (its default).
+    assert env.get("STRIMZI_NETWORK_POLICY_GENERATION", {"value": "true"})["value"] == "true"
     for kind in ("Kafka", "KafkaNodePool", "KafkaTopic"):
         assert {o["metadata"]["namespace"] for o in _all_declared(result, kind)} == {release.namespace}
         assert ("kafka.strimzi.io/v1", kind) in result.crds(), f"the chart ships no v1 CRD for {kind}"
