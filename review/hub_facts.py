@@ -3,7 +3,8 @@ certificate expiry, chart versions, sizing and the controls on each bucket.
 
 Pure functions over export records (secrets already masked) and validated settings. Sizing comes
 from the same models the program sizes its releases with (components/hub_sizing.py,
-components/edge_sizing.py), so the report shows what the program declares.
+components/traces_kafka_plan.py, components/edge_sizing.py), so the report shows what the program
+declares.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Mapping, Optional, Sequence
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from components import edge_sizing, hub_sizing, vmagent_sizing
+from components import edge_sizing, hub_sizing, traces_kafka_plan, vmagent_sizing
 from components.settings import Agent, EdgeSettings, HubSettings, Tier
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
@@ -80,8 +81,23 @@ def _resources(resources: hub_sizing.Resources, replicas: int = 1) -> dict[str, 
             "memoryMiB": math.ceil(resources.memory_bytes / MIB)}
 
 
+def _traces_kafka(settings: HubSettings) -> list[dict[str, Any]]:
+    """The traces' own Kafka (Mimir tier without `scale.tracesKafka`): brokers and controllers."""
+    plan = traces_kafka_plan.plan(settings)
+    if plan is None:
+        return []
+    return [
+        {"component": "traces-kafka-broker", **_resources(traces_kafka_plan.BROKER_RESOURCES, plan.brokers),
+         "diskGiB": plan.broker_disk_gib},
+        {"component": "traces-kafka-controller",
+         **_resources(traces_kafka_plan.CONTROLLER_RESOURCES, traces_kafka_plan.CONTROLLERS),
+         "diskGiB": traces_kafka_plan.CONTROLLER_DISK_GIB},
+    ]
+
+
 def hub_sizing_json(settings: HubSettings) -> dict[str, Any]:
-    """The metrics store's size: memory, CPU and disk per component, and the out-of-order window."""
+    """The hub's sized stores: memory, CPU and disk per component of the metrics store (and, in the
+    Mimir tier, of the traces' own Kafka), and the out-of-order window."""
     load = hub_sizing.IngestLoad.of(settings.edges)
     base = {"tier": settings.tier.value, "tenantIsolation": settings.metrics_isolated, "series": load.series,
             "samplesPerSecond": round(load.samples_per_second)}
@@ -93,6 +109,7 @@ def hub_sizing_json(settings: HubSettings) -> dict[str, Any]:
     return {**base, "outOfOrderWindow": mimir.out_of_order_window, "components": [
         {"component": "ingester", **_resources(mimir.ingester, mimir.ingesters), "diskGiB": mimir.ingester_disk_gib},
         {"component": "distributor", **_resources(mimir.distributor, mimir.distributors), "diskGiB": 0},
+        *_traces_kafka(settings),
     ]}
 
 
