@@ -1,19 +1,11 @@
-"""EdgeAgent: one cluster's metrics agent and OpenTelemetry Collector, shipping to its hub.
+"""EdgeAgent: one cluster's metrics agent (Prometheus agent or vmagent, docs/edge-agents.md) and
+OpenTelemetry Collector, shipping to its hub.
 
-The metrics agent is the Prometheus agent (kube-prometheus-stack) or, with `agent: vmagent`,
-VictoriaMetrics vmagent (victoria-metrics-agent chart, kube-prometheus-stack reduced to its
-exporters): exactly one of them scrapes the cluster and remote-writes to the hub.
-
-Everything the edge needs from its hub comes through a StackReference. The hub's regime is only
-known once the reference resolves, so the check runs inside an `apply`; every resource here takes
-an input gated on that check, so an edge pointed at another jurisdiction's hub declares nothing
-(the program fails with the check's message instead).
-
-Onboarding: the edge's identity is its own key and certificate request (`EdgeIdentity`). Until the
-hub exports a certificate for this cluster, the edge declares only that identity, exports its
-request, and says it is waiting (`onboarding` output and a warning); once the hub signed it, the
-next `pulumi up` deploys the agents. Which of the two the stack is decides what gets declared, so
-the hub's answer is read as a plain value (`hub_value`).
+Everything from the hub comes through a StackReference, so the regime check runs inside an
+`apply` and every resource takes an input gated on it: an edge pointed at another jurisdiction's
+hub declares nothing. Until the hub exports a certificate for this cluster, the edge declares only
+its identity (`EdgeIdentity`) and says it waits (docs/deployments.md "Edge identities"); that
+decides what gets declared, so the hub's answer is read as a plain value (`hub_value`).
 """
 
 from __future__ import annotations

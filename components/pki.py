@@ -1,19 +1,9 @@
-"""The fleet's PKI: a hub's CA(s), its ingest server certificate, and the certificates it signs.
+"""The fleet's PKI: a hub's CA(s), its ingest server certificate, and the certificates it signs from
+its edges' requests.
 
-A private key never leaves the stack that uses it. Each edge generates its key and a certificate
-request (`EdgeIdentity`) and exports only the request; the hub reads it through a StackReference,
-checks it names exactly that edge (components/identity.py), signs it, and exports only the
-certificate. The edge pairs that certificate with its own key in its kubernetes.io/tls Secret.
-Onboarding therefore runs edge (request), hub (signs), edge (deploys its agents).
-
-Renewal: leaf certificates carry `early_renewal_hours`; a hub `pulumi up` inside that window
-re-signs the edge's unchanged request, and the edge's next `pulumi up` installs the new certificate.
-
-CA rotation (`obsfleet:pki.ca` / `pki.nextCa`): while `nextCa` is set, both CAs are trusted
-(`trust_bundle`), the edges' certificates are signed by the next CA (the current CA's stay
-accepted until the change-over ends), and the server certificate stays with the
-current CA, which every edge already trusts. Setting `ca` to the next CA (without `nextCa`) ends
-it: the old CA and everything it signed are deleted.
+A private key never leaves the stack that uses it: an edge exports only its certificate request,
+the hub only certificates. Onboarding, renewal, CA rotation and revocation: docs/deployments.md
+"Edge identities".
 """
 
 from __future__ import annotations
