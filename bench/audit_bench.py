@@ -46,9 +46,10 @@ def noop(args, report):
 def mirrored():
     for real in POLICIES:
         if isinstance(real, ResourceValidationPolicy) and isinstance(real, StackValidationPolicy):
-            # Both kinds under one name: Analyze still records inputs, AnalyzeStack judges nothing.
+            # Both kinds under one name: Analyze still records inputs, neither call judges anything.
             yield declared_and_stack_policy(real.name, real.description, real.enforcement_level,
-                                            lambda resources, config: [], "", real.config_schema)
+                                            lambda resources, config: [], lambda subject, config: [], "",
+                                            real.config_schema)
         else:
             yield type(real)(name=real.name, description=real.description, validate=noop,
                              enforcement_level=real.enforcement_level, config_schema=real.config_schema)

@@ -50,7 +50,6 @@ class ResidencyBoundary(pulumi.ComponentResource):
     """Validates the stack's locations and owns its explicit providers."""
 
     regime: Regime
-    countries: frozenset[str]
     cloud: Cloud
     region: str
     provider: pulumi.ProviderResource
@@ -68,8 +67,13 @@ class ResidencyBoundary(pulumi.ComponentResource):
         require_inside("region", args.cloud, args.region, args.regime, countries)
         if args.replica_region is not None:
             require_inside("replicaRegion", args.cloud, args.replica_region, args.regime, countries)
-        super().__init__(TYPE, name, None, opts)
-        self.regime, self.countries = args.regime, countries
+        # Its inputs carry the regime and countries: the policy pack judges each resource as it is
+        # registered (Analyze), before this component registers its outputs.
+        super().__init__(TYPE, name, {"regime": args.regime.value, "countries": sorted(countries)}, opts)
+        self.regime = args.regime
+        # Annotated here, not on the class: the SDK would read a class annotation as the type of
+        # the `countries` input it resolves (a list), and refuse the set.
+        self.countries: frozenset[str] = countries
         self.cloud, self.region = args.cloud, args.region
         self.tags = {
             "data-residency": args.regime.value,

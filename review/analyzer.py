@@ -140,10 +140,11 @@ class PackProcess:
         self._stack = stack
 
     def run(self, resources: Sequence[Mapping[str, Any]], policy_config: Optional[Mapping[str, Any]] = None,
-            stack: Optional[str] = None) -> list[Violation]:
+            stack: Optional[str] = None, *, whole_stack: bool = True) -> list[Violation]:
         """Configure, then Analyze every resource and AnalyzeStack them all, as `pulumi preview` does.
         `stack`: judge as that stack (the pack is told again when it changes; its environment keeps
-        the first stack's name, which no policy reads)."""
+        the first stack's name, which no policy reads). `whole_stack=False` stops after Analyze:
+        what an update reports before it creates each resource."""
         if stack is not None and stack != self._stack:
             self._configure_stack(stack)
         config = reconcile_config(self.info, policy_config)
@@ -155,18 +156,26 @@ class PackProcess:
         live = [r for r in resources if not r.get("delete")]  # pending deletions are not analysed
         providers = {r["urn"]: _provider(r) for r in live if r["type"].startswith("pulumi:providers:")}
         violations: list[Violation] = []
-        requests = (_analyze_request(r, providers) for r in live)
-        for request, response in zip(live, self._analyze_all(requests)):
+        # The engine analyses in registration order, one resource at a time: the stack, components
+        # and providers before what uses them. Those go first here, one by one, then the rest at once.
+        first = [r for r in live if _registered_first(r)]
+        rest = [r for r in live if not _registered_first(r)]
+        responses = [*self._analyze_all((_analyze_request(r, providers) for r in first), in_flight=1),
+                     *self._analyze_all(_analyze_request(r, providers) for r in rest)]
+        for request, response in zip(first + rest, responses):
             violations += _violations(response, default_urn=request["urn"])
+        if not whole_stack:
+            return violations
         stack = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, providers) for r in live])
         violations += _violations(self._call("AnalyzeStack", stack), default_urn="")
         return violations
 
-    def _analyze_all(self, requests: Iterable[analyzer_pb2.AnalyzeRequest]) -> Iterable[analyzer_pb2.AnalyzeResponse]:
+    def _analyze_all(self, requests: Iterable[analyzer_pb2.AnalyzeRequest],
+                     in_flight: int = _IN_FLIGHT) -> Iterable[analyzer_pb2.AnalyzeResponse]:
         pending: collections.deque = collections.deque()
         for request in requests:
             pending.append(self._stub.Analyze.future(request, timeout=_RPC_TIMEOUT))
-            if len(pending) >= _IN_FLIGHT:
+            if len(pending) >= in_flight:
                 yield self._result("Analyze", pending.popleft())
         while pending:
             yield self._result("Analyze", pending.popleft())
@@ -399,6 +408,11 @@ def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOption
 
 def _strings(values: Any) -> list[str]:
     return [value for value in values if isinstance(value, str)] if isinstance(values, list) else []
+
+
+def _registered_first(resource: Mapping[str, Any]) -> bool:
+    """The stack, components and providers: what a program registers before the resources using them."""
+    return resource.get("custom") is not True or resource["type"].startswith("pulumi:providers:")
 
 
 def _analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:

@@ -18,7 +18,7 @@ resource's own tags declare nothing: a resource cannot choose its boundary.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
@@ -48,9 +48,43 @@ _DEFAULTS = {Cloud.AWS: "defaultTags", Cloud.GCP: "defaultLabels"}  # provider i
 _DECLARED: dict[str, Mapping[str, Any]] = {}
 
 
+@dataclass
+class _Analysed:
+    """What Analyze has learnt of one stack's boundary so far (`analysis_boundary`)."""
+
+    declarations: dict[str, list["Declaration"]] = field(default_factory=dict)  # by URN, only those that declare
+    opaque: set[str] = field(default_factory=set)  # boundary components whose inputs record no countries
+
+
+# By stack ("urn:pulumi:<stack>::<project>"); dropped when the stack is analysed anew or judged.
+_ANALYSED: dict[str, _Analysed] = {}
+
+
 def declare(subject: "Subject") -> None:
-    """Record `subject`'s properties as its declared inputs (call from Analyze only)."""
+    """Record `subject`'s properties as its declared inputs, and what they declare about the
+    stack's boundary (call from Analyze only)."""
     _DECLARED[subject.urn] = subject._props
+    if subject.type == STACK_TYPE:  # the engine registers it first: a new deployment of that stack
+        _ANALYSED.pop(_stack_key(subject.urn), None)
+    record = _ANALYSED.setdefault(_stack_key(subject.urn), _Analysed())
+    declared = _declared_in(subject.type, subject.name, [subject._props])
+    if declared:  # few resources declare: each analysis reads them all
+        record.declarations[subject.urn] = declared
+    else:
+        record.declarations.pop(subject.urn, None)
+    if subject.type.endswith(BOUNDARY_SUFFIX) and _country_list(plain(subject._props.get("countries"))) is None:
+        record.opaque.add(subject.urn)
+    else:
+        record.opaque.discard(subject.urn)
+
+
+def forget_analysis() -> None:
+    """Drop what Analyze learnt: the stack it belongs to has been judged."""
+    _ANALYSED.clear()
+
+
+def _stack_key(urn: str) -> str:
+    return "::".join(urn.split("::", 2)[:2])
 
 
 class Subject:
@@ -319,6 +353,32 @@ def stack_boundary(config: Mapping[str, Any], resources: Sequence[Any]) -> Stack
     # A provider's inputs reach AnalyzeStack with each resource it serves; its own entry has outputs.
     provider_inputs = {r.provider.urn: r.provider.props for r in resources if getattr(r, "provider", None) is not None}
     declarations = [found for resource in resources for found in _declarations(resource, provider_inputs)]
+    return _declared_boundary(config, declarations)
+
+
+def analysis_boundary(config: Mapping[str, Any], subject: Subject) -> Optional[Boundary]:
+    """The boundary `subject` can be judged against in Analyze, before its stack exists: the policy
+    config's, else the one regime that its provider and the providers and boundary components
+    analysed before it declare (the engine analyses in registration order: a program declares its
+    boundary and providers before what uses them), bounded by the countries those components record.
+    None while that is not settled: no regime or several (AnalyzeStack reports those), or a
+    boundary component whose countries only its outputs record (they may widen the regime's)."""
+    if config.get("regime"):
+        found = stack_boundary(config, ())
+        return found if isinstance(found, Boundary) else None
+    record = _ANALYSED.get(_stack_key(subject.urn), _Analysed())
+    if record.opaque:
+        return None
+    declarations = [found for listed in list(record.declarations.values()) for found in listed]
+    if subject.has_provider:
+        provider_type = _PROVIDER_PREFIX + package_of(subject.type)
+        declarations += _declared_in(provider_type, subject.provider_name, [subject._provider_props])
+    found = _declared_boundary(config, declarations)
+    return found if isinstance(found, Boundary) else None
+
+
+def _declared_boundary(config: Mapping[str, Any], declarations: list["Declaration"]) -> StackBoundary:
+    """The boundary the (regime, where, countries) declarations make, without a configured regime."""
     regimes = sorted({regime for regime, _where, _countries in declarations})
     if not regimes:
         return NoBoundary(
@@ -339,13 +399,20 @@ def stack_boundary(config: Mapping[str, Any], resources: Sequence[Any]) -> Stack
     return found
 
 
-def _declarations(resource: Any, provider_inputs: Mapping[str, Any]) -> list[tuple[str, str, Optional[frozenset[str]]]]:
-    """(regime, where, countries or None) `resource` declares in its outputs, its declared inputs
-    and (a provider) the inputs its resources carry; an unreadable (unknown, secret) declaration
-    declares nothing."""
-    kind, name = resource.resource_type, resource.name
+Declaration = tuple[str, str, Optional[frozenset[str]]]  # (regime, where, countries or None)
+
+
+def _declarations(resource: Any, provider_inputs: Mapping[str, Any]) -> list[Declaration]:
+    """What `resource` declares in its outputs, its declared inputs and (a provider) the inputs its
+    resources carry."""
     views = [mapping(resource.props), _DECLARED.get(resource.urn) or {}, mapping(provider_inputs.get(resource.urn))]
-    found: list[tuple[str, str, Optional[frozenset[str]]]] = []
+    return _declared_in(resource.resource_type, resource.name, views)
+
+
+def _declared_in(kind: str, name: str, views: Sequence[Mapping[str, Any]]) -> list[Declaration]:
+    """(regime, where, countries or None) a resource of type `kind` declares in `views` of its
+    properties; an unreadable (unknown, secret) declaration declares nothing."""
+    found: list[Declaration] = []
     for view in views:
         if kind == STACK_TYPE:
             regime, where, countries = plain(view.get("regime")), "the Stack's `regime` output", None

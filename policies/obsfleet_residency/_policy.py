@@ -22,7 +22,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import Policy
 
-from ._attribution import Subject, declare
+from ._attribution import Subject, declare, forget_analysis
 from ._regions import ISO_COUNTRIES, Regime
 
 
@@ -31,13 +31,15 @@ class Finding:
     urn: str
     message: str  # what is wrong, then "Remediation: ..."
     certain: bool = True
+    topic: str = ""  # what the finding is about on its resource, whatever the wording: one report per topic
 
 
-def finding(subject: Subject, problem: str, remediation: str, *, certain: bool = True) -> Finding:
-    return Finding(subject.urn, f"{subject.type} '{subject.name}': {problem}. Remediation: {remediation}", certain)
+def finding(subject: Subject, problem: str, remediation: str, *, certain: bool = True, topic: str = "") -> Finding:
+    return Finding(subject.urn, f"{subject.type} '{subject.name}': {problem}. Remediation: {remediation}", certain, topic)
 
 
 StackCheck = Callable[[Sequence[Any], Mapping[str, Any]], Iterable[Finding]]
+ResourceCheck = Callable[[Subject, Mapping[str, Any]], Iterable[Finding]]
 
 RESIDENCY_SCHEMA = PolicyConfigSchema(
     properties={
@@ -85,26 +87,38 @@ def unverifiable_policy(
 
 
 class _DeclaredAndStackPolicy(ResourceValidationPolicy, StackValidationPolicy):
-    """A stack policy that also sees what AnalyzeStack does not carry: each resource's inputs, as
-    the program declares them. The SDK runs it in both calls, under one name (it dispatches on the
-    policy's class, `validate` on the arguments): Analyze records each resource's inputs
-    (`declare`), AnalyzeStack judges the stack with them. The engine analyses every resource
-    before the stack, in the same pack process, so the inputs are there when the stack is judged."""
+    """A stack policy that also judges each resource on its own in Analyze. The SDK runs it in
+    both calls, under one name (it dispatches on the policy's class, `validate` on the arguments).
+    Analyze records each resource's inputs (`declare`: AnalyzeStack does not carry them) and
+    reports what those inputs and its provider's already prove (`resource_check`), so an update
+    stops before the resource is created; AnalyzeStack judges the whole stack and leaves out what
+    Analyze reported (same resource, same topic). The engine analyses every resource before the
+    stack, in the same pack process."""
 
     def __init__(self, name: str, description: str, level: EnforcementLevel, stack_check: StackCheck,
-                 remediation: str, schema: Optional[PolicyConfigSchema]) -> None:
+                 resource_check: ResourceCheck, remediation: str, schema: Optional[PolicyConfigSchema]) -> None:
         Policy.__init__(self, name, description, enforcement_level=level, config_schema=schema, remediation_steps=remediation)
         # The SDK's own validate/remediate slots stay empty: `validate` below replaces both kinds'.
         self._ResourceValidationPolicy__validate = None
         self._ResourceValidationPolicy__remediate = None
         self._StackValidationPolicy__validate = None
         self._stack_check = stack_check
+        self._resource_check = resource_check
+        self._analysed: dict[str, frozenset[str]] = {}  # URN -> topics Analyze reported
 
     def validate(self, args: Any, report: ReportViolation) -> None:  # type: ignore[override]
         if isinstance(args, StackValidationArgs):
-            _report(self._stack_check(args.resources, args.get_config()), report, certain=True)
+            analysed = self._analysed
+            findings = self._stack_check(args.resources, args.get_config())
+            _report((found for found in findings if found.topic not in analysed.get(found.urn, ())), report, certain=True)
+            self._analysed = {}
+            forget_analysis()
         else:
-            declare(Subject(args))
+            subject = Subject(args)
+            declare(subject)
+            found = [each for each in self._resource_check(subject, args.get_config()) if each.certain]
+            self._analysed[subject.urn] = frozenset(each.topic for each in found if each.topic)
+            _report(found, report, certain=True)
 
 
 def declared_and_stack_policy(
@@ -112,11 +126,13 @@ def declared_and_stack_policy(
     description: str,
     level: EnforcementLevel,
     check: StackCheck,
+    resource_check: ResourceCheck,
     remediation: str,
     schema: Optional[PolicyConfigSchema] = None,
 ) -> StackValidationPolicy:
-    """A stack policy that reads each resource's declared inputs too (`Subject.declared`)."""
-    return _DeclaredAndStackPolicy(name, description, level, check, remediation, schema)
+    """A stack policy that reads each resource's declared inputs too (`Subject.declared`) and judges
+    each resource in Analyze with `resource_check`."""
+    return _DeclaredAndStackPolicy(name, description, level, check, resource_check, remediation, schema)
 
 
 def _report(findings: Iterable[Finding], report: ReportViolation, *, certain: bool) -> None:

@@ -15,6 +15,7 @@ from ._attribution import (
     Placement,
     Subject,
     all_subjects,
+    analysis_boundary,
     describe,
     key_placements,
     place,
@@ -59,15 +60,24 @@ def judge_all(subject: Subject, bounds: Boundary) -> list[Finding]:
 
 
 def judge(subject: Subject, placement: Placement, bounds: Boundary, what: str = "") -> list[Finding]:
-    """The verdict on one placement against an already-resolved boundary."""
+    """The verdict on one placement against an already-resolved boundary. Its topic (what is
+    placed, and where) is the same in Analyze and AnalyzeStack: one report for one fact."""
+    label = what or "region"
     if isinstance(placement, Located):
         if inside(placement.location, bounds.countries):
             return []
         subject_text = f"its {what} is in" if what else f"its {placement.source} is"
         problem = f"{subject_text} {describe(placement)}, outside {bounds.describe()}"
-        return [finding(subject, problem, REMEDIATION)]
-    label = what or "region"
-    return [finding(subject, f"cannot verify its {label}: {placement.reason}", REMEDIATION, certain=placement.certain)]
+        return [finding(subject, problem, REMEDIATION, topic=f"{label} in {placement.location.name}")]
+    return [finding(subject, f"cannot verify its {label}: {placement.reason}", REMEDIATION, certain=placement.certain,
+                    topic=f"{label} outside the catalog")]
+
+
+def check_declared(subject: Subject, config: Mapping[str, Any]) -> Iterable[Finding]:
+    """Analyze: what the resource's inputs and its provider's inputs already prove, when the
+    boundary is settled before the stack exists (`analysis_boundary`)."""
+    bounds = analysis_boundary(config, subject)
+    return judge_all(subject, bounds) if bounds is not None else ()
 
 
 POLICY = declared_and_stack_policy(
@@ -77,6 +87,7 @@ POLICY = declared_and_stack_policy(
     "a stack's providers and boundary declare one regime.",
     EnforcementLevel.MANDATORY,
     check,
+    check_declared,
     REMEDIATION,
     RESIDENCY_SCHEMA,
 )

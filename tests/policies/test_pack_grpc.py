@@ -164,6 +164,86 @@ def test_the_region_of_a_new_stack_is_judged_on_inputs(pack: PackProcess) -> Non
     assert ("data-residency-region", "traces", "mandatory") in fired(pack.run(resources))
 
 
+# --- Analyze alone: what `pulumi up --skip-preview` sees before it creates each resource ---------------
+
+KEY = "aws:kms/key:Key"
+
+
+def _own_region(region: str) -> tuple[list[dict], Optional[dict], str]:
+    provider = aws_provider()
+    return [stack(), provider, resource(KEY, "stray", {"region": region}, provider=provider)], None, "stray"
+
+
+def _provider_region(region: str) -> tuple[list[dict], Optional[dict], str]:
+    loose = aws_provider("loose", region)
+    return [stack(), loose, resource(KEY, "key", {}, provider=loose)], None, "key"
+
+
+def _default_provider(region: str) -> tuple[list[dict], Optional[dict], str]:
+    provider = default_aws_provider(region)
+    return [stack(), provider, resource("aws:iam/role:Role", "role", provider=provider)], {"all": {"regime": "gdpr"}}, "role"
+
+
+def _key_arn(region: str) -> tuple[list[dict], Optional[dict], str]:
+    provider = aws_provider()
+    sse = resource(SSE, "sse", {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {
+        "sseAlgorithm": "aws:kms", "kmsMasterKeyId": f"arn:aws:kms:{region}:123456789012:key/1"}}]}, provider=provider)
+    return [stack(), provider, sse], None, "sse"
+
+
+INPUT_CASES = {"own input": _own_region, "explicit provider": _provider_region,
+               "default provider, regime from config": _default_provider, "KMS key named in the inputs": _key_arn}
+
+
+@pytest.mark.parametrize("case", INPUT_CASES)
+def test_analyze_alone_reports_what_the_inputs_prove(pack: PackProcess, case: str) -> None:
+    """Each resource is judged as it is registered: an update stops before creating it."""
+    resources, config, name = INPUT_CASES[case]("us-east-1")
+    assert ("data-residency-region", name, "mandatory") in fired(pack.run(resources, config, whole_stack=False))
+    compliant, config, _ = INPUT_CASES[case]("eu-west-1")
+    assert pack.run(compliant, config, whole_stack=False) == []
+    assert not [v for v in pack.run(compliant, config) if v.policy in RESIDENCY]
+
+
+@pytest.mark.parametrize("case", INPUT_CASES)
+def test_the_stack_analysis_does_not_report_again_what_analyze_reported(pack: PackProcess, case: str) -> None:
+    resources, config, name = INPUT_CASES[case]("us-east-1")
+    regional = [v for v in pack.run(resources, config) if v.policy == "data-residency-region"]
+    assert [v.urn.rsplit("::", 1)[-1] for v in regional] == [name], regional
+
+
+def test_outputs_only_facts_are_left_to_the_stack_analysis(pack: PackProcess) -> None:
+    provider = aws_provider()
+    resources = [stack(), provider, resource(KEY, "key", {}, outputs={"region": "us-east-1"}, provider=provider)]
+    assert pack.run(resources, whole_stack=False) == []
+    assert ("data-residency-region", "key", "mandatory") in fired(pack.run(resources))
+
+
+def _boundary(inputs: dict) -> dict:
+    return {"urn": f"urn:pulumi:{STACK}::obsfleet::obsfleet:index:ResidencyBoundary::boundary", "custom": False,
+            "type": "obsfleet:index:ResidencyBoundary", "inputs": inputs,
+            "outputs": {"regime": "gdpr", "countries": ["DE", "GB", "IE"]}}
+
+
+@pytest.mark.parametrize(("inputs", "in_analyze", "in_stack"), [
+    ({}, False, False),  # its countries only in its outputs: Analyze cannot tell, the stack can
+    ({"regime": "gdpr", "countries": ["DE", "GB", "IE"]}, False, False),
+    ({"regime": "gdpr", "countries": ["DE", "IE"]}, True, True),
+])
+def test_analyze_judges_against_the_boundary_components_input_countries(
+    pack: PackProcess, inputs: dict, in_analyze: bool, in_stack: bool
+) -> None:
+    """A boundary that allows GB (adequacy) in London: no resource there is stopped on a guess."""
+    london = aws_provider("london", "eu-west-2")
+    component = _boundary(inputs)
+    if "countries" in inputs:
+        component["outputs"]["countries"] = inputs["countries"]
+    resources = [stack(), component, london, resource(KEY, "key", {}, provider=london)]
+    expected = ("data-residency-region", "key", "mandatory")
+    assert (expected in fired(pack.run(resources, whole_stack=False))) is in_analyze
+    assert (expected in fired(pack.run(resources))) is in_stack
+
+
 def test_default_provider_region_from_config(pack: PackProcess) -> None:
     provider = default_aws_provider("us-west-2")
     resources = [stack(), provider, resource("aws:iam/role:Role", "role", provider=provider)]

@@ -185,3 +185,16 @@ def test_a_signature_of_the_wrong_type_is_an_unknown_value_not_a_crash() -> None
     # A hand-edited export may carry anything under the signature key; it is not decodable.
     assert wire({_SIG: ["not", "a", "signature"], "text": "x"}) == UNKNOWN
     assert wire({"kept": {_SIG: {"nested": 1}}}) == {"kept": UNKNOWN}
+
+
+def test_the_programs_own_stack_is_judged_resource_by_resource(fleet: dict[str, engine.PreviewResult]) -> None:
+    """Its ResidencyBoundary declares regime and countries as inputs, so Analyze alone (what an update
+    checks before creating each resource) stops a bucket declared outside the boundary, without config."""
+    resources = copy.deepcopy(fleet["hub"].resources)
+    replica = _named(resources, "hub-eu-traces-replica-bucket")
+    with PackProcess(project=PROJECT, stack="hub", dry_run=False) as pack:
+        assert pack.run(resources, whole_stack=False) == []
+        replica["inputs"]["region"] = "us-east-1"
+        before_create = pack.run(resources, whole_stack=False)
+    assert [(v.policy, v.urn, v.enforcement) for v in before_create] == [
+        ("data-residency-region", replica["urn"], "mandatory")]
