@@ -11,10 +11,14 @@
 - `rule_problems`: `promtool check rules` on every PrometheusRule.
 - `pipeline_problems`: every OpenTelemetry Collector configuration the stack renders uses each
   component it defines and defines each component it uses.
+- `selector_problems`: every pod selector of a NetworkPolicy (the pods it fences and the peers it
+  admits) selects at least one pod the stack runs: a selector matching nothing fences nothing, or
+  shuts out a peer that was meant to get in.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -41,6 +45,10 @@ POD_TEMPLATES = {
 }
 OPERATOR_GROUP = "monitoring.coreos.com"
 """prometheus-operator objects name Secrets/ConfigMaps the operator mounts into the pods it runs."""
+OPERATOR_PODS = {"Prometheus": "prometheus", "Alertmanager": "alertmanager", "PrometheusAgent": "prometheus-agent"}
+"""Custom resources prometheus-operator runs pods for, and the `app.kubernetes.io/name` it gives them."""
+OPERATOR_KIND_LABEL = {"Prometheus": "prometheus", "Alertmanager": "alertmanager"}
+"""The label these pods also carry with the resource's name (agents have none)."""
 SERVICE_HOST = re.compile(r"\b([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.svc\b")
 PIPELINE_KINDS = ("receivers", "processors", "exporters", "connectors")
 
@@ -313,4 +321,83 @@ def pipeline_problems(where: str, config: dict[str, Any]) -> list[str]:
     for kind, names in defined.items():
         for component in sorted(names - used[kind]):
             problems.append(f"{where}: {kind[:-1]} {component} is defined but never used")
+    return problems
+
+
+# --- NetworkPolicy selectors -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    labels: dict[str, str]
+
+
+def pods(objects: Iterable[dict[str, Any]], namespace: str) -> list[Pod]:
+    """The pods `objects` run: their pod templates, and the pods prometheus-operator runs for its
+    resources (its labels on every such pod, then the resource's `podMetadata.labels`)."""
+    found = []
+    for obj in objects:
+        kind = obj.get("kind")
+        ns = namespace_of(obj, namespace)
+        if kind in POD_TEMPLATES:
+            node: Any = obj
+            for key in POD_TEMPLATES[kind][:-1]:
+                node = (node or {}).get(key)
+            labels = ((node or {}).get("metadata") or {}).get("labels") or {}
+        elif kind in OPERATOR_PODS and str(obj.get("apiVersion", "")).startswith(OPERATOR_GROUP + "/"):
+            name = obj["metadata"]["name"]
+            labels = {
+                "app.kubernetes.io/name": OPERATOR_PODS[kind],
+                "app.kubernetes.io/instance": name,
+                "app.kubernetes.io/managed-by": "prometheus-operator",
+                "operator.prometheus.io/name": name,
+                **({OPERATOR_KIND_LABEL[kind]: name} if kind in OPERATOR_KIND_LABEL else {}),
+                **(((obj.get("spec") or {}).get("podMetadata") or {}).get("labels") or {}),
+            }
+        else:
+            continue
+        found.append(Pod(ns, {str(k): str(v) for k, v in labels.items()}))
+    return found
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Kubernetes label selector semantics: every matchLabels pair and every matchExpressions term."""
+    if any(labels.get(k) != str(v) for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for term in selector.get("matchExpressions") or []:
+        key, operator, values = term["key"], term["operator"], [str(v) for v in term.get("values") or []]
+        present = key in labels
+        held = {
+            "In": present and labels[key] in values,
+            "NotIn": not present or labels[key] not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }
+        if not held[operator]:
+            return False
+    return True
+
+
+def policy_selectors(policy: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(role, selector) of the policy's own pods and of every same-namespace pod peer it names."""
+    spec = policy.get("spec") or {}
+    yield "fences", spec.get("podSelector") or {}
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or []:
+            for peer in rule.get(peers_key) or []:
+                # A peer with a namespaceSelector may select pods of other namespaces: not judged here.
+                if "podSelector" in peer and "namespaceSelector" not in peer:
+                    yield f"admits ({direction})", peer["podSelector"] or {}
+
+
+def selector_problems(objects: Iterable[dict[str, Any]], running: list[Pod], namespace: str) -> list[str]:
+    problems = []
+    for obj in objects:
+        if obj.get("kind") != "NetworkPolicy":
+            continue
+        ns = namespace_of(obj, namespace)
+        for role, selector in policy_selectors(obj):
+            if not any(pod.namespace == ns and selects(selector, pod.labels) for pod in running):
+                problems.append(f"{label(obj)} {role} {json.dumps(selector, sort_keys=True)}: no pod of the stack in {ns} matches")
     return problems

@@ -105,6 +105,16 @@ class Rendered:
             found |= checks.available(objects, release.namespace) | checks.hook_created(objects, release.namespace)
         return found | checks.available(self.declared, "default") | checks.operator_services(self.declared_objects, "default")
 
+    def pods(self) -> list[checks.Pod]:
+        """Every pod the stack runs: rendered, run by prometheus-operator, or declared."""
+        found = [pod for release, objects in self.objects.items() for pod in checks.pods(objects, release.namespace)]
+        return found + checks.pods(self.declared_objects, "default")
+
+    def selector_problems(self) -> list[str]:
+        running = self.pods()
+        problems = [p for release, objects in self.objects.items() for p in checks.selector_problems(objects, running, release.namespace)]
+        return problems + checks.selector_problems(self.declared_objects, running, "default")
+
     def crds(self) -> dict[tuple[str, str], dict[str, Any]]:
         if self._crds is None:
             self._crds = checks.crd_schemas(self.everything())

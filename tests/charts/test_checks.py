@@ -160,3 +160,57 @@ def test_an_incomplete_collector_pipeline_is_reported() -> None:
         "c: receiver filelog is defined but never used",
         "c: extension file_storage is defined but never used",
     ]
+
+
+def _fences(stack: str) -> tuple[list[dict[str, Any]], list[checks.Pod]]:
+    result = rendered(stack)
+    if result.absent or result.errors:
+        pytest.skip(f"not every release of {stack} renders here")
+    return [o for o in result.declared_objects if o["kind"] == "NetworkPolicy"], result.pods()
+
+
+def test_a_fence_on_a_label_no_chart_puts_on_its_pods_is_reported() -> None:
+    policies, running = _fences("hub-us")
+    [tempo] = [p for p in policies if p["metadata"]["name"] == "obsfleet-fence-tempo"]
+    assert checks.selector_problems([tempo], running, "default") == []
+    # The chart's name, which tempo's chart does not use as its pods' name label.
+    wrong = {**tempo, "spec": {**tempo["spec"], "podSelector": {"matchLabels": {"app.kubernetes.io/name": "tempo-distributed"}}}}
+    assert checks.selector_problems([wrong], running, "default") == [
+        'NetworkPolicy obsfleet-fence-tempo fences {"matchLabels": {"app.kubernetes.io/name": "tempo-distributed"}}: '
+        "no pod of the stack in observability matches"
+    ]
+
+
+def test_the_hub_prometheus_is_found_only_among_the_pods_the_operator_runs() -> None:
+    policies, running = _fences("hub-us")
+    [fence] = [p for p in policies if p["metadata"]["name"] == "obsfleet-fence-prometheus"]
+    assert checks.selector_problems([fence], running, "default") == []
+    templates_only = [pod for pod in running if pod.labels.get("app.kubernetes.io/managed-by") != "prometheus-operator"]
+    problems = checks.selector_problems([fence], templates_only, "default")
+    assert [p.split(": no pod")[0] for p in problems] == [
+        'NetworkPolicy obsfleet-fence-prometheus fences {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}',
+        'NetworkPolicy obsfleet-fence-prometheus admits (ingress) {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}',
+    ]
+
+
+def test_a_peer_in_another_namespace_does_not_count() -> None:
+    pod = checks.Pod("elsewhere", {"app": "x"})
+    policy = {"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "here"},
+              "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "x"}}}]}]}}
+    assert len(checks.selector_problems([policy], [pod, checks.Pod("here", {})], "default")) == 1
+
+
+@pytest.mark.parametrize("term, selected", [
+    ({"key": "tier", "operator": "In", "values": ["a", "b"]}, True),
+    ({"key": "tier", "operator": "In", "values": ["b"]}, False),
+    ({"key": "tier", "operator": "NotIn", "values": ["b"]}, True),
+    ({"key": "tier", "operator": "NotIn", "values": ["a"]}, False),
+    ({"key": "tier", "operator": "Exists"}, True),
+    ({"key": "zone", "operator": "Exists"}, False),
+    ({"key": "zone", "operator": "DoesNotExist"}, True),
+    ({"key": "tier", "operator": "DoesNotExist"}, False),
+])
+def test_selector_expressions_follow_kubernetes(term: dict[str, Any], selected: bool) -> None:
+    labels = {"app": "x", "tier": "a"}
+    assert checks.selects({"matchLabels": {"app": "x"}, "matchExpressions": [term]}, labels) is selected
+    assert checks.selects({"matchLabels": {"app": "y"}, "matchExpressions": [term]}, labels) is False

@@ -90,6 +90,18 @@ def test_objects_the_stack_declares_match_their_schemas(stack: str) -> None:
     assert problems == []
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_network_policy_selector_selects_a_pod_the_stack_runs(stack: str) -> None:
+    result = rendered(stack)
+    if not any(o.get("kind") == "NetworkPolicy" for o in result.everything()):
+        pytest.skip("declares and renders no NetworkPolicy")
+    problems = result.selector_problems()
+    if problems and (result.absent or result.errors):
+        unrendered = ", ".join(sorted(r.chart for r in [*result.absent, *result.errors]))
+        pytest.skip(f"{len(problems)} selector(s) unmatched while {unrendered} did not render here: {problems}")
+    assert problems == []
+
+
 def _of_chart(chart: str) -> list[Release]:
     return [r for r in RELEASES if r.chart == chart]
 
