@@ -27,7 +27,8 @@ agent scrapes itself; every series carries the edge's `cluster` label). Groups:
 - `obsfleet-hub-<tier>`, `obsfleet-traces`, `obsfleet-logs`: the hub's own ingest paths, from the
   hub components' metrics, scraped by the hub Prometheus in both tiers (the monitor of Mimir must
   not live in Mimir). In the Mimir tier this includes the ruler failing to evaluate the fleet
-  group, which would keep every edge's alert from firing.
+  group, which would keep every edge's alert from firing, and Tempo's Kafka consumers falling
+  behind towards the time the traces' Kafka keeps spans.
 - `obsfleet-certificates`: expiry of the certificates this program issued. Nothing exports a
   metric for an mTLS client certificate (the agent does not, a blackbox probe only sees the
   server's), but the program knows every certificate's notAfter: it records them as
@@ -53,6 +54,7 @@ import yaml
 
 from components.edge_sizing import WAL_VOLUME_MARGIN
 from components.settings import Tier
+from components.traces_kafka_plan import RETENTION_HOURS
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
@@ -358,6 +360,24 @@ def _mimir_ingest() -> list[Rule]:
     ]
 
 
+def _traces_kafka_lag() -> list[Rule]:
+    """Tempo's Kafka consumers behind by a quarter of the time the hub's own traces Kafka keeps
+    spans: block-builders that stay behind past it lose the oldest spans before they reach the
+    bucket (components/traces_kafka_plan.py)."""
+    limit_hours = RETENTION_HOURS // 4
+    return [
+        _alert(
+            "ObsfleetTracesKafkaLagging",
+            f"max by (group, partition) (tempo_ingest_group_partition_lag_seconds) > {limit_hours * 3_600}",
+            "critical",
+            "Tempo's {{ $labels.group }} is behind on traces Kafka partition {{ $labels.partition }}",
+            f"It is {{{{ $value | humanizeDuration }}}} behind. Kafka keeps spans {RETENTION_HOURS} h: what "
+            "block-builders have not stored in the bucket by then is lost.",
+            "10m",
+        )
+    ]
+
+
 def hub_groups(tier: Tier) -> list[Group]:
     """Rules over the hub's own components, evaluated by the hub Prometheus."""
     ingest = _mimir_ingest() if tier is Tier.MIMIR else _prometheus_ingest()
@@ -378,6 +398,7 @@ def hub_groups(tier: Tier) -> list[Group]:
             "{{ $value | humanize }} spans/s are discarded.",
             "10m",
         ),
+        *(_traces_kafka_lag() if tier is Tier.MIMIR else []),
     ]
     logs = [
         _alert(
