@@ -1,8 +1,8 @@
 """Shared bench machinery: synthetic exporter, Prometheus processes, /proc and /metrics readers.
 
 Standard library only (the `obsfleet` queue config imports components/ lazily, when used); the
-exporter's server is the labs' (tests/lab/exporter.py), with bench-sized bodies, and so is the
-/metrics parser (tests/lab/metrics.py).
+exporter's server is the labs' (labkit/exporter.py), with bench-sized bodies, and so is the
+/metrics parser (labkit/metrics.py).
 Everything listens on 127.0.0.1; every process a `Lab` starts is stopped
 and its temp dir removed when the `with Lab()` block exits, also on Ctrl-C or SIGTERM.
 
@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script (the exporter child process)
     sys.path.insert(0, str(ROOT))
 
-from tests.lab.exporter import HOST, REQUESTS_PATH, MetricsServer  # noqa: E402
-from tests.lab.metrics import Metrics  # noqa: E402 (the bench scripts import it from here)
+from labkit.exporter import HOST, REQUESTS_PATH, MetricsServer  # noqa: E402
+from labkit.metrics import Metrics  # noqa: E402 (the bench scripts import it from here)
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -553,7 +553,7 @@ def obsfleet_queue(series: int, interval: float) -> dict:
 
 def obsfleet_env(series: int, interval: float) -> dict[str, str]:
     """The environment the program gives its agent (its GC target) for this load."""
-    agent_config = importlib.import_module("components.agent_config")
+    agent_config = importlib.import_module("labkit.agent_config")
     return agent_config.agent_environment(obsfleet_sizing(series, interval))
 
 

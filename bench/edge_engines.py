@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
 from bench._lab import HOST, KIB, MIB, Lab, Proc, log  # noqa: E402
 from bench.remote_write import sample_counts  # noqa: E402
-from tests.lab.exporter import scrape_window  # noqa: E402
+from labkit.exporter import scrape_window  # noqa: E402
 
 VMAGENT = shutil.which("vmagent") or "/usr/bin/vmagent"
 BASELINE = "prometheus-default"

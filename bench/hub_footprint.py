@@ -31,10 +31,9 @@ from typing import Any, Iterator, Optional
 import yaml
 
 from components.values.hub_common import merge
+from labkit.helm import cache_dir, helm_binary
 from review import engine
 from review.stacks import load, project_root
-from tests.charts.render import helm_binary
-from tests.helm_reference import cache_dir
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOADS = {"Deployment", "StatefulSet"}

@@ -1,6 +1,6 @@
 """Program overhead (not a test): the hub program vs bare Pulumi programs registering the same resources.
 
-Per size (hubs with 10 / 100 / 500 edges: bench/hub_scale.py's `scaled_hub`), in one process:
+Per size (hubs with 10 / 100 / 500 edges: labkit/scaled_hub.py's `scaled_hub`), in one process:
   program  the real `__main__.py` for the scaled hub, through `review.engine.preview`
   sdk      a bare program: the program's own registrations replayed from its recording through the
            provider SDKs' classes (`pulumi_tls.CertRequest`, `pulumi_kubernetes...Secret`, ...),
@@ -50,8 +50,9 @@ import pulumi  # noqa: E402
 from pulumi.runtime.rpc import get_resource_module  # noqa: E402
 
 from bench._lab import box_cpu, busy_cores, table, wait_for_quiet  # noqa: E402 (needs ROOT on sys.path)
-from bench.hub_scale import References, edge_requests, scaled_hub  # noqa: E402
+from labkit.scaled_hub import edge_requests, scaled_hub  # noqa: E402
 from review import engine, mock_registry  # noqa: E402
+from review.fleet_review import References  # noqa: E402
 from review.stacks import StackConfig  # noqa: E402
 
 TARGET_RATIO = 1.3

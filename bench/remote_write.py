@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
 from bench._lab import REMOTE, Lab, Metrics, Proc, log  # noqa: E402
-from tests.lab.exporter import scrape_window  # noqa: E402
+from labkit.exporter import scrape_window  # noqa: E402
 
 
 @dataclass(frozen=True)

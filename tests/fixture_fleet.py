@@ -4,6 +4,9 @@ example `Pulumi.<stack>.yaml` files at the project root, which users edit freely
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from review import engine, stacks
 from review.fleet_review import preview_fleet
@@ -23,3 +26,21 @@ def names() -> list[str]:
 def preview() -> dict[str, engine.PreviewResult]:
     """Every fixture stack, previewed under mocks in one run (hubs first), by name."""
     return {r.stack: r for r in preview_fleet(names(), stacks_dir=STACKS_DIR)}
+
+
+def edge_hubs() -> dict[str, str]:
+    """Each fixture edge -> the hub stack it ships to."""
+    return {name: str(config.hub) for name in names() if not (config := load(name)).is_hub}
+
+
+def set_config(stacks_dir: Path, stack: str, **config: Any) -> None:
+    """Set `obsfleet:<key>` values in the copy of a fixture stack file under `stacks_dir`."""
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"].update({f"obsfleet:{key}": value for key, value in config.items()})
+    path.write_text(yaml.safe_dump(document))
+
+
+def by_name(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
+    """A preview's resources by their logical name."""
+    return {r["urn"].rsplit("::", 1)[1]: r for r in result.resources}

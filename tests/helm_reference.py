@@ -7,7 +7,6 @@ skips with a one-line reason; it never fails for that.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -16,16 +15,12 @@ import pytest
 import yaml
 
 from components.charts import MIMIR_DISTRIBUTED, Chart
+from labkit.helm import cache_dir
 
-DEFAULT_CACHE = Path.home() / ".cache" / "obsfleet" / "charts"
 WHY_ABSENT = {
     MIMIR_DISTRIBUTED: "its source repository is too large to unpack here; `helm pull` fills it",
 }
 """Charts usually absent from a cache filled from source repositories, and why."""
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("OBSFLEET_CHARTS") or DEFAULT_CACHE)
 
 
 def chart_dir(chart: Chart) -> Path:

@@ -1,4 +1,6 @@
-"""The import graph: no cycles anywhere in the project (product, policies, tools, bench, tests)."""
+"""The import graph: no cycles anywhere in the project; the product imports no lab, bench or test
+code; tests/ and bench/ share lab support through labkit/, never importing each other; tests share
+fixtures through conftest and support modules, never by importing a test module."""
 
 from __future__ import annotations
 
@@ -7,8 +9,58 @@ from pathlib import Path
 from tests.import_graph import cycles, graph, project_modules
 
 
+PRODUCT = ("components", "review", "policies", "tools", "__main__")
+
+
+def _top(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _is_test_module(module: str) -> bool:
+    leaf = module.rsplit(".", 1)[-1]
+    return leaf.startswith("test_") or leaf == "conftest"
+
+
+def crossings(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports that break the layering: product -> labkit/bench/tests, labkit -> bench/tests,
+    tests <-> bench, anything -> a test module or conftest."""
+    forbidden = {top: {"labkit", "bench", "tests"} for top in PRODUCT}
+    forbidden.update({"labkit": {"bench", "tests"}, "tests": {"bench"}, "bench": {"tests"}})
+    return sorted(
+        (source, target)
+        for source, targets in edges.items()
+        for target in targets
+        if _top(target) in forbidden.get(_top(source), set()) or _is_test_module(target)
+    )
+
+
 def test_the_project_has_no_import_cycle() -> None:
     assert cycles(graph()) == []
+
+
+def test_product_lab_bench_and_tests_stay_apart() -> None:
+    assert crossings(graph()) == []
+
+
+def test_crossings_are_found() -> None:
+    edges = {
+        "components.hub": {"labkit.mtls", "components.settings"},
+        "review.report": {"tests.fixture_fleet"},
+        "labkit.exporter": {"bench._lab"},
+        "bench._lab": {"tests.lab.exporter", "labkit.exporter"},
+        "tests.lab.conftest": {"bench.hub_scale", "labkit.metrics", "tests.lab.processes"},
+        "tests.components.test_edge": {"tests.components.test_settings", "tests.fixture_fleet"},
+        "tests.review.test_report": {"tests.conftest"},
+    }
+    assert crossings(edges) == [
+        ("bench._lab", "tests.lab.exporter"),
+        ("components.hub", "labkit.mtls"),
+        ("labkit.exporter", "bench._lab"),
+        ("review.report", "tests.fixture_fleet"),
+        ("tests.components.test_edge", "tests.components.test_settings"),
+        ("tests.lab.conftest", "bench.hub_scale"),
+        ("tests.review.test_report", "tests.conftest"),
+    ]
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -21,14 +20,13 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
+from labkit.helm import HELM_CACHE, cache_dir, helm_binary
 from review.engine import Recording
-from tests.helm_reference import WHY_ABSENT, cache_dir
+from tests.helm_reference import WHY_ABSENT
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 KUBE_VERSION = "1.33.0"
 """The Kubernetes version the charts are rendered for and the objects validated against."""
-HELM_CACHE = Path.home() / ".cache" / "obsfleet" / "bin" / "helm"
-"""Where tests/run.sh installs helm when it is not on PATH."""
 
 
 class Loader(yaml.CSafeLoader):
@@ -41,10 +39,6 @@ Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.co
 
 def load_all(text: str) -> list[Any]:
     return list(yaml.load_all(text, Loader=Loader))
-
-
-def helm_binary() -> Optional[str]:
-    return shutil.which("helm") or (str(HELM_CACHE) if HELM_CACHE.is_file() else None)
 
 
 @dataclass(frozen=True)

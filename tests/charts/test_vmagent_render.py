@@ -11,8 +11,7 @@ import pytest
 from components.charts import VICTORIA_METRICS_AGENT
 from components.vmagent_jobs import COLLECTOR, KUBE_STATE_METRICS, NODE_EXPORTER, SERVICE_ACCOUNT_DIR
 from tests.charts.fleet import VMAGENT_SUFFIX, all_releases, rendered
-from tests.components.values.test_edge_vmagent_values import _service_account
-from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary
+from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary, service_account_mount
 
 SCRAPE_CONFIG = "/config/scrape/scrape.yml"
 
@@ -35,7 +34,7 @@ def test_the_real_vmagent_accepts_the_rendered_command_line(tmp_path: Path) -> N
     binary = require_binary(VMAGENT, VMAGENT_PACKAGE)
     args, scrape = _vmagent_pod()
     config = tmp_path / "scrape.yml"
-    config.write_text(scrape.replace(SERVICE_ACCOUNT_DIR, str(_service_account(tmp_path / "sa"))))
+    config.write_text(scrape.replace(SERVICE_ACCOUNT_DIR, str(service_account_mount(tmp_path / "sa"))))
     local = [arg.replace(SCRAPE_CONFIG, str(config)).replace("=/tmpData", f"={tmp_path / 'data'}") for arg in args]
     checked = subprocess.run([binary, *local, "-dryRun", "-loggerLevel=ERROR"], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components import pki
 from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR
@@ -17,15 +16,12 @@ from components.settings import EdgeSettings
 from review import engine, stacks
 from review.cli import main
 from tests import fixture_fleet
+from tests.fixture_fleet import by_name, set_config
 
 EDGES = {"edge-eu": "hub", "edge-eu-north": "hub", "edge-us-west": "hub-us", "edge-ap-southeast": "hub-ap"}
 MESH_MEMBERS = {"edge-eu", "edge-eu-north"}
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
-
-
-def _by_name(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
-    return {r["urn"].rsplit("::", 1)[1]: r for r in result.resources}
 
 
 def _settings(result: engine.PreviewResult) -> EdgeSettings:
@@ -52,7 +48,7 @@ def test_edge_previews_against_its_hub(fleet: dict[str, engine.PreviewResult], e
 
 @pytest.mark.parametrize("edge", sorted(EDGES))
 def test_edge_declares_its_children_under_the_component(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
-    resources = _by_name(fleet[edge])
+    resources = by_name(fleet[edge])
     agent = resources[edge]
     assert agent["type"] == TYPE
     expected = {
@@ -74,7 +70,7 @@ def test_edge_declares_its_children_under_the_component(fleet: dict[str, engine.
 
 @pytest.mark.parametrize("edge", sorted(EDGES))
 def test_releases_pin_their_charts(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
-    resources = _by_name(fleet[edge])
+    resources = by_name(fleet[edge])
     pinned = {f"{edge}-metrics": KUBE_PROMETHEUS_STACK, f"{edge}-collector": OPENTELEMETRY_COLLECTOR, f"{edge}-mesh": CILIUM}
     for name, chart in pinned.items():
         if name in resources:
@@ -87,7 +83,7 @@ def test_releases_pin_their_charts(fleet: dict[str, engine.PreviewResult], edge:
 
 @pytest.mark.parametrize("edge", sorted(EDGES))
 def test_releases_wait_for_what_their_pods_and_objects_need(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
-    resources = _by_name(fleet[edge])
+    resources = by_name(fleet[edge])
 
     def waits_for(name: str, other: str) -> bool:
         return other in resources and resources[other]["urn"] in resources[name].get("dependencies", [])
@@ -102,17 +98,17 @@ def test_releases_wait_for_what_their_pods_and_objects_need(fleet: dict[str, eng
 def test_credentials_are_a_secret_in_a_tls_secret_only(fleet: dict[str, engine.PreviewResult], edge: str) -> None:
     result = fleet[edge]
     [secret] = [r for r in result.resources if r["type"] == SECRET]
-    assert secret["parent"] == _by_name(result)[f"{edge}-identity"]["urn"]
+    assert secret["parent"] == by_name(result)[f"{edge}-identity"]["urn"]
     assert secret["inputs"]["type"] == "kubernetes.io/tls"
     assert secret["inputs"]["stringData"] == engine.SECRET, "the key is a Pulumi secret in the export"
     data = result.state[secret["urn"]]["stringData"]
     assert set(data) == {pki.TLS_CERT, pki.TLS_KEY, pki.CA_CERT}
-    assert data[pki.TLS_KEY] == result.state[_by_name(result)[f"{edge}-identity-key"]["urn"]]["privateKeyPem"], "its own key"
+    assert data[pki.TLS_KEY] == result.state[by_name(result)[f"{edge}-identity-key"]["urn"]]["privateKeyPem"], "its own key"
     assert data[pki.TLS_CERT] == fleet[EDGES[edge]].outputs["edgeCertificates"][edge]
     assert data[pki.CA_CERT] == fleet[EDGES[edge]].outputs["caCert"]
     name = secret["inputs"]["metadata"]["name"]
     for release in ("metrics", "collector"):
-        assert name in json.dumps(_by_name(result)[f"{edge}-{release}"]["inputs"]["values"]), "values refer to it by name"
+        assert name in json.dumps(by_name(result)[f"{edge}-{release}"]["inputs"]["values"]), "values refer to it by name"
 
 
 @pytest.mark.parametrize("edge", sorted(EDGES))
@@ -130,7 +126,7 @@ def test_agent_values_follow_the_sizing_model(fleet: dict[str, engine.PreviewRes
     result = fleet[edge]
     settings, hub = _settings(result), fleet[EDGES[edge]]
     sizing = for_settings(settings)
-    spec = _by_name(result)[f"{edge}-metrics"]["inputs"]["values"]["prometheus"]["prometheusSpec"]
+    spec = by_name(result)[f"{edge}-metrics"]["inputs"]["values"]["prometheus"]["prometheusSpec"]
     [remote] = spec["remoteWrite"]
     assert remote["url"] == hub.outputs["remoteWriteUrl"]
     assert remote["queueConfig"] == sizing.queue.operator()
@@ -141,26 +137,19 @@ def test_agent_values_follow_the_sizing_model(fleet: dict[str, engine.PreviewRes
         {"name": "storage.agent.wal-truncate-frequency", "value": sizing.wal_truncate_frequency},
     ]
     assert spec["resources"] == sizing.resources.kubernetes()
-    collector = _by_name(result)[f"{edge}-collector"]["inputs"]["values"]["alternateConfig"]["exporters"]
+    collector = by_name(result)[f"{edge}-collector"]["inputs"]["values"]["alternateConfig"]["exporters"]
     assert collector["otlphttp/tempo"]["endpoint"] == hub.outputs["otlpEndpoint"]
     assert collector["otlphttp/loki"]["endpoint"] == hub.outputs["lokiPushUrl"]
 
 
 def test_sizes_differ_per_edge_config(fleet: dict[str, engine.PreviewResult]) -> None:
     def spec(edge: str) -> dict[str, Any]:
-        return _by_name(fleet[edge])[f"{edge}-metrics"]["inputs"]["values"]["prometheus"]["prometheusSpec"]
+        return by_name(fleet[edge])[f"{edge}-metrics"]["inputs"]["values"]["prometheus"]["prometheusSpec"]
 
     assert spec("edge-eu-north")["additionalArgs"][0]["value"] == "6h"  # bufferHours: 6
     assert spec("edge-us-west")["scrapeInterval"] == "15s"
     assert spec("edge-us-west")["resources"]["requests"]["memory"] == "534Mi"  # 120K series
     assert spec("edge-eu")["resources"]["requests"]["memory"] == "370Mi"  # 80K series
-
-
-def _mutate(stacks_dir: Path, stack: str, **config: Any) -> None:
-    path = stacks_dir / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text())
-    document["config"].update({f"obsfleet:{key}": value for key, value in config.items()})
-    path.write_text(yaml.safe_dump(document))
 
 
 def _preview_fails(stacks_dir: Path, stack: str, capsys: pytest.CaptureFixture[str], code: int = 2) -> str:
@@ -173,7 +162,7 @@ def _preview_fails(stacks_dir: Path, stack: str, capsys: pytest.CaptureFixture[s
 def test_regime_mismatch_fails_the_program_and_declares_nothing(
     stacks_dir: Path, capsys: pytest.CaptureFixture[str], fleet: dict[str, engine.PreviewResult]
 ) -> None:
-    _mutate(stacks_dir, "edge-eu", hubStack="hub-us")
+    set_config(stacks_dir, "edge-eu", hubStack="hub-us")
     # The program refuses (a bad-input error, exit 2 on its own), and the pack's data-residency-flow
     # also flags the cross-regime StackReference it declared: the review ranks that mandatory
     # violation first, so the exit code is 1.
@@ -188,7 +177,7 @@ def test_regime_mismatch_fails_the_program_and_declares_nothing(
 
 
 def test_edge_missing_from_its_hub_waits_declaring_only_its_identity(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _mutate(stacks_dir, "hub", edges=[{"name": "edge-eu-north", "region": "eu-north-1", "seriesEstimate": 40000, "bufferHours": 6}])
+    set_config(stacks_dir, "hub", edges=[{"name": "edge-eu-north", "region": "eu-north-1", "seriesEstimate": 40000, "bufferHours": 6}])
     out = stacks_dir / "out"
     assert main(["preview", "--stack", "edge-eu", "--stacks-dir", str(stacks_dir), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -221,7 +210,7 @@ def test_an_edge_whose_facts_differ_from_its_hub_entry_refuses_to_deploy(
 ) -> None:
     # The program's own check (at `pulumi up`, where no review compares the files): the hub's
     # `edges` output against the edge's config.
-    _mutate(stacks_dir, "edge-eu-north", bufferHours=12)
+    set_config(stacks_dir, "edge-eu-north", bufferHours=12)
     hub = fleet["hub"]
     assert hub.outputs["edges"]["edge-eu-north"] == {"index": 1, "region": "eu-north-1", "seriesEstimate": 40000,
                                                      "bufferHours": 6.0, "agentReplicas": 1}

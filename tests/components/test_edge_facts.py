@@ -6,7 +6,7 @@ import pytest
 
 from components.edge_facts import drift, hub_entries
 from components.settings import EdgeSettings, HubSettings, parse
-from tests.components.test_settings import EDGE, HUB
+from tests.components.settings_samples import EDGE, HUB
 
 
 def _hub(**entry: object) -> HubSettings:

@@ -13,7 +13,7 @@ from components import edge_sizing as model
 from components.edge_sizing import batch_size, duration, for_settings, shard_throughput, size_edge
 from components.hub_sizing import RECOVERY_HEADROOM
 from components.settings import ConfigError, EdgeSettings, QueueOverrides, parse
-from tests.components.test_settings import EDGE
+from tests.components.settings_samples import EDGE
 
 B = model.RSS_PER_PENDING_SAMPLE_BYTES
 SERIES = (10_000, 50_000, 200_000, 1_000_000)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,10 +15,11 @@ from components.values.edge_vmagent import TLS_DIR, TLS_VOLUME
 from components.vmagent_sizing import for_settings
 from review import engine, stacks
 from review.cli import main
-from tests.fixture_fleet import STACKS_DIR
-from tests.components.test_edge import EDGES, RELEASE, _by_name, _mutate
+from tests.fixture_fleet import STACKS_DIR, by_name, edge_hubs, set_config
 
 EDGE = "edge-eu"
+EDGES = edge_hubs()
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def vm_edge(tmp_path_factory: pytest.TempPathFactory, fleet: dict[str, engine.Pr
     stacks_dir = tmp_path_factory.mktemp("stacks")
     for path in STACKS_DIR.glob("Pulumi.*.yaml"):
         (stacks_dir / path.name).write_text(path.read_text())
-    _mutate(stacks_dir, EDGE, agent="vmagent")
+    set_config(stacks_dir, EDGE, agent="vmagent")
     hub = fleet[EDGES[EDGE]]
     return engine.preview(stacks.load(EDGE, stacks_dir), {EDGES[EDGE]: (hub.outputs, hub.secret_outputs)})
 
@@ -53,7 +53,7 @@ def test_every_example_edge_runs_the_prometheus_agent_alone(fleet: dict[str, eng
 
 def test_a_vmagent_edge_runs_vmagent_alone(vm_edge: engine.PreviewResult) -> None:
     assert metrics_agents(vm_edge) == ["vmagent"]
-    resources = _by_name(vm_edge)
+    resources = by_name(vm_edge)
     exporters = resources[f"{EDGE}-metrics"]["inputs"]["values"]
     assert exporters["prometheusOperator"] == {"enabled": False}
     assert exporters["kubeStateMetrics"] == {"enabled": True} and exporters["nodeExporter"] == {"enabled": True}
@@ -64,7 +64,7 @@ def test_a_vmagent_edge_runs_vmagent_alone(vm_edge: engine.PreviewResult) -> Non
 def test_the_vmagent_release_keeps_the_edge_contract(
     vm_edge: engine.PreviewResult, fleet: dict[str, engine.PreviewResult]
 ) -> None:
-    resources = _by_name(vm_edge)
+    resources = by_name(vm_edge)
     release = resources[f"{EDGE}-vmagent"]
     inputs = release["inputs"]
     assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]["repo"]) == (
@@ -98,7 +98,7 @@ def test_the_vmagent_release_keeps_the_edge_contract(
 
 
 def test_queue_overrides_are_refused_with_vmagent(stacks_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _mutate(stacks_dir, EDGE, agent="vmagent", queue={"maxShards": 4})
+    set_config(stacks_dir, EDGE, agent="vmagent", queue={"maxShards": 4})
     assert main(["preview", "--stack", EDGE, "--stacks-dir", str(stacks_dir), "--out", str(stacks_dir / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "obsfleet:queue: Prometheus remote-write queue_config, not used by agent 'vmagent'" in err

@@ -8,7 +8,7 @@ import pytest
 
 from components.edge_sizing import WAL_BYTES_PER_SAMPLE, size_edge, wal_peak_bytes
 from components.edge_wal import DEFAULT_TRUNCATE_FREQUENCY_S, Replay, truncation_loses_unsent
-from tests.lab.metrics import seconds as seconds_of
+from labkit.metrics import seconds as seconds_of
 
 OFFSETS = 12
 """Outage starts spread over one truncation period."""

@@ -10,7 +10,6 @@ import pytest
 import yaml
 from cryptography import x509
 
-from bench.hub_scale import edge_requests, scaled_hub
 from components import charts
 from components import front_door
 from components.front_door_config import CONFIG_FILE, TENANTS_FILE, TRUST_BUNDLE_FILE, fingerprint
@@ -20,6 +19,7 @@ from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_G
 from components.pki import SERVER_SECRET
 from components.values import hub_front_door
 from components.settings import HubSettings, Tier
+from labkit.scaled_hub import edge_requests, scaled_hub
 from review import engine
 from review.engine import SECRET
 from review.fleet_review import preview_fleet

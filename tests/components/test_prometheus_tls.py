@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from components.prometheus_tls import TlsFiles, remote_write, to_yaml
-from tests.lab.processes import PROMTOOL, require_binary
+from tests.lab.processes import promtool_check
 
 HUB_URL = "https://metrics.obs.eu.example.com/api/v1/write"
 FILES = TlsFiles("/tls/ca.crt", "/tls/tls.crt", "/tls/tls.key")
-
-
-def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_binary(PROMTOOL), "check", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_remote_write_verifies_the_hub_by_its_hostname_wherever_it_connects() -> None:
@@ -58,7 +53,7 @@ def test_agent_config_with_the_remote_write_passes_promtool(tmp_path: Path) -> N
             }
         )
     )
-    done = _promtool("config", "--agent", str(config))
+    done = promtool_check("config", "--agent", str(config))
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -8,31 +8,7 @@ from typing import Any
 import pytest
 
 from components.settings import PATTERN_WORDS, ConfigError, EdgeSettings, HubSettings, Tier, from_engine, parse, required_secrets
-
-HUB: dict[str, Any] = {
-    "role": "hub",
-    "org": "acme",
-    "cloud": "aws",
-    "region": "eu-central-1",
-    "regime": "gdpr",
-    "cluster": "hub-eu",
-    "domain": "obs.eu.example.com",
-    "oidcProvider": {
-        "arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC",
-        "url": "https://oidc.eks.eu-central-1.amazonaws.com/id/ABC",
-    },
-    "edges": [{"name": "edge-eu", "region": "eu-west-1"}],
-}
-EDGE: dict[str, Any] = {
-    "role": "edge",
-    "kubernetes": {"context": "edge-eu"},
-    "org": "acme",
-    "cloud": "aws",
-    "region": "eu-west-1",
-    "regime": "gdpr",
-    "cluster": "edge-eu",
-    "hubStack": "hub",
-}
+from tests.components.settings_samples import EDGE, HUB
 
 
 def engine_config(values: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ import ssl
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -26,9 +26,25 @@ from components.prometheus_tls import TlsFiles, to_yaml
 from review import engine, mock_tls
 from tests.lab import front_door
 from tests.lab.preview_state import component_state, server_secret  # noqa: F401 (the labs' entry point)
-from tests.lab.processes import Launcher, Prometheus
+from tests.lab.processes import Launcher, Prometheus, wait_for
 
 REQUEST_TIMEOUT = 10  # seconds per HTTPS request to the hub
+
+HUB = "hub-us"
+"""The hub the agent labs start: it runs the Prometheus tier, so a real Prometheus stands in for its
+receiver."""
+EDGE = "edge-us-west"
+"""`HUB`'s edge: its client certificate is the valid one."""
+SERIES_TIMEOUT = 60  # seconds for the valid agent's series to reach the hub
+REJECTION_TIMEOUT = 30  # seconds for a refused agent to count failed sends
+
+
+REJECTED = {
+    "no-cert": 'verify="NONE"',
+    "foreign-ca": 'verify="FAILED:unable to verify the first certificate"',
+    "expired": 'verify="FAILED:certificate has expired"',
+}
+"""Each bad credential, and the reason the front door logs for refusing it."""
 
 
 def write_pems(directory: Path, **pems: str) -> dict[str, str]:
@@ -149,3 +165,38 @@ def start(launcher: Launcher, hub_preview: engine.PreviewResult) -> Hub:
     server_name = urllib.parse.urlsplit(hub_url).hostname
     assert server_name, hub_url
     return Hub(process, door, server_name, hub_url)
+
+
+def wait_for_series(hub: Hub, agent: Prometheus, case: str = "valid") -> list[dict[str, Any]]:
+    """`up` of `EDGE`'s agent labelled `lab_case=<case>`, once it is at the hub."""
+
+    def arrived() -> Optional[list[dict[str, Any]]]:
+        agent.assert_running()
+        return hub.process.query(f'up{{cluster="{EDGE}",lab_case="{case}"}}') or None
+
+    return wait_for(f'up{{cluster="{EDGE}"}} from {agent.name} at the hub', arrived, timeout=SERIES_TIMEOUT)
+
+
+def assert_refused(
+    hub: Hub, agent: Prometheus, case: str, credentials: Credentials, directory: Path,
+    failed_sends: tuple[str, ...], refusal: str,
+) -> None:
+    """The front door refuses `credentials` outright (403) and logs why (`REJECTED[case]`); the agent
+    using them counts failed sends (the `failed_sends` counters of its own /metrics), logs `refusal`,
+    and nothing labelled `lab_case=<case>` reaches the hub."""
+    direct = HubClient(hub.address, hub.server_name, credentials, directory)
+    assert direct.request("POST", "/api/v1/write")[0] == 403
+
+    def failed() -> Optional[bool]:
+        agent.assert_running()
+        metrics = agent.parsed_metrics()
+        return True if sum(metrics.sum(name) for name in failed_sends) > 0 else None
+
+    wait_for(f"{agent.name} to count failed sends", failed, timeout=REJECTION_TIMEOUT)
+    wait_for(f"{agent.name} to log the refusal", lambda: True if refusal in agent.log() else None, timeout=10)
+    wait_for(
+        f"the front door to log the {case} refusal",
+        lambda: True if REJECTED[case] in hub.door.process.log() else None,
+        timeout=5,
+    )
+    assert hub.process.query(f'{{lab_case="{case}"}}') == []

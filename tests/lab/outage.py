@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
-from tests.lab.exporter import Exporter
-from tests.lab.metrics import HUB_REJECTION_COUNTERS, series_past, window_counts
+from labkit.exporter import Exporter
+from labkit.metrics import HUB_REJECTION_COUNTERS, series_past, window_counts
 from tests.lab.mtls import Hub
 from tests.lab.processes import Launcher, Prometheus, wait_for
 

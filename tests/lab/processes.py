@@ -7,6 +7,7 @@ their absence fails instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -19,8 +20,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, TypeVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from tests.lab.metrics import Metrics
+from labkit.metrics import Metrics
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
@@ -46,6 +51,11 @@ def require_binary(path: Path, package: str = "prometheus") -> str:
 
 def require_prometheus() -> None:
     require_binary(PROMETHEUS)
+
+
+def promtool_check(*args: str) -> subprocess.CompletedProcess[str]:
+    """`promtool check <args>` (config, web-config, rules ...), its output captured."""
+    return subprocess.run([require_binary(PROMTOOL), "check", *args], capture_output=True, text=True, timeout=60)
 
 
 def free_port() -> int:
@@ -213,3 +223,20 @@ def launching(workdir: Path) -> Iterator[Launcher]:
     launcher = Launcher(workdir)
     yield launcher
     launcher.stop_all()
+
+
+def service_account_mount(directory: Path) -> Path:
+    """A stand-in for the pod's service-account mount: vmagent reads the CA file when it checks."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True)
+    (directory / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "token").write_text("token")
+    return directory

@@ -26,8 +26,8 @@ from components.alerting import alertmanager_config, render
 from components.meta_rules import fleet_group
 from components.settings import HubSettings, Receiver, Tier
 from components.values.hub_prometheus import prometheus_stack_values
+from labkit.metrics import seconds
 from tests.fixture_fleet import load
-from tests.lab.metrics import seconds
 from tests.lab.processes import ALERTMANAGER, ALERTMANAGER_PACKAGE, Launcher, Prometheus, free_port, require_binary, wait_for
 from tests.lab.webhook import WebhookRecorder
 

@@ -4,7 +4,7 @@ The edge loses not one sample, and the lab reports how long the agent took to ca
 
 A loopback proxy (tests/lab/proxy.py) sits between the agent and the hub and, while blackholed,
 accepts connections but moves no byte in either direction. The agent and the count are the outage
-lab's (tests/lab/test_outage.py, tests/lab/outage.py).
+lab's (tests/lab/test_outage.py, tests/lab/agent_lab.py, tests/lab/outage.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Callable, Iterator
 import pytest
 
 from components.edge_sizing import for_settings
+from labkit.exporter import Exporter
+from labkit.metrics import AGENT_LOSS_COUNTERS
 from review import engine
 from tests.lab import mtls
-from tests.lab.exporter import Exporter
-from tests.lab.metrics import AGENT_LOSS_COUNTERS
+from tests.lab.agent_lab import LABELS, METRICS, RETRIED, TIMING, lab_settings, start_agent
+from tests.lab.mtls import EDGE, HUB
 from tests.lab.outage import (
     Outcome,
     assert_every_sample_arrived,
@@ -27,7 +29,6 @@ from tests.lab.outage import (
 )
 from tests.lab.processes import Launcher
 from tests.lab.proxy import TcpProxy
-from tests.lab.test_outage import EDGE, HUB, LABELS, METRICS, RETRIED, TIMING, lab_settings, start_agent
 
 pytestmark = pytest.mark.lab
 

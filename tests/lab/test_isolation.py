@@ -23,7 +23,6 @@ import yaml
 from cryptography import x509
 
 from components import identity, pki
-from components.agent_config import agent_config
 from components.edge_sizing import for_settings
 from components.front_door import config_data
 from components.front_door_config import TENANTS_FILE, TRUST_BUNDLE_FILE
@@ -31,9 +30,9 @@ from components.prometheus_tls import to_yaml
 from components.settings import EdgeSettings, Tier
 from components.values import hub_front_door
 from components.values.common import TENANT_HEADER
+from labkit.agent_config import agent_config
 from review import engine
 from review.fleet_review import preview_fleet
-from review.stacks import load
 from tests import fixture_fleet
 from tests.lab import front_door, mtls, recorder
 from tests.lab.front_door import Door

@@ -25,16 +25,16 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-from components.agent_config import agent_config, agent_environment, agent_flags
 from components.edge_sizing import EdgeSizing, duration, size_edge
 from components.endpoints import ingest_endpoints
 from components.hub_sizing import IngestLoad, receiver
 from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings, HubSettings, Tier
+from labkit.agent_config import agent_config, agent_environment, agent_flags
+from labkit.exporter import Exporter
+from labkit.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, count_matching, seconds, window_counts
 from tests.fixture_fleet import load
-from tests.lab.exporter import Exporter
 from tests.lab.outage import plaintext
-from tests.lab.metrics import AGENT_LOSS_COUNTERS, HUB_REJECTION_COUNTERS, count_matching, seconds, window_counts
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
 from tests.lab.proxy import TcpProxy
 

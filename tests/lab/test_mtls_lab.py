@@ -13,63 +13,17 @@ missing or failed certificate with 403, logging why.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
-from cryptography import x509
 
-from components import pki
 from components.prometheus_tls import remote_write, to_yaml
-from review import engine
 from tests.lab import mtls
-from tests.lab.mtls import Credentials, Hub, HubClient
-from tests.lab.processes import Launcher, Prometheus, wait_for
+from tests.lab.mtls import EDGE, REJECTED, Credentials, Hub
+from tests.lab.processes import Launcher, Prometheus
 
 pytestmark = pytest.mark.lab
-
-HUB = "hub-us"
-EDGE = "edge-us-west"
-SERIES_TIMEOUT = 60  # seconds for the valid agent's series to reach the hub
-REJECTION_TIMEOUT = 30  # seconds for a rejected agent to report failed sends
-
-
-@pytest.fixture(scope="module")
-def material(fleet: dict[str, engine.PreviewResult]) -> dict[str, Any]:
-    """Everything the lab needs, from the previews of the hub, its edge and the EU hub."""
-    hub, edge, foreign = fleet[HUB], fleet[EDGE], fleet["hub"]
-    valid = mtls.edge_credentials(edge)
-    ca_key = mtls.component_state(hub, pki.PKI_TYPE, "tls:index/privateKey:PrivateKey", "-ca-1-key")["privateKeyPem"]
-    foreign_edge = mtls.edge_credentials(fleet["edge-eu"])
-    return {
-        "valid": valid,
-        "no-cert": Credentials(valid.ca, None, None),
-        "foreign-ca": Credentials(valid.ca, foreign_edge.cert, foreign_edge.key),
-        "expired": _expired(valid.ca, ca_key, valid.cert),
-    }
-
-
-def _expired(ca_pem: str, ca_key_pem: str, edge_cert_pem: str) -> Credentials:
-    """The edge's identity, signed by the hub's own CA, but valid only until yesterday."""
-    edge = x509.load_pem_x509_certificate(edge_cert_pem.encode())
-    names = list(edge.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
-    now = dt.datetime.now(dt.timezone.utc)
-    return mtls.signed_by_ca(ca_pem, ca_key_pem, edge.subject, names, pki.CLIENT_USES,
-                             now - dt.timedelta(days=2), now - dt.timedelta(days=1))
-
-
-@pytest.fixture(scope="module")
-def hub(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]) -> Hub:
-    return mtls.start(module_launcher, fleet[HUB])
-
-
-# Each bad credential, and the reason the front door logs for refusing it.
-REJECTED = {
-    "no-cert": 'verify="NONE"',
-    "foreign-ca": 'verify="FAILED:unable to verify the first certificate"',
-    "expired": 'verify="FAILED:certificate has expired"',
-}
 
 
 def _start_agent(launcher: Launcher, hub: Hub, case: str, credentials: Credentials) -> Prometheus:
@@ -100,50 +54,26 @@ def _start_agent(launcher: Launcher, hub: Hub, case: str, credentials: Credentia
 
 
 @pytest.fixture(scope="module")
-def agents(hub: Hub, module_launcher: Launcher, material: dict[str, Any]) -> dict[str, Prometheus]:
+def agents(mtls_hub: Hub, module_launcher: Launcher, material: dict[str, Any]) -> dict[str, Prometheus]:
     """One agent per case, started together: each spends seconds replaying its WAL before sending."""
-    started = {case: _start_agent(module_launcher, hub, case, material[case]) for case in ["valid", *REJECTED]}
+    started = {case: _start_agent(module_launcher, mtls_hub, case, material[case]) for case in ["valid", *REJECTED]}
     for agent in started.values():
         agent.wait_ready_http()
     return started
 
 
-def test_hub_receives_the_edges_series_over_mtls(hub: Hub, agents: dict[str, Prometheus]) -> None:
-    agent = agents["valid"]
-
-    def arrived() -> Optional[list[dict[str, Any]]]:
-        agent.assert_running()
-        return hub.process.query(f'up{{cluster="{EDGE}",lab_case="valid"}}') or None
-
-    series = wait_for(f'up{{cluster="{EDGE}"}} at the hub', arrived, timeout=SERIES_TIMEOUT)
+def test_hub_receives_the_edges_series_over_mtls(mtls_hub: Hub, agents: dict[str, Prometheus]) -> None:
+    series = mtls.wait_for_series(mtls_hub, agents["valid"])
     assert series[0]["metric"]["job"] == "agent"
     assert series[0]["value"][1] == "1"
 
 
-def _failed_sends(agent: Prometheus) -> Optional[float]:
-    agent.assert_running()
-    metrics = agent.parsed_metrics()
-    total = sum(
-        metrics.sum(name)
-        for name in ("prometheus_remote_storage_samples_retried_total", "prometheus_remote_storage_samples_failed_total")
-    )
-    return total or None
-
-
 @pytest.mark.parametrize("case", sorted(REJECTED))
 def test_hub_rejects_bad_client_credentials(
-    hub: Hub, agents: dict[str, Prometheus], material: dict[str, Any], case: str, tmp_path: Path
+    mtls_hub: Hub, agents: dict[str, Prometheus], material: dict[str, Any], case: str, tmp_path: Path
 ) -> None:
-    # The front door refuses the credentials outright...
-    direct = HubClient(hub.address, hub.server_name, material[case], tmp_path)
-    assert direct.request("POST", "/api/v1/write")[0] == 403
-    # ...and the agent using them gets nothing through.
-    agent = agents[case]
-    wait_for(f"{agent.name} to report failed remote-write sends", lambda: _failed_sends(agent), timeout=REJECTION_TIMEOUT)
-    wait_for(f"{agent.name} to log the refusal", lambda: True if "403 Forbidden" in agent.log() else None, timeout=10)
-    wait_for(
-        f"the front door to log the {case} refusal",
-        lambda: True if REJECTED[case] in hub.door.process.log() else None,
-        timeout=5,
+    mtls.assert_refused(
+        mtls_hub, agents[case], case, material[case], tmp_path,
+        ("prometheus_remote_storage_samples_retried_total", "prometheus_remote_storage_samples_failed_total"),
+        "403 Forbidden",
     )
-    assert hub.process.query(f'{{lab_case="{case}"}}') == []

@@ -1,6 +1,6 @@
 """Outage lab: the hub goes down for a minute and comes back; the edge loses not one sample.
 
-A real agent runs the config the program renders for the `edge-us-west` stack (components/agent_config.py:
+A real agent runs the config the program renders for the `edge-us-west` stack (labkit/agent_config.py:
 external labels, tenant header, the sized queue, the WAL retention flag), with the lab's load as
 the stack's `seriesEstimate` and `scrapeIntervalSeconds`, and writes over mTLS with the edge's
 client certificate from the preview through the hub's front door (Debian nginx running the
@@ -18,79 +18,25 @@ counted, rather than absorbed.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
-from components.agent_config import agent_config, agent_environment, agent_flags
-from components.edge_sizing import EdgeSizing, for_settings
-from components.prometheus_tls import to_yaml
-from components.settings import EdgeSettings
+from components.edge_sizing import for_settings
+from labkit.exporter import Exporter
+from labkit.metrics import AGENT_LOSS_COUNTERS
 from review import engine
-from tests.fixture_fleet import load
 from tests.lab import mtls
-from tests.lab.exporter import Exporter
-from tests.lab.metrics import AGENT_LOSS_COUNTERS
-from tests.lab.mtls import Hub
+from tests.lab.agent_lab import LABELS, METRICS, RETRIED, TIMING, lab_settings, start_agent
+from tests.lab.mtls import EDGE, HUB
 from tests.lab.outage import (
     Outcome,
-    Timing,
     assert_every_sample_arrived,
     assert_nothing_lost,
     assert_window_spans_the_outage,
     through_outage,
 )
-from tests.lab.processes import Launcher, Prometheus, free_port
+from tests.lab.processes import Launcher
 
 pytestmark = pytest.mark.lab
-
-HUB = "hub-us"
-EDGE = "edge-us-west"
-"""Its hub, `hub-us`, runs the Prometheus tier: a real Prometheus stands in for the receiver."""
-METRICS, LABELS = 20, 100
-"""2,000 synthetic series."""
-SCRAPE_INTERVAL_SECONDS = 5
-TIMING = Timing(interval=SCRAPE_INTERVAL_SECONDS)
-RETRIED = "prometheus_remote_storage_samples_retried_total"
-
-
-def lab_settings() -> EdgeSettings:
-    """The edge stack, declaring the lab's load."""
-    settings = load(EDGE).settings
-    assert isinstance(settings, EdgeSettings)
-    return settings.model_copy(
-        update={"series_estimate": METRICS * LABELS, "scrape_interval_seconds": SCRAPE_INTERVAL_SECONDS}
-    )
-
-
-def start_agent(
-    launcher: Launcher,
-    edge: engine.PreviewResult,
-    hub: Hub,
-    settings: EdgeSettings,
-    sizing: EdgeSizing,
-    exporter: Exporter,
-    address: Optional[str] = None,
-) -> Prometheus:
-    """The program's agent config for `settings`, plus a scrape of the exporter (at the global
-    interval), writing to the hub or to `address` (a proxy in front of it)."""
-    workdir = launcher.workdir
-    port = free_port()
-    config = agent_config(
-        settings,
-        sizing,
-        edge.outputs["remoteWriteUrl"],
-        mtls.edge_credentials(edge).files(workdir / "agent-tls"),
-        self_target=f"127.0.0.1:{port}",
-        address=address or hub.address,
-    )
-    config["scrape_configs"].append({"job_name": "synthetic", "static_configs": [{"targets": [exporter.address]}]})
-    (workdir / "agent.yml").write_text(to_yaml(config))
-    agent = launcher.start(
-        "agent", *agent_flags(sizing, "agent.yml", "agent-data"), port=port, env=agent_environment(sizing)
-    )
-    agent.wait_ready_http()
-    return agent
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,17 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
-from components.agent_config import agent_config, agent_environment, agent_flags
 from components.edge_sizing import for_settings
 from components.prometheus_tls import TlsFiles, to_yaml
-from tests.lab.exporter import Exporter
-from tests.lab.metrics import count_matching
+from labkit.agent_config import agent_config, agent_environment, agent_flags
+from labkit.exporter import Exporter
+from labkit.metrics import count_matching
+from tests.lab.agent_lab import lab_settings
 from tests.lab.outage import plaintext
-from tests.lab.test_outage import lab_settings
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
 
 pytestmark = pytest.mark.lab

@@ -15,20 +15,19 @@ required), for `edge-us-west` and its Prometheus-tier hub `hub-us`:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 import pytest
 
 from components import vmagent_sizing
 from components.prometheus_tls import TlsFiles, to_yaml
-from components.settings import EdgeSettings
 from components.vmagent_config import command_line, scrape_config
+from labkit.exporter import Exporter
+from labkit.metrics import VMAGENT_LOSS_COUNTERS
 from review import engine
-from tests.fixture_fleet import load
 from tests.lab import mtls
-from tests.lab.exporter import Exporter
-from tests.lab.metrics import VMAGENT_LOSS_COUNTERS
-from tests.lab.mtls import Hub, HubClient
+from tests.lab.agent_lab import LABELS, METRICS, SCRAPE_INTERVAL_SECONDS, lab_settings
+from tests.lab.mtls import EDGE, HUB, REJECTED, Hub
 from tests.lab.outage import (
     Outcome,
     Timing,
@@ -37,18 +36,10 @@ from tests.lab.outage import (
     assert_window_spans_the_outage,
     through_outage,
 )
-from tests.lab.processes import Launcher, Prometheus, free_port, launching, wait_for
-from tests.lab.test_mtls_lab import REJECTED, material  # noqa: F401 (fixture)
+from tests.lab.processes import Launcher, Prometheus, free_port, launching
 
 pytestmark = pytest.mark.lab
 
-EDGE = "edge-us-west"
-HUB = "hub-us"
-METRICS, LABELS = 20, 100
-"""2,000 synthetic series."""
-SCRAPE_INTERVAL_SECONDS = 5
-SERIES_TIMEOUT = 60
-REJECTION_TIMEOUT = 30
 TIMING = Timing(interval=SCRAPE_INTERVAL_SECONDS, catch_up_timeout=90.0)
 """vmagent's retry backoff doubles up to a minute while the hub is down: the first retry after the
 restart may come that late."""
@@ -56,15 +47,6 @@ SEND_ERRORS = "vmagent_remotewrite_errors_total"
 RETRIES = "vmagent_remotewrite_retries_count_total"
 """A block answered with an error status (403 refused, 502 while the hub is down) is retried; it is
 not an error of the connection."""
-
-
-def lab_settings() -> EdgeSettings:
-    """The edge stack switched to vmagent, declaring the lab's load."""
-    settings = load(EDGE).settings
-    assert isinstance(settings, EdgeSettings)
-    return settings.model_copy(
-        update={"agent": "vmagent", "series_estimate": METRICS * LABELS, "scrape_interval_seconds": SCRAPE_INTERVAL_SECONDS}
-    )
 
 
 def start_vmagent(
@@ -79,7 +61,7 @@ def start_vmagent(
 ) -> Prometheus:
     """vmagent with the program's command line for the lab's edge, scraping itself and
     `targets`; `without`: prefixes of rendered arguments to leave out."""
-    settings = lab_settings()
+    settings = lab_settings(agent="vmagent")
     workdir = launcher.workdir
     port = free_port()
     jobs = [{"job_name": "vmagent", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}]
@@ -104,17 +86,12 @@ def start_vmagent(
 # --- mTLS ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def hub(module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]) -> Hub:
-    return mtls.start(module_launcher, fleet[HUB])
-
-
 CLIENT_CERT_FLAGS = ("-remoteWrite.tlsCertFile=", "-remoteWrite.tlsKeyFile=")
 
 
 @pytest.fixture(scope="module")
 def vmagents(
-    hub: Hub, module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]
+    mtls_hub: Hub, module_launcher: Launcher, fleet: dict[str, engine.PreviewResult], material: dict[str, Any]
 ) -> dict[str, Prometheus]:
     """One vmagent per case, labelled `lab_case=<case>`. The program never renders a client
     without a certificate: for `no-cert` its certificate flags are left out."""
@@ -126,7 +103,7 @@ def vmagents(
             module_launcher,
             f"vmagent-{case}",
             fleet[EDGE],
-            hub,
+            mtls_hub,
             TlsFiles(files.ca_file, "unused", "unused") if no_cert else files,
             [],
             (f"-remoteWrite.label=lab_case={case}",),
@@ -135,14 +112,8 @@ def vmagents(
     return started
 
 
-def test_vmagent_ships_to_the_hub_over_mtls(hub: Hub, vmagents: dict[str, Prometheus]) -> None:
-    agent = vmagents["valid"]
-
-    def arrived() -> Optional[list[dict[str, Any]]]:
-        agent.assert_running()
-        return hub.process.query(f'up{{cluster="{EDGE}",lab_case="valid"}}') or None
-
-    series = wait_for(f'up{{cluster="{EDGE}"}} from vmagent at the hub', arrived, timeout=SERIES_TIMEOUT)
+def test_vmagent_ships_to_the_hub_over_mtls(mtls_hub: Hub, vmagents: dict[str, Prometheus]) -> None:
+    series = mtls.wait_for_series(mtls_hub, vmagents["valid"])
     assert series[0]["metric"]["job"] == "vmagent"
     # The edge's identity labels ride on every sample (`-remoteWrite.label`).
     assert {k: series[0]["metric"][k] for k in ("cluster", "region", "regime")} == {
@@ -154,21 +125,9 @@ def test_vmagent_ships_to_the_hub_over_mtls(hub: Hub, vmagents: dict[str, Promet
 
 @pytest.mark.parametrize("case", sorted(REJECTED))
 def test_hub_rejects_vmagent_with_bad_client_credentials(
-    hub: Hub, vmagents: dict[str, Prometheus], material: dict[str, Any], case: str, tmp_path: Path
+    mtls_hub: Hub, vmagents: dict[str, Prometheus], material: dict[str, Any], case: str, tmp_path: Path
 ) -> None:
-    direct = HubClient(hub.address, hub.server_name, material[case], tmp_path)
-    assert direct.request("POST", "/api/v1/write")[0] == 403
-    agent = vmagents[case]
-
-    def failed() -> Optional[bool]:
-        agent.assert_running()
-        metrics = agent.parsed_metrics()
-        return True if metrics.sum(SEND_ERRORS) + metrics.sum(RETRIES) > 0 else None
-
-    wait_for(f"{agent.name} to count failed sends", failed, timeout=REJECTION_TIMEOUT)
-    wait_for(f"{agent.name} to log the refusal", lambda: True if ": 403;" in agent.log() else None, 10)
-    wait_for(f"the front door to log the {case} refusal", lambda: True if REJECTED[case] in hub.door.process.log() else None, 5)
-    assert hub.process.query(f'{{lab_case="{case}"}}') == []
+    mtls.assert_refused(mtls_hub, vmagents[case], case, material[case], tmp_path, (SEND_ERRORS, RETRIES), ": 403;")
 
 
 # --- outage ----------------------------------------------------------------------------------------

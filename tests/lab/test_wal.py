@@ -1,7 +1,7 @@
 """WAL lab: the agent's write-ahead log at the edges of the buffer, scaled in time.
 
 One real-world hour lasts `LAB_SECONDS_PER_HOUR` seconds. The agent runs the program's config for
-the lab's load (components/agent_config.py) with its WAL flags scaled: `retention.max-time` (the
+the lab's load (labkit/agent_config.py) with its WAL flags scaled: `retention.max-time` (the
 buffer) and `wal-truncate-frequency` (components/edge_sizing.py, step 8). Its WAL lives on a tmpfs
 of a chosen size, the stand-in for the edge's volume. The link to the hub is cut for
 `bufferHours`, starting shortly before the agent's first truncation, so a truncation runs while
@@ -33,13 +33,13 @@ from typing import Iterator
 
 import pytest
 
-from components.agent_config import agent_config, agent_environment, agent_flags
 from components.edge_sizing import WAL_VOLUME_MARGIN, EdgeSizing, duration, size_edge, wal_peak_bytes
 from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings
+from labkit.agent_config import agent_config, agent_environment, agent_flags
+from labkit.exporter import Exporter
+from labkit.metrics import AGENT_LOSS_COUNTERS, seconds, series_past, window_counts
 from tests.fixture_fleet import load
-from tests.lab.exporter import Exporter
-from tests.lab.metrics import AGENT_LOSS_COUNTERS, seconds, series_past, window_counts
 from tests.lab.outage import plaintext
 from tests.lab.processes import Launcher, Prometheus, free_port, wait_for
 from tests.lab.proxy import TcpProxy

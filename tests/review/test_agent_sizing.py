@@ -10,7 +10,7 @@ from review import agent_sizing, report
 from review.hub_facts import edge_sizing_row
 from review.model import StackOutcome
 from tests.fixture_fleet import load, names
-from tests.components.test_settings import EDGE
+from tests.components.settings_samples import EDGE
 
 
 def test_both_engines_are_sized_from_the_edges_settings() -> None:

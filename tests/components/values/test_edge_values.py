@@ -14,7 +14,7 @@ from components.settings import ConfigError, EdgeSettings, parse
 from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import PRESET_COMPONENTS, TLS_DIR, collector_values
 from components.values.edge_prometheus import kube_prometheus_stack_values
-from tests.components.test_settings import EDGE as BASE_EDGE
+from tests.components.settings_samples import EDGE as BASE_EDGE
 from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
 PEER = {"name": "edge-eu-north", "id": 2, "address": "clustermesh.edge-eu-north.example.com"}

@@ -3,17 +3,12 @@ strict check, and the flags carry the edge's identity and sized buffer."""
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from components.charts import KUBE_PROMETHEUS_STACK, VICTORIA_METRICS_AGENT
 from components.prometheus_tls import to_yaml
@@ -21,9 +16,9 @@ from components.settings import EdgeSettings, parse
 from components.values.edge_vmagent import exporters_only_values, vmagent_values
 from components.vmagent_jobs import SERVICE_ACCOUNT_DIR, cluster_jobs
 from components.vmagent_sizing import for_settings
-from tests.components.test_settings import EDGE as BASE_EDGE
+from tests.components.settings_samples import EDGE as BASE_EDGE
 from tests.helm_reference import unknown_keys
-from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary
+from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary, service_account_mount
 
 URL = "https://metrics.obs.eu.example.com/api/v1/write"
 SECRET = "obsfleet-hub-client-tls"
@@ -71,27 +66,10 @@ def test_the_buffer_volume_is_a_claim_per_pod_of_the_sized_size(settings: EdgeSe
     assert sizing.volume_gib * 2**30 >= sizing.max_disk_usage_bytes + 512 * 2**20
 
 
-def _service_account(directory: Path) -> Path:
-    """A stand-in for the pod's service-account mount: vmagent reads the CA file when it checks."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True)
-    (directory / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "token").write_text("token")
-    return directory
-
-
 def _vmagent_check(config: dict[str, Any], directory: Path) -> subprocess.CompletedProcess[str]:
     binary = require_binary(VMAGENT, VMAGENT_PACKAGE)
     path = directory / "scrape.yml"
-    text = to_yaml(config).replace(SERVICE_ACCOUNT_DIR, str(_service_account(directory / "sa")))
+    text = to_yaml(config).replace(SERVICE_ACCOUNT_DIR, str(service_account_mount(directory / "sa")))
     path.write_text(text)
     return subprocess.run(
         [binary, "-dryRun", f"-promscrape.config={path}", "-loggerLevel=ERROR"], capture_output=True, text=True, timeout=60

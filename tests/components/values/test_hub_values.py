@@ -11,7 +11,6 @@ import jsonschema
 import pytest
 import yaml
 
-from bench.hub_scale import scaled_hub
 from components import hub_sizing, traces_kafka_plan
 from components.charts import (
     EXTERNAL_DNS,
@@ -33,6 +32,7 @@ from components.storage import ObjectStore, loki_storage_values, tempo_storage_v
 from components.values import hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo, hub_traces_kafka
 from components.values.hub_common import merge
 from components.values.hub_external_dns import external_dns_values
+from labkit.scaled_hub import scaled_hub
 from tests import fixture_fleet
 from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 

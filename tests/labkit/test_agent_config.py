@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -14,12 +13,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from components.agent_config import agent_config, agent_environment, agent_flags, operator_tls_files, render
 from components.edge_sizing import EdgeSizing, for_settings
 from components.prometheus_tls import TlsFiles
 from components.settings import EdgeSettings, parse
 from components.values.edge_prometheus import kube_prometheus_stack_values
-from tests.lab.processes import PROMTOOL, Launcher, free_port, launching, require_binary, wait_for
+from labkit.agent_config import agent_config, agent_environment, agent_flags, operator_tls_files, render
+from tests.lab.processes import Launcher, free_port, launching, promtool_check, wait_for
 
 EDGE: dict[str, Any] = {
     "role": "edge",
@@ -53,18 +52,14 @@ def launcher(tmp_path: Path) -> Iterator[Launcher]:
     yield from launching(tmp_path)
 
 
-def _check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_binary(PROMTOOL), "check", "config", str(path)], capture_output=True, text=True, timeout=60)
-
-
 def test_rendered_config_passes_promtool(tmp_path: Path, settings: EdgeSettings, sizing: EdgeSizing) -> None:
     path = tmp_path / "prometheus.yml"
     path.write_text(render(settings, sizing, URL, operator_tls_files(NAMESPACE, SECRET)))
-    done = _check(path)
+    done = promtool_check("config", str(path))
     assert done.returncode == 0, done.stdout + done.stderr
     # The check is strict: the same document with one queue key misspelt is refused.
     path.write_text(path.read_text().replace("retry_on_http_429", "retry_on_http_492"))
-    refused = _check(path)
+    refused = promtool_check("config", str(path))
     assert refused.returncode != 0 and "retry_on_http_492" in refused.stdout + refused.stderr
 
 
