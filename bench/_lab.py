@@ -1,8 +1,8 @@
-"""Shared bench machinery: synthetic exporter, Prometheus processes, /proc and /metrics readers.
+"""Shared bench machinery: synthetic exporter, Prometheus processes, CPU readers, queue configs.
 
 Standard library only (the `obsfleet` queue config imports components/ lazily, when used); the
 exporter's server is the labs' (labkit/exporter.py), with bench-sized bodies, and so is the
-/metrics parser (labkit/metrics.py).
+/metrics parser (labkit/metrics.py); memory is sampled by labkit/memory.py.
 Everything listens on 127.0.0.1; every process a `Lab` starts is stopped
 and its temp dir removed when the `with Lab()` block exits, also on Ctrl-C or SIGTERM.
 
@@ -22,7 +22,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,12 +39,12 @@ if str(ROOT) not in sys.path:  # run as a script (the exporter child process)
     sys.path.insert(0, str(ROOT))
 
 from labkit.exporter import HOST, REQUESTS_PATH, MetricsServer  # noqa: E402
+from labkit.memory import KIB  # noqa: E402
 from labkit.metrics import Metrics  # noqa: E402 (the bench scripts import it from here)
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-KIB = 1024
-MIB = 1024 * 1024
+MIB = KIB * KIB
 
 # Series each target exposes beyond the synthetic ones: Prometheus adds up, scrape_duration_seconds,
 # scrape_samples_scraped, scrape_samples_post_metric_relabeling and scrape_series_added.
@@ -54,8 +53,8 @@ SCRAPE_SERIES_PER_TARGET = 5
 # 50K lines per request (that would make the exporter, not Prometheus, the bottleneck).
 BODY_VARIANTS = 4
 
-SEED_RECOMMENDED = {"capacity": 100_000, "max_shards": 10, "max_samples_per_send": 1_000}
-"""The seed research's edge queue_config (multi-cluster-observability-research.md)."""
+RECOMMENDED_QUEUE = {"capacity": 100_000, "max_shards": 10, "max_samples_per_send": 1_000}
+"""A large edge queue_config often recommended for agents (`recommended`): one the program's is held against."""
 SIZING = "components.edge_sizing"
 REMOTE = "bench"  # remote_name of every remote_write queue the benches configure
 
@@ -128,14 +127,6 @@ def free_ports(count: int) -> list[int]:
 
 # --- /proc readers ------------------------------------------------------------------------------
 
-def proc_status_kib(pid: int, field_name: str) -> int:
-    """A `kB` field of /proc/PID/status (VmRSS, RssAnon, ...), in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field_name + ":"):
-            return int(line.split()[1])
-    raise KeyError(field_name)
-
-
 def proc_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process (/proc/PID/stat utime + stime)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -173,42 +164,6 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.3, probe: float = 2.0) 
             return busy
 
 
-def steady_median(values: Sequence[float]) -> float:
-    """Steady state as in the reference measurements: the median of the last third of samples."""
-    tail = values[len(values) - max(1, len(values) // 3):]
-    return statistics.median(tail)
-
-
-@dataclass
-class MemoryTrace:
-    """VmRSS and RssAnon samples (KiB) of one process."""
-
-    rss: list[int] = field(default_factory=list)
-    anon: list[int] = field(default_factory=list)
-
-    def steady_mib(self, which: str = "rss") -> float:
-        return steady_median(getattr(self, which)) / KIB
-
-    def max_mib(self) -> float:
-        return max(self.rss) / KIB
-
-
-def sample_memory(procs: Sequence["Proc"], seconds: float, every: float) -> list[MemoryTrace]:
-    """Each process's memory every `every` s for `seconds`; fails fast if one of them died."""
-    traces = [MemoryTrace() for _ in procs]
-    deadline = time.monotonic() + seconds
-    while True:
-        for proc, trace in zip(procs, traces):
-            if not proc.alive():
-                raise LabError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.log_tail()}")
-            trace.rss.append(proc_status_kib(proc.pid, "VmRSS"))
-            trace.anon.append(proc_status_kib(proc.pid, "RssAnon"))
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return traces
-        time.sleep(min(every, left))
-
-
 # --- processes ----------------------------------------------------------------------------------
 
 @dataclass
@@ -227,6 +182,10 @@ class Proc:
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def assert_running(self) -> None:
+        if not self.alive():
+            raise LabError(f"{self.name} exited ({self.popen.returncode}):\n{self.log_tail()}")
 
     def cpu_seconds(self) -> float:
         return proc_cpu_seconds(self.pid)
@@ -559,7 +518,7 @@ def obsfleet_env(series: int, interval: float) -> dict[str, str]:
 
 QUEUES: dict[str, QueueSource] = {
     "default": lambda series, interval: None,
-    "recommended": lambda series, interval: dict(SEED_RECOMMENDED),
+    "recommended": lambda series, interval: dict(RECOMMENDED_QUEUE),
     "obsfleet": obsfleet_queue,
 }
 

@@ -9,7 +9,7 @@ All processes run at once against one synthetic target (default 50,005 series at
 Each process's RSS is sampled before the first scrape (the exporter starts only once every
 Prometheus is ready) and every --sample-every seconds after; steady state is the median of the
 last third of samples, as in the reference measurements. The agent/server ratio is printed last,
-against the seed's claim that agent mode uses 60-80% less memory.
+against the common claim that agent mode uses 60-80% less memory.
 
     venv/bin/python bench/agent_memory.py --seconds 180
 """
@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
 from bench._lab import KIB, MIB, Lab, Proc, log  # noqa: E402
+from labkit.memory import MemorySampler  # noqa: E402
 
-SEED_CLAIM = (0.2, 0.4)
-"""Seed research: agent mode uses 60-80% less memory, i.e. agent/server between 0.2 and 0.4."""
+CLAIM = (0.2, 0.4)
+"""Agent mode uses 60-80% less memory, as commonly claimed: agent/server between 0.2 and 0.4."""
 NA = float("nan")
 SERVER = "server"
 SERVER_RW = "server+rw"
@@ -77,13 +78,13 @@ def run(args: argparse.Namespace) -> tuple[list[Row], int]:
     with Lab() as lab:
         procs = start_all(lab, port, args.interval, agents, args.server_remote_write, envs)
         # Their scrapes of the not-yet-listening exporter fail: this is each one's empty RSS.
-        empty = _lab.sample_memory(list(procs.values()), 0, 0)
+        empty = MemorySampler(list(procs.values())).sample()
         procs["exporter"] = lab.exporter([port], args.metrics, args.labels)
         log(f"{len(procs) - 1} Prometheus processes scraping {series:,} series every {args.interval:g} s; "
             f"sampling RSS every {args.sample_every:g} s for {args.seconds:g} s")
         cpu_before = {name: p.cpu_seconds() for name, p in procs.items()}
         started = time.monotonic()
-        traces = dict(zip(procs, _lab.sample_memory(list(procs.values()), args.seconds, args.sample_every)))
+        traces = dict(zip(procs, MemorySampler(list(procs.values())).run(args.seconds, args.sample_every)))
         elapsed = time.monotonic() - started
         cpu = {name: (p.cpu_seconds() - cpu_before[name]) / elapsed for name, p in procs.items()}
         heap = {name: p.metrics().sum("go_memstats_heap_inuse_bytes") / MIB
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], int]:
         for name in agents:
             log(f"agent:{name} ran capacity/max_shards/max_samples_per_send = "
                 f"{_lab.effective_queue(procs[f'agent:{name}'].metrics())}" + (f", env {envs[name]}" if envs[name] else ""))
-    before = {name: trace.rss[0] / KIB for name, trace in zip(procs, empty)}
+    before = {name: trace.first_mib() for name, trace in zip(procs, empty)}
     rows = []
     for name, trace in traces.items():
         rss, base = trace.steady_mib(), before.get(name, NA)
@@ -118,12 +119,12 @@ def report(rows: Sequence[Row], series: int, args: argparse.Namespace) -> None:
     server = by_name[SERVER]
     print(f"\n{series:,} series per process, {args.interval:g} s scrape, {args.seconds:g} s; "
           "KiB/series = RSS / series; marginal = above the process's RSS before its first scrape.")
-    low, high = SEED_CLAIM
+    low, high = CLAIM
     for r in rows:
         if r.process.startswith("agent:"):
             ratio = r.rss_mib / server.rss_mib
             verdict = "confirmed" if low <= ratio <= high else "NOT reproduced"
-            line = f"{r.process}: agent / server = {ratio:.2f} (seed claim {low:.1f}–{high:.1f}: {verdict})"
+            line = f"{r.process}: agent / server = {ratio:.2f} (claim {low:.1f}–{high:.1f}: {verdict})"
             if SERVER_RW in by_name:
                 line += f"; agent / (server + remote_write) = {r.rss_mib / by_name[SERVER_RW].rss_mib:.2f}"
             print(line)

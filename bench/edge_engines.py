@@ -33,11 +33,12 @@ from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
 from bench._lab import HOST, KIB, MIB, Lab, Proc, log  # noqa: E402
 from bench.remote_write import sample_counts  # noqa: E402
 from labkit.exporter import scrape_window  # noqa: E402
+from labkit.memory import MemorySampler  # noqa: E402
 
 VMAGENT = shutil.which("vmagent") or "/usr/bin/vmagent"
 BASELINE = "prometheus-default"
 TARGETS = {"vmagent RSS": 0.3, "vmagent CPU": 0.5}
-"""Issue targets: vmagent's RSS and CPU at most these multiples of the default Prometheus agent's."""
+"""Targets: vmagent's RSS and CPU at most these multiples of the default Prometheus agent's."""
 PENDING_BYTES = "vm_persistentqueue_bytes_pending"
 
 
@@ -155,14 +156,15 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, float]]:
     with Lab() as lab:
         engines, vm_data = start_engines(lab, ports, args.interval, series)
         agents = [e.agent for e in engines.values()]
-        empty = {e.name: _lab.proc_status_kib(e.agent.pid, "VmRSS") / KIB for e in engines.values()}
+        empty = {e.name: trace.first_mib() for e, trace in zip(engines.values(), MemorySampler(agents).sample())}
         exporter = lab.exporter(ports, args.metrics, args.labels)
         started = time.time()
         cpu0 = {e.name: e.agent.cpu_seconds() for e in engines.values()}
         box0 = _lab.box_cpu()
         log(f"3 engines scraping {series:,} series every {args.interval:g} s; receivers stop at "
             f"+{args.before:g} s for {args.down:g} s; {args.after:g} s after")
-        traces = _lab.sample_memory(agents, args.before, args.sample_every)
+        memory = MemorySampler(agents)
+        traces = memory.run(args.before, args.sample_every)
         buffered: dict[str, float] = {}
 
         def measure_buffer() -> None:
@@ -171,9 +173,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, float]]:
 
         stopped = restart_receivers(lab, engines, args.down, measure_buffer)
         ready = time.time()
-        for trace, more in zip(traces, _lab.sample_memory(agents, args.after, args.sample_every)):
-            trace.rss += more.rss
-            trace.anon += more.anon
+        memory.run(args.after, args.sample_every)
         end = time.time()
         elapsed = end - started
         cpu = {e.name: (e.agent.cpu_seconds() - cpu0[e.name]) / elapsed for e in engines.values()}

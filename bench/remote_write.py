@@ -5,16 +5,16 @@ and a fresh agent (`--enable-feature=agent`) scraping the synthetic exporter. Af
 counter deltas over a window give sent samples/s (agent `prometheus_remote_storage_samples_total`)
 and ingested samples/s (receiver `prometheus_tsdb_head_samples_appended_total`), with shards,
 pending and failed/retried/dropped samples, agent RSS (/proc VmRSS) and CPU (/proc stat). Ratios
-are against Prometheus' default queue_config measured in the same run, then issue 12's targets,
-printed last. By default it runs issue 12's backlog scenario: 200K samples/s offered to a receiver
-capped at HUB_CORES, which ingests a third of that, to the program's, the default and the seed's
-queue configs in turn (about 4.5 minutes).
+are against Prometheus' default queue_config measured in the same run, then the targets
+(BACKLOG_FACTOR, RSS_TARGET), printed last. By default it runs the backlog scenario: 200K samples/s
+offered to a receiver capped at HUB_CORES, which ingests a third of that, to the program's, the
+default and the recommended queue configs in turn (about 4.5 minutes).
 
 `outage`: one agent; the receiver is stopped, then restarted on its data dir. Every synthetic
 series' sample count at the receiver is compared with the exporter's own count of scrapes in the
 same window. Loss is printed, not asserted (pass/fail lab tests live in tests/lab).
 
-Queue configs: `default` (Prometheus'), `recommended` (the seed's 100000/10/1000), `obsfleet`
+Queue configs: `default` (Prometheus'), `recommended` (a large, often advised 100000/10/1000), `obsfleet`
 (components/edge_sizing.py for the load, with the edge defaults), plus any `--queue NAME=JSON`.
 
 Run from the project root with the project's venv (the obsfleet config imports components/):
@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench import _lab  # noqa: E402 (needs ROOT on sys.path)
 from bench._lab import REMOTE, Lab, Metrics, Proc, log  # noqa: E402
 from labkit.exporter import scrape_window  # noqa: E402
+from labkit.memory import MemorySampler  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,15 @@ LOADS = {"saturating": Load("saturating", 4, 1.0), "steady": Load("steady", 1, 1
 BASELINE = "default"
 PROGRAM = "obsfleet"
 COMPARED = (BASELINE, "recommended")
-"""What the program's config is held against: Prometheus' defaults and the seed's recommendation."""
+"""What the program's config is held against: Prometheus' defaults and the recommended large queue."""
 HUB_CORES = 0.5
 """CPU budget of the receiver (the hub) in `throughput`. Uncapped, this box's receiver ingested
 110-207K samples/s depending on other work, so a 200K/s load was barely a backlog; at ~7-10 us of
 receiver CPU per sample, half a core ingests 50-70K/s: the saturating load is ~3x that on any box."""
 BACKLOG_FACTOR = 2.5
-"""The backlog scenario of issue 12: offered load at least this multiple of what the hub ingests."""
+"""The backlog scenario: offered load at least this multiple of what the hub ingests."""
 RSS_TARGET = 0.65
-"""Issue 12: the program's agent RSS at most this fraction of the default config's, under backlog."""
+"""Target: the program's agent RSS at most this fraction of the default config's, under backlog."""
 
 
 def start_pair(lab: Lab, targets: Sequence[int], interval: float, queue: Optional[dict],
@@ -150,9 +151,9 @@ def measure(lab: Lab, exporter: Proc, ports: Sequence[int], load: Load, name: st
     busy_before = _lab.wait_for_quiet(args.quiet_wait)
     agent, receiver = start_pair(lab, ports[: load.targets], load.interval, queue, hub_cap, env)
     try:
-        _lab.sample_memory([agent, receiver], args.warmup, args.sample_every)
+        MemorySampler([agent, receiver]).run(args.warmup, args.sample_every)  # fails fast if either exits
         before = Snapshot.take(agent, receiver, exporter)
-        agent_mem, receiver_mem = _lab.sample_memory([agent, receiver], args.seconds, args.sample_every)
+        agent_mem, receiver_mem = MemorySampler([agent, receiver]).run(args.seconds, args.sample_every)
         after = Snapshot.take(agent, receiver, exporter)
     finally:
         lab.stop(agent)
@@ -238,7 +239,7 @@ def print_throughput(results: Sequence[Result]) -> None:
 
 
 def print_targets(results: Sequence[Result]) -> None:
-    """Issue 12's targets per load where the program's config and both COMPARED ran (medians over rounds)."""
+    """The targets per load where the program's config and both COMPARED ran (medians over rounds)."""
     by_config: dict[tuple[str, str], list[Result]] = {}
     for r in results:
         by_config.setdefault((r.load, r.queue), []).append(r)

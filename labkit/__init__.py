@@ -1,7 +1,7 @@
-"""Lab support: what the labs (tests/lab) and the benchmarks (bench/) share to run real Prometheus
-and vmagent binaries on loopback: a synthetic exporter, metric queries, the agent's file config
-and the hub's web config rendered from the program's own functions.
+"""Lab support shared by the labs (tests/lab) and the benchmarks (bench/): a synthetic exporter, a
+reader of Prometheus metrics, the edge agent's file config, a hub scaled to N edges and where helm
+and the pinned charts are.
 
-Never imported by the product (components, review, policies); tests and bench import it, never
-each other.
+The product (components, review, policies, tools) never imports it; tests and bench import it and
+never each other.
 """

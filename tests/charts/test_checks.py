@@ -24,7 +24,7 @@ def _release(stack: str, chart: str) -> Release:
 
 
 def test_a_nulled_jaeger_receiver_fails_the_tempo_render() -> None:
-    # What the program used to hand the tempo chart: the chart reads the Jaeger protocols unconditionally.
+    # A nulled receiver: the chart reads the Jaeger protocols unconditionally, so the render fails.
     release = dataclasses.replace(_release("hub-us", "tempo"), value_files=("tempo:\n  receivers:\n    jaeger: null\n",))
     with pytest.raises(RenderError, match=r"nil pointer evaluating interface \{\}\.protocols"):
         render(release)

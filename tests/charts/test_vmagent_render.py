@@ -11,7 +11,8 @@ import pytest
 from components.charts import VICTORIA_METRICS_AGENT
 from components.vmagent_jobs import COLLECTOR, KUBE_STATE_METRICS, NODE_EXPORTER, SERVICE_ACCOUNT_DIR
 from tests.charts.fleet import VMAGENT_SUFFIX, all_releases, rendered
-from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary, service_account_mount
+from tests.lab.mtls import service_account_mount
+from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary
 
 SCRAPE_CONFIG = "/config/scrape/scrape.yml"
 

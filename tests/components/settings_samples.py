@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
+
+from components.settings import EdgeSettings, parse
 
 HUB: dict[str, Any] = {
     "role": "hub",
@@ -28,3 +30,10 @@ EDGE: dict[str, Any] = {
     "cluster": "edge-eu",
     "hubStack": "hub",
 }
+
+
+def edge_settings(base: Mapping[str, Any] = EDGE, **config: Any) -> EdgeSettings:
+    """`base` (an edge's config) with `config` on top, parsed."""
+    settings = parse({**base, **config})
+    assert isinstance(settings, EdgeSettings)
+    return settings

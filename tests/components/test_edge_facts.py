@@ -5,19 +5,13 @@ from __future__ import annotations
 import pytest
 
 from components.edge_facts import drift, hub_entries
-from components.settings import EdgeSettings, HubSettings, parse
-from tests.components.settings_samples import EDGE, HUB
+from components.settings import HubSettings, parse
+from tests.components.settings_samples import HUB, edge_settings
 
 
 def _hub(**entry: object) -> HubSettings:
     settings = parse({**HUB, "edges": [{"name": "edge-a", "region": "eu-north-1"}, {"name": "edge-eu", "region": "eu-west-1", **entry}]})
     assert isinstance(settings, HubSettings)
-    return settings
-
-
-def _edge(**config: object) -> EdgeSettings:
-    settings = parse({**EDGE, **config})
-    assert isinstance(settings, EdgeSettings)
     return settings
 
 
@@ -28,8 +22,8 @@ def test_entries_hold_each_edges_index_and_facts() -> None:
 
 
 def test_equal_facts_pass_and_an_unlisted_edge_is_left_to_the_certificate_check() -> None:
-    assert drift(_edge(), hub_entries(_hub()), "hub") is None
-    assert drift(_edge(cluster="edge-x"), hub_entries(_hub()), "hub") is None
+    assert drift(edge_settings(), hub_entries(_hub()), "hub") is None
+    assert drift(edge_settings(cluster="edge-x"), hub_entries(_hub()), "hub") is None
 
 
 @pytest.mark.parametrize(
@@ -42,15 +36,15 @@ def test_equal_facts_pass_and_an_unlisted_edge_is_left_to_the_certificate_check(
     ],
 )
 def test_each_differing_fact_names_both_keys(entry: dict, edge: dict, message: str) -> None:
-    found = drift(_edge(**edge), hub_entries(_hub(**entry)), "hub")
+    found = drift(edge_settings(**edge), hub_entries(_hub(**entry)), "hub")
     assert found is not None and found.startswith(message + ": ")
 
 
 @pytest.mark.parametrize("entries", [None, [], "edges", {"edge-eu": None}])
 def test_exports_without_this_edges_entry_are_left_to_the_certificate_check(entries: object) -> None:
-    assert drift(_edge(), entries, "hub") is None
+    assert drift(edge_settings(), entries, "hub") is None
 
 
 def test_an_entry_that_is_not_a_map_names_the_hub() -> None:
-    assert drift(_edge(), {"edge-eu": ["x"]}, "hub") == (
+    assert drift(edge_settings(), {"edge-eu": ["x"]}, "hub") == (
         "stack hub exports an `edges` entry for edge-eu that is not a map: update the hub")

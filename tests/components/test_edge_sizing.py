@@ -12,8 +12,8 @@ import pytest
 from components import edge_sizing as model
 from components.edge_sizing import batch_size, duration, for_settings, shard_throughput, size_edge
 from components.hub_sizing import RECOVERY_HEADROOM
-from components.settings import ConfigError, EdgeSettings, QueueOverrides, parse
-from tests.components.settings_samples import EDGE
+from components.settings import ConfigError, QueueOverrides
+from tests.components.settings_samples import edge_settings
 
 B = model.RSS_PER_PENDING_SAMPLE_BYTES
 SERIES = (10_000, 50_000, 200_000, 1_000_000)
@@ -97,7 +97,7 @@ def test_queue_memory_stays_within_the_budget_unless_the_steady_load_needs_more(
         assert queue.capacity == model.QUEUED_BATCHES_PER_SHARD * queue.max_samples_per_send
         if queue.max_shards > _floor(sizing):
             bound_cases += 1
-            # The bound, capacity x max_shards x bytes per sample, and the stricter one the
+            # The plain bound, capacity x max_shards x bytes per sample, and the stricter one the
             # model keeps: plus each shard's batch in flight.
             assert queue.capacity * queue.max_shards * B <= budget, (series, interval, rtt_ms, buffer)
             assert sizing.queue_memory_mib * 2**20 <= budget, (series, interval, rtt_ms, buffer)
@@ -242,15 +242,9 @@ def test_inconsistent_overrides_name_the_key(overrides: QueueOverrides, message:
         size_edge(50_000, 30, 4, overrides=overrides)
 
 
-def _edge(**config: Any) -> EdgeSettings:
-    settings = parse({**EDGE, **config})
-    assert isinstance(settings, EdgeSettings)
-    return settings
-
-
 def test_hub_rtt_comes_from_the_stack_config() -> None:
-    assert _edge().hub_rtt_ms == 50 and model.DEFAULT_RTT_SECONDS == 0.05
-    settings = _edge(seriesEstimate=1_000_000, hubRttMs=200)
+    assert edge_settings().hub_rtt_ms == 50 and model.DEFAULT_RTT_SECONDS == 0.05
+    settings = edge_settings(seriesEstimate=1_000_000, hubRttMs=200)
     assert for_settings(settings) == size_edge(1_000_000, 30, 4, rtt_seconds=0.2)
     assert for_settings(settings).queue.max_samples_per_send == 10_000
 
@@ -258,7 +252,7 @@ def test_hub_rtt_comes_from_the_stack_config() -> None:
 @pytest.mark.parametrize("rtt", [0, 2001])
 def test_hub_rtt_out_of_range_names_the_key(rtt: int) -> None:
     with pytest.raises(ConfigError, match=r"^obsfleet:hubRttMs: "):
-        _edge(hubRttMs=rtt)
+        edge_settings(hubRttMs=rtt)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(14_400, "4h"), (5_400, "90m"), (30, "30s"), (0.1, "100ms"), (0.03, "30ms")])

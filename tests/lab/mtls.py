@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from components import pki
 from components.prometheus_tls import TlsFiles, to_yaml
@@ -80,6 +81,25 @@ def signed_by_ca(
     cert = mock_tls.issue(spec, key.public_key(), mock_tls.load_key(ca_key_pem), ca, not_before, not_after,
                           x509.random_serial_number())
     return Credentials(ca_pem, mock_tls.pem(cert), mock_tls.key_pem(key))
+
+
+def self_signed(common_name: str) -> Credentials:
+    """A fresh key and its self-signed CA certificate (valid for a day), its own trust anchor."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    spec = mock_tls.CertificateSpec(subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]), is_ca=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = mock_tls.pem(mock_tls.issue(spec, key.public_key(), key, None, now, now + dt.timedelta(days=1),
+                                       x509.random_serial_number()))
+    return Credentials(cert, cert, mock_tls.key_pem(key))
+
+
+def service_account_mount(directory: Path) -> Path:
+    """A stand-in for a pod's service-account mount (`ca.crt`, `token`): vmagent reads the CA file
+    when it checks its config."""
+    directory.mkdir(parents=True)
+    (directory / "ca.crt").write_text(self_signed("kubernetes").ca)
+    (directory / "token").write_text("token")
+    return directory
 
 
 def edge_credentials(edge: engine.PreviewResult) -> Credentials:

@@ -7,7 +7,6 @@ their absence fails instead.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -20,10 +19,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, TypeVar
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from labkit.metrics import Metrics
 
@@ -223,20 +218,3 @@ def launching(workdir: Path) -> Iterator[Launcher]:
     launcher = Launcher(workdir)
     yield launcher
     launcher.stop_all()
-
-
-def service_account_mount(directory: Path) -> Path:
-    """A stand-in for the pod's service-account mount: vmagent reads the CA file when it checks."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True)
-    (directory / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "token").write_text("token")
-    return directory

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from components.edge_sizing import EdgeSizing, for_settings
-from components.prometheus_tls import TlsFiles
-from components.settings import EdgeSettings, parse
+from components.settings import EdgeSettings
 from components.values.edge_prometheus import kube_prometheus_stack_values
 from labkit.agent_config import agent_config, agent_environment, agent_flags, operator_tls_files, render
+from tests.components.settings_samples import edge_settings
+from tests.lab.mtls import self_signed
 from tests.lab.processes import Launcher, free_port, launching, promtool_check, wait_for
 
 EDGE: dict[str, Any] = {
@@ -37,9 +33,7 @@ NAMESPACE, SECRET = "observability", "obsfleet-hub-client-tls"
 
 @pytest.fixture(scope="module")
 def settings() -> EdgeSettings:
-    parsed = parse(EDGE)
-    assert isinstance(parsed, EdgeSettings)
-    return parsed
+    return edge_settings(EDGE)
 
 
 @pytest.fixture(scope="module")
@@ -91,30 +85,12 @@ def prometheus_spec_gogc(settings: EdgeSettings, sizing: EdgeSizing) -> int:
     return runtime["goGC"]
 
 
-def _self_signed(directory: Path) -> TlsFiles:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "edge-us-west")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    (directory / "ca.pem").write_text(pem)
-    (directory / "cert.pem").write_text(pem)
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return TlsFiles(str(directory / "ca.pem"), str(directory / "cert.pem"), str(directory / "key.pem"))
-
-
 @pytest.mark.lab
 def test_a_real_agent_runs_the_config_with_the_sized_queue(launcher: Launcher, settings: EdgeSettings, sizing: EdgeSizing) -> None:
     workdir = launcher.workdir
     config = workdir / "agent.yml"
     # The hub is "down" (nobody listens on the port): the agent must still start and keep its WAL.
-    config.write_text(render(settings, sizing, URL, _self_signed(workdir), address=f"127.0.0.1:{free_port()}"))
+    config.write_text(render(settings, sizing, URL, self_signed("edge-us-west").files(workdir / "tls"), address=f"127.0.0.1:{free_port()}"))
     agent = launcher.start("agent", *agent_flags(sizing, str(config), str(workdir / "wal")), env=agent_environment(sizing))
     agent.wait_ready_http()
     # The GC target the chart values give the operator reaches the 2.x process as GOGC.

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from components import edge_sizing, vmagent_sizing
-from components.settings import EdgeSettings, parse
 from review import agent_sizing, report
 from review.hub_facts import edge_sizing_row
 from review.model import StackOutcome
 from tests.fixture_fleet import load, names
-from tests.components.settings_samples import EDGE
+from tests.components.settings_samples import edge_settings
 
 
 def test_both_engines_are_sized_from_the_edges_settings() -> None:
-    settings = parse({**EDGE, "seriesEstimate": 200_000, "agent": "vmagent"})
-    assert isinstance(settings, EdgeSettings)
+    settings = edge_settings(seriesEstimate=200_000, agent="vmagent")
     sized = agent_sizing.engines(settings)
     assert sized is not None and sized["runs"] == "vmagent"
     prometheus, vmagent = edge_sizing.for_settings(settings), vmagent_sizing.for_settings(settings)
@@ -46,8 +44,7 @@ def test_the_report_shows_every_edge_and_what_switching_saves() -> None:
 def test_the_hubs_edge_row_sizes_the_agent_the_edge_runs() -> None:
     entry = {"seriesEstimate": 200_000, "bufferHours": 4.0}
     for agent in ("prometheus", "vmagent"):
-        settings = parse({**EDGE, "seriesEstimate": 200_000, "agent": agent})
-        assert isinstance(settings, EdgeSettings)
+        settings = edge_settings(seriesEstimate=200_000, agent=agent)
         row = edge_sizing_row("edge-x", entry, settings)
         assert row["agent"] == agent
         if agent == "vmagent":

@@ -14,7 +14,7 @@ from components.settings import ConfigError, EdgeSettings, parse
 from components.values.edge_cilium import cilium_values
 from components.values.edge_collector import PRESET_COMPONENTS, TLS_DIR, collector_values
 from components.values.edge_prometheus import kube_prometheus_stack_values
-from tests.components.settings_samples import EDGE as BASE_EDGE
+from tests.components.settings_samples import EDGE as BASE_EDGE, edge_settings
 from tests.helm_reference import chart_file, coalesce, reference_values, unknown_keys
 
 PEER = {"name": "edge-eu-north", "id": 2, "address": "clustermesh.edge-eu-north.example.com"}
@@ -51,9 +51,7 @@ CONTEXT_SAFE_PROCESSORS = {"memory_limiter", "k8sattributes", "resource", "batch
 
 @pytest.fixture(scope="module")
 def settings() -> EdgeSettings:
-    parsed = parse(EDGE)
-    assert isinstance(parsed, EdgeSettings)
-    return parsed
+    return edge_settings(EDGE)
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +213,6 @@ def test_an_ha_pair_runs_two_agents_on_two_nodes_each_naming_its_replica() -> No
 
 
 def _agent_spec(config: dict[str, Any]) -> dict[str, Any]:
-    settings = parse(config)
-    assert isinstance(settings, EdgeSettings)
+    settings = edge_settings(config)
     values = kube_prometheus_stack_values(settings, for_settings(settings), URL, SECRET)
     return values["prometheus"]["prometheusSpec"]

@@ -12,13 +12,14 @@ import yaml
 
 from components.charts import KUBE_PROMETHEUS_STACK, VICTORIA_METRICS_AGENT
 from components.prometheus_tls import to_yaml
-from components.settings import EdgeSettings, parse
+from components.settings import EdgeSettings
 from components.values.edge_vmagent import exporters_only_values, vmagent_values
 from components.vmagent_jobs import SERVICE_ACCOUNT_DIR, cluster_jobs
 from components.vmagent_sizing import for_settings
-from tests.components.settings_samples import EDGE as BASE_EDGE
+from tests.components.settings_samples import edge_settings
 from tests.helm_reference import unknown_keys
-from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary, service_account_mount
+from tests.lab.mtls import service_account_mount
+from tests.lab.processes import VMAGENT, VMAGENT_PACKAGE, require_binary
 
 URL = "https://metrics.obs.eu.example.com/api/v1/write"
 SECRET = "obsfleet-hub-client-tls"
@@ -30,9 +31,7 @@ FREE_FORM = {
 
 
 def settings_with(**overrides: Any) -> EdgeSettings:
-    parsed = parse({**BASE_EDGE, "agent": "vmagent", **overrides})
-    assert isinstance(parsed, EdgeSettings)
-    return parsed
+    return edge_settings(agent="vmagent", **overrides)
 
 
 @pytest.fixture(scope="module")
