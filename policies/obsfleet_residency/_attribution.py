@@ -183,7 +183,7 @@ def place(subject: Subject) -> Optional[Placement]:
             continue
         if value is UNKNOWN:
             return Unlocated(f"its {source} is not known yet (computed during the update, or secret)", certain=False)
-        return _locate(cloud, source, value)
+        return placement_at(cloud, source, value)
     where = f"provider '{subject.provider_name}'" if subject.has_provider else "no provider"
     return Unlocated(f"neither the resource nor its provider sets a region ({where})", certain=False)
 
@@ -232,11 +232,17 @@ _KEY_DEPTH = 6
 # `replicas[].regionName` / `region`, ECR replication `destinations[].region`, `replicaRegion`, a
 # bucket's reported `bucketRegion`). `source...` regions are where data comes from, not where it goes.
 _REGION_KEY = re.compile(r"^(region|regionName|[a-z]+Region)$")
+# A regional ARN under a destination setting sends data to that ARN's region: an AWS Backup copy
+# action's `destinationVaultArn`, a log subscription's `destinationArn`, a DataSync task's
+# `destinationLocationArn`, a Firehose or EventBridge destination.
+_DESTINATION_KEY = re.compile(r"destination", re.IGNORECASE)
+_REGIONAL_ARN = re.compile(r"^\s*arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]+):", re.IGNORECASE)
 
 
 def key_placements(subject: Subject) -> list[tuple[str, Placement]]:
     """(what, placement) of each KMS key the subject's properties reference by ARN / key path and,
-    on AWS, of each region a nested setting (or a `...Region` property) sends data to."""
+    on AWS, of each region a nested setting (or a `...Region` property, or a destination ARN) sends
+    data to."""
     found: list[tuple[str, Placement]] = []
     cloud = subject.cloud
     if cloud is None:
@@ -246,9 +252,13 @@ def key_placements(subject: Subject) -> list[tuple[str, Placement]]:
         for path, name, value in _strings_under(subject.get(key), key, key, 0):
             matched = pattern.search(value)
             if matched:
-                found.append((f"KMS key in `{path}`", _locate(cloud, f"key `{path}`", matched.group(1).lower())))
-            elif cloud is Cloud.AWS and path != "region" and _REGION_KEY.match(name) and not name.startswith("source"):
-                found.append((f"`{path}`", _locate(cloud, f"`{path}`", value)))
+                found.append((f"KMS key in `{path}`", placement_at(cloud, f"key `{path}`", matched.group(1).lower())))
+            elif cloud is not Cloud.AWS:
+                continue
+            elif path != "region" and _REGION_KEY.match(name) and not name.startswith("source"):
+                found.append((f"`{path}`", placement_at(cloud, f"`{path}`", value)))
+            elif _DESTINATION_KEY.search(name) and (arn := _REGIONAL_ARN.match(value)):
+                found.append((f"destination in `{path}`", placement_at(cloud, f"`{path}`", arn.group(1).lower())))
     return found
 
 
@@ -265,7 +275,8 @@ def _strings_under(value: Any, path: str, name: str, depth: int) -> Iterable[tup
             yield from _strings_under(item, f"{path}[{index}]", name, depth + 1)
 
 
-def _locate(cloud: Cloud, source: str, value: Any) -> Placement:
+def placement_at(cloud: Cloud, source: str, value: Any) -> Placement:
+    """Where `value` (a region, zone, GCS location or list of dataLocations) that `source` names is."""
     try:
         if isinstance(value, list):
             if any(member is UNKNOWN for member in value):

@@ -61,6 +61,9 @@ _KINDS: dict[str, str] = {
         _gcs("bucketAccessControl", "BucketAccessControl"), _gcs("defaultObjectACL", "DefaultObjectACL"),
         _gcs("defaultObjectAccessControl", "DefaultObjectAccessControl"), _gcs("objectACL", "ObjectACL"),
         _gcs("objectAccessControl", "ObjectAccessControl"),
+        # Managed folders grant access to the objects under a prefix of their bucket.
+        _gcs("managedFolderIamBinding", "ManagedFolderIamBinding"), _gcs("managedFolderIamMember", "ManagedFolderIamMember"),
+        _gcs("managedFolderIamPolicy", "ManagedFolderIamPolicy"),
     ], GCS_ACCESS),
 }
 

@@ -5,11 +5,13 @@ A copy names its destination as the cloud will resolve it: a bucket (name or ARN
 location (ARN), or a place outside every cloud bucket (an on-premises file system, another cloud).
 S3 replication, inline or as a `BucketReplicationConfig`; Storage Transfer jobs (`transferSpec` and
 `replicationSpec` sinks); S3 Multi-Region Access Points (each bucket they route requests to);
-DataSync tasks (their destination location, and through it the bucket or file system it writes).
+DataSync tasks (their destination location, and through it the bucket or file system it writes);
+Cloud Logging sinks (a bucket, or a log bucket at a location).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
@@ -35,18 +37,24 @@ DATASYNC_OUTSIDE = {
                     "Azure Blob Storage"),
 }
 _LOCATION_PREFIXES = ("aws:datasync/", "aws-native:datasync:")
-_MOVERS = frozenset({TRANSFER_JOB, *MULTI_REGION_ACCESS_POINTS, *DATASYNC_TASKS})
+LOG_SINKS = frozenset(f"gcp:logging/{scope}Sink:{scope[0].upper()}{scope[1:]}Sink"
+                      for scope in ("project", "folder", "organization", "billingAccount"))
+_STORAGE_SINK = "storage.googleapis.com/"
+_LOG_BUCKET = re.compile(r"^logging\.googleapis\.com/.*?/locations/([^/]+)/buckets/", re.IGNORECASE)
+_MOVERS = frozenset({TRANSFER_JOB, *MULTI_REGION_ACCESS_POINTS, *DATASYNC_TASKS, *LOG_SINKS})
 
 
 @dataclass(frozen=True)
 class Destination:
     """Where one copy goes: `bucket` (a name or ARN; UNKNOWN while unknown, then resolved through
     `via`'s property dependencies on `key`); or `outside`, a place no cloud region describes; or
-    `unresolved`, why the destination cannot be found (`certain` when it is known but not in the stack)."""
+    `location`, where it sits; or `unresolved`, why the destination cannot be found (`certain` when
+    it is known but not in the stack)."""
 
     via: Subject
     key: str
     bucket: Any = None
+    location: str = ""  # a GCP location the destination sits at (a log bucket's)
     outside: str = ""
     unresolved: str = ""
     certain: bool = False
@@ -82,6 +90,8 @@ def copies(resources: Sequence[Any]) -> Iterable[Copy]:
             yield from _transfer_job(subject)
         elif subject.type in MULTI_REGION_ACCESS_POINTS:
             yield from _access_point(subject)
+        elif subject.type in LOG_SINKS:
+            yield from _log_sink(subject)
         else:
             yield from _datasync_task(subject, locations)
 
@@ -125,6 +135,27 @@ def _access_point(subject: Subject) -> Iterable[Copy]:
         return
     for region in regions:
         yield Copy(subject, "routes requests to", Destination(subject, key, bucket=dig(region, "bucket")))
+
+
+def _log_sink(subject: Subject) -> Iterable[Copy]:
+    """A log sink writes to a bucket (`storage.googleapis.com/<bucket>`) or a log bucket at a location;
+    BigQuery datasets, Pub/Sub topics and other destinations are not placed here."""
+    key = "destination"
+    destination = text(subject.get(key))
+    if destination is None:
+        return
+    if isinstance(destination, str):
+        destination = destination.strip()
+        at = _LOG_BUCKET.match(destination)
+        if destination.lower().startswith(_STORAGE_SINK):
+            yield Copy(subject, "routes logs to", Destination(subject, key, bucket=destination[len(_STORAGE_SINK):]))
+        elif at:
+            yield Copy(subject, "routes logs to", Destination(subject, key, location=at.group(1)))
+        else:
+            yield Copy(subject, "routes logs to", Destination(subject, key, unresolved=f"its destination {destination!r} "
+                                                                                   "is neither a bucket nor a log bucket"))
+        return
+    yield Copy(subject, "routes logs to", Destination(subject, key, unresolved="its destination is not known yet"))
 
 
 def _datasync_task(subject: Subject, locations: "_Locations") -> Iterable[Copy]:

@@ -8,11 +8,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel
 
-from ._attribution import Boundary, Located, describe, place, stack_boundary
+from ._attribution import Boundary, Located, Placement, describe, place, placement_at, stack_boundary
 from ._buckets import buckets_of
 from ._copies import Copy, copies, destination_buckets
 from ._policy import RESIDENCY_SCHEMA, Finding, finding, stack_policy
-from ._regions import inside
+from ._regions import Cloud, inside
 from ._values import text
 
 NAME = "data-residency-replication"
@@ -44,6 +44,10 @@ def _judge(copy: Copy, resources: Sequence[Any], bounds: Boundary) -> Iterable[F
             problem = f"cannot verify where it {copy.what}: {destination.unresolved}"
         yield finding(subject, problem, REMEDIATION, certain=destination.certain)
         return
+    if destination.location:
+        yield from _judge_placement(copy, f"a log bucket in {destination.location!r}",
+                                    placement_at(Cloud.GCP, "`destination`", destination.location), bounds)
+        return
     targets = destination_buckets(buckets_of(resources), copy)
     name = text(destination.bucket)
     if targets is None:
@@ -56,21 +60,25 @@ def _judge(copy: Copy, resources: Sequence[Any], bounds: Boundary) -> Iterable[F
         return
     for target in targets:
         placement = place(target.subject)
-        where = target.subject.name
-        if isinstance(placement, Located):
-            if not inside(placement.location, bounds.countries):
-                problem = f"it {copy.what} bucket '{where}' in {describe(placement)}, outside {bounds.describe()}"
-                yield finding(subject, problem, REMEDIATION)
-        elif placement is not None:
-            problem = f"cannot verify the region of destination bucket '{where}': {placement.reason}"
-            yield finding(subject, problem, REMEDIATION, certain=placement.certain)
+        if placement is not None:
+            yield from _judge_placement(copy, f"bucket '{target.subject.name}'", placement, bounds)
+
+
+def _judge_placement(copy: Copy, what: str, placement: Placement, bounds: Boundary) -> Iterable[Finding]:
+    if isinstance(placement, Located):
+        if not inside(placement.location, bounds.countries):
+            problem = f"it {copy.what} {what} in {describe(placement)}, outside {bounds.describe()}"
+            yield finding(copy.subject, problem, REMEDIATION)
+    else:
+        problem = f"cannot verify the region of destination {what}: {placement.reason}"
+        yield finding(copy.subject, problem, REMEDIATION, certain=placement.certain)
 
 
 POLICY = stack_policy(
     NAME,
     "Data copied or routed out of a bucket (S3 replication in any form, Storage Transfer jobs, S3 Multi-Region "
-    "Access Points, DataSync tasks) reaches only buckets of this stack whose region lies inside the stack's "
-    "data-residency boundary.",
+    "Access Points, DataSync tasks) or routed by a log sink reaches only buckets of this stack (or log buckets) "
+    "whose region lies inside the stack's data-residency boundary.",
     EnforcementLevel.MANDATORY,
     check,
     REMEDIATION,

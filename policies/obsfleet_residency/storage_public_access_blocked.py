@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel
@@ -87,15 +88,35 @@ def _restricted(condition: Any) -> bool:
             continue
         for key, value in keys.items():
             values = strings(value)
-            if str(key).lower() in RESTRICTING_KEYS and values and not any("*" in v or "?" in v or v == "0.0.0.0/0" for v in values):
+            if str(key).lower() in RESTRICTING_KEYS and values and not any(_wildcard(str(key), v) for v in values):
                 return True
     return False
 
 
+# A source network wider than a /8 (IPv4) or /32 (IPv6) restricts next to nothing: 0.0.0.0/1 with
+# 128.0.0.0/1 is the whole internet. Such a condition counts as everyone.
+_WIDEST_FIXED_PREFIX = {4: 8, 6: 32}
+
+
+def _wildcard(key: str, value: str) -> bool:
+    """A value that fixes nothing: a wildcard, or (aws:SourceIp) a network wider than S3 counts as fixed."""
+    if "*" in value or "?" in value:
+        return True
+    if key.lower() != "aws:sourceip":
+        return False
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return True  # not a network S3 would accept as one: restricts nothing we can verify
+    return network.prefixlen < _WIDEST_FIXED_PREFIX[network.version]
+
+
 def _public_statement(statement: Any) -> Tri:
+    """An Allow for everyone: Principal '*', or NotPrincipal (everyone but the principals it names)."""
     if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
         return False
-    return _everyone(statement.get("Principal")) and not _restricted(statement.get("Condition"))
+    everyone = _everyone(statement.get("Principal")) or statement.get("NotPrincipal") is not None
+    return everyone and not _restricted(statement.get("Condition"))
 
 
 def public_policy(document: Any) -> Tri:

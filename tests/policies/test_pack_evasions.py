@@ -261,6 +261,54 @@ def boundaries(*countries: list[str], region: str = "us-east-1") -> Callable[[],
     return build
 
 
+def gcs_folder_member(member: str) -> Callable[[], list[dict]]:
+    """A managed folder of `traces` granting `member` read access to the objects under it."""
+    def build() -> list[dict]:
+        resources = gcs()()
+        ap, traces = resources[1], named(resources, "traces")
+        return resources + [resource("gcp:storage/managedFolderIamMember:ManagedFolderIamMember", "folder-reader", {
+            "bucket": "traces-0abc", "managedFolder": "shared/", "role": "roles/storage.objectViewer", "member": member},
+            provider=ap, deps={"bucket": [traces]})]
+    return build
+
+
+def sends_to(type_: str, inputs: dict) -> Callable[[], list[dict]]:
+    """The hub and one more resource of `type_` on its provider."""
+    return lambda: hub(resource(type_, "sender", inputs, provider=eu()), provider=eu())
+
+
+def backup_copy(region: str) -> dict:
+    return {"name": "daily", "rules": [{"ruleName": "daily", "targetVaultName": "vault", "schedule": "cron(0 5 * * ? *)",
+                                        "copyActions": [{"destinationVaultArn":
+                                                         f"arn:aws:backup:{region}:123456789012:backup-vault:dr"}]}]}
+
+
+def log_subscription(region: str) -> dict:
+    return {"logGroup": "/obs/traces", "filterPattern": "", "roleArn": ROLE,
+            "destinationArn": f"arn:aws:firehose:{region}:123456789012:deliverystream/export"}
+
+
+def nested(region: str) -> Callable[[], list[dict]]:
+    """A key declared inside a component (its URN carries the parent's type), in `region`."""
+    def build() -> list[dict]:
+        provider = eu()
+        component = {"urn": urn("obsfleet:index:Hub", "hub"), "custom": False, "type": "obsfleet:index:Hub"}
+        key = resource(KMS_KEY, "stray", {"region": region}, provider=provider)
+        key["urn"] = key["urn"].replace("::aws:kms", "::obsfleet:index:Hub$aws:kms")
+        key["parent"] = component["urn"]
+        return hub(component, key, provider=provider)
+    return build
+
+
+def log_sink(destination: str) -> Callable[[], list[dict]]:
+    """The GCS stack with a project log sink routing its logs to `destination`."""
+    def build() -> list[dict]:
+        resources = gcs()()
+        return resources + [resource("gcp:logging/projectSink:ProjectSink", "sink", {
+            "name": "export", "destination": destination, "filter": "severity>=INFO"}, provider=resources[1])]
+    return build
+
+
 ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
 PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 PAB_ON = {k: True for k in PAB_OFF}
@@ -377,6 +425,41 @@ SCENARIOS: dict[str, Scenario] = {
     "a second boundary component widening the countries": (
         boundaries(["DE", "IE"], ["DE", "IE", "US"]), boundaries(["DE", "IE"], ["DE", "IE", "US"], region="eu-west-1"),
         ("data-residency-region", "key")),
+    "Allow for everyone but one principal (NotPrincipal)": (
+        public_policy({**ALLOW_READ, "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}}),
+        public_policy({**ALLOW_READ, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}),
+        ("storage-public-access-blocked", "traces")),
+    "everyone from two halves of the internet": (
+        public_policy({**ALLOW_READ, "Principal": "*",
+                       "Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}}),
+        public_policy({**ALLOW_READ, "Principal": "*", "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}}),
+        ("storage-public-access-blocked", "traces")),
+    "GCS managed folder open to allUsers": (gcs_folder_member("allUsers"),
+                                            gcs_folder_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
+                                            ("storage-public-access-blocked", "traces")),
+    "AWS Backup copies to a vault in another region": (sends_to("aws:backup/plan:Plan", backup_copy("us-east-1")),
+                                                       sends_to("aws:backup/plan:Plan", backup_copy("eu-west-1")),
+                                                       ("data-residency-region", "sender")),
+    "log subscription to a stream in another region": (
+        sends_to("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", log_subscription("us-east-1")),
+        sends_to("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", log_subscription("eu-central-1")),
+        ("data-residency-region", "sender")),
+    "GCS location in lowercase": (gcs(location="us"), gcs(location="asia-southeast1"), ("data-residency-region", "traces")),
+    "GCS predefined dual-region": (gcs(location="NAM4"), gcs(location="ASIA-SOUTHEAST1"), ("data-residency-region", "traces")),
+    "GCS custom dual-region with a member outside": (
+        gcs(location="ASIA", customPlacementConfig={"dataLocations": ["ASIA-SOUTHEAST1", "us-east1"]}),
+        gcs(), ("data-residency-region", "traces")),
+    "AWS region with a trailing space": (kms_key_region("us-east-1 "), kms_key_region("eu-west-1"),
+                                         ("data-residency-region", "key")),
+    "AWS region in capitals": (kms_key_region("US-EAST-1"), kms_key_region("eu-west-1"), ("data-residency-region", "key")),
+    "resource nested in a component": (nested("us-east-1"), nested("eu-west-1"), ("data-residency-region", "stray")),
+    "log sink to a bucket outside the stack": (log_sink("storage.googleapis.com/somebody-elses"),
+                                               log_sink("storage.googleapis.com/logs-0abc"),
+                                               ("data-residency-replication", "sink")),
+    "log sink to a log bucket in another region": (
+        log_sink("logging.googleapis.com/projects/acme-obs-ap/locations/us-central1/buckets/audit"),
+        log_sink("logging.googleapis.com/projects/acme-obs-ap/locations/asia-southeast1/buckets/audit"),
+        ("data-residency-replication", "sink")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
