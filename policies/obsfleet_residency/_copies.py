@@ -128,13 +128,15 @@ def _transfer_job(subject: Subject) -> Iterable[Copy]:
 
 def _access_point(subject: Subject) -> Iterable[Copy]:
     """A Multi-Region Access Point serves and writes each bucket it lists (classic: `details.regions`)."""
-    key = "details" if subject.get("details") is not None else "regions"
-    regions = each(subject.get("details"), "regions") if key == "details" else items(subject.get("regions"))
-    if isinstance(regions, Unknown):
-        yield Copy(subject, "routes requests to", Destination(subject, key, unresolved="its regions are not known yet"))
-        return
-    for region in regions:
-        yield Copy(subject, "routes requests to", Destination(subject, key, bucket=dig(region, "bucket")))
+    details = subject.get("details")
+    key, settings = ("details", _objects(details)) if details is not None else ("regions", [subject.get("regions")])
+    for setting in settings:
+        regions = items(setting) if key == "regions" else each(setting, "regions")
+        if isinstance(regions, Unknown) or setting is UNKNOWN:
+            yield Copy(subject, "routes requests to", Destination(subject, key, unresolved="its regions are not known yet"))
+            continue
+        for region in regions:
+            yield Copy(subject, "routes requests to", Destination(subject, key, bucket=dig(region, "bucket")))
 
 
 def _log_sink(subject: Subject) -> Iterable[Copy]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import pytest
+
 from policies.obsfleet_residency import data_residency_flow, data_residency_region, data_residency_replication, data_residency_unverifiable
 from policies.obsfleet_residency._policy import Finding
 from review.analyzer import UNKNOWN
@@ -118,6 +120,33 @@ def test_inline_bucket_replication_is_judged_too() -> None:
         "role": "r", "rules": [{"destination": {"bucket": destination["outputs"]["arn"]}}]}}, provider=EU)
     (found,) = judged(data_residency_replication.check, [EU, us, source, destination])
     assert found.certain and found.urn == source["urn"] and "us-west-2" in found.message
+
+
+MRAP = "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint"
+
+
+@pytest.mark.parametrize(("type_", "inputs"), [
+    (MRAP, {"details": [{"name": "g", "regions": [{"bucket": "elsewhere"}]}]}),  # one object, or a list of one
+    ("aws-native:s3:MultiRegionAccessPoint", {"name": "g", "regions": [{"bucket": "elsewhere"}]}),
+    ("gcp:storage/transferJob:TransferJob", {"transferSpec": [{"gcsDataSink": [{"bucketName": "elsewhere"}]}]}),
+    ("gcp:logging/folderSink:FolderSink", {"folder": "f", "destination": " storage.googleapis.com/elsewhere"}),
+])
+def test_every_shape_of_a_copy_to_a_bucket_outside_the_stack_is_a_violation(type_: str, inputs: dict) -> None:
+    (found,) = judged(data_residency_replication.check, [stack(), EU, resource(type_, "mover", inputs, provider=EU)])
+    assert found.certain and "'elsewhere', which this stack does not declare" in found.message
+
+
+@pytest.mark.parametrize(("type_", "inputs"), [
+    (MRAP, {"details": UNKNOWN}),
+    (MRAP, {"details": {"name": "g", "regions": UNKNOWN}}),
+    ("gcp:storage/transferJob:TransferJob", {"transferSpec": UNKNOWN}),
+    ("aws:datasync/task:Task", {"destinationLocationArn": UNKNOWN}),
+    ("gcp:logging/projectSink:ProjectSink", {"destination": UNKNOWN}),
+    ("gcp:logging/projectSink:ProjectSink", {"destination": "bigquery.googleapis.com/projects/p/datasets/d"}),
+])
+def test_a_copy_whose_destination_cannot_be_placed_is_reported_uncertain(type_: str, inputs: dict) -> None:
+    (found,) = judged(data_residency_replication.check, [stack(), EU, resource(type_, "mover", inputs, provider=EU)])
+    assert not found.certain and "cannot verify where it" in found.message
 
 
 # --- data-residency-flow -----------------------------------------------------------------------
