@@ -6,7 +6,9 @@ location (ARN), or a place outside every cloud bucket (an on-premises file syste
 S3 replication, inline or as a `BucketReplicationConfig`; Storage Transfer jobs (`transferSpec` and
 `replicationSpec` sinks); S3 Multi-Region Access Points (each bucket they route requests to);
 DataSync tasks (their destination location, and through it the bucket or file system it writes);
-Cloud Logging sinks (a bucket, or a log bucket at a location).
+Cloud Logging sinks (a bucket, or a log bucket at a location); and what a bucket says about its
+data elsewhere: its access logs (requesters' addresses and object keys: S3 server access logging,
+GCS usage logs) and S3 inventory reports (every object key).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from ._attribution import Subject
-from ._buckets import AWS_BUCKETS, REPLICATION, Bucket, Buckets, buckets_of, flat, kind_of
+from ._buckets import AWS_BUCKETS, LOGGING, REPLICATION, Bucket, Buckets, buckets_of, flat, kind_of, log_destinations
 from ._values import UNKNOWN, Unknown, dig, each, items, text
 
 INLINE_REPLICATION = ("replicationConfiguration", "replicationConfigurations")
@@ -41,7 +43,8 @@ LOG_SINKS = frozenset(f"gcp:logging/{scope}Sink:{scope[0].upper()}{scope[1:]}Sin
                       for scope in ("project", "folder", "organization", "billingAccount"))
 _STORAGE_SINK = "storage.googleapis.com/"
 _LOG_BUCKET = re.compile(r"^logging\.googleapis\.com/.*?/locations/([^/]+)/buckets/", re.IGNORECASE)
-_MOVERS = frozenset({TRANSFER_JOB, *MULTI_REGION_ACCESS_POINTS, *DATASYNC_TASKS, *LOG_SINKS})
+INVENTORY = "aws:s3/inventory:Inventory"
+_MOVERS = frozenset({TRANSFER_JOB, *MULTI_REGION_ACCESS_POINTS, *DATASYNC_TASKS, *LOG_SINKS, INVENTORY})
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def copies(resources: Sequence[Any]) -> Iterable[Copy]:
         if bucket.subject.type in AWS_BUCKETS:
             for setting in _inline(bucket):
                 yield from _replication(bucket.subject, INLINE_REPLICATION[0], each(setting, "rules"), (bucket,))
+        yield from _access_logs(bucket)
     movers = [resource for resource in resources if resource.resource_type in _MOVERS]
     if not movers:
         return
@@ -92,6 +96,11 @@ def copies(resources: Sequence[Any]) -> Iterable[Copy]:
             yield from _access_point(subject)
         elif subject.type in LOG_SINKS:
             yield from _log_sink(subject)
+        elif subject.type == INVENTORY:
+            sources = tuple(buckets.linked(subject, "bucket", subject.get("bucket")))
+            target = dig(subject.get("destination"), "bucket", "bucketArn")
+            yield Copy(subject, "sends the inventory of its objects to", Destination(subject, "destination", bucket=target),
+                       sources)
         else:
             yield from _datasync_task(subject, locations)
 
@@ -112,6 +121,18 @@ def _replication(subject: Subject, key: str, rules: Any, sources: tuple[Bucket, 
         found = each(rule, "destination", "destinations")
         for bucket in [dig(target, "bucket") for target in found] if isinstance(found, list) else [UNKNOWN]:
             yield Copy(subject, "replicates to", Destination(subject, key, bucket=bucket), sources)
+
+
+def _access_logs(bucket: Bucket) -> Iterable[Copy]:
+    """Where the bucket's access logs go: its logging controls' `targetBucket`, its inline settings."""
+    what = "sends its access logs to"
+    for control in bucket.attached(LOGGING):
+        target = control.get("targetBucket")
+        if target is not None:
+            yield Copy(control, what, Destination(control, "targetBucket", bucket=target), (bucket,))
+    for target in log_destinations(bucket):
+        if target is not None:
+            yield Copy(bucket.subject, what, Destination(bucket.subject, "logging", bucket=target), (bucket,))
 
 
 def _transfer_job(subject: Subject) -> Iterable[Copy]:

@@ -16,6 +16,7 @@ from tests.policies.builders import (
     BUCKET_POLICY,
     GCS_BUCKET,
     LIFECYCLE,
+    LOGGING,
     PAB,
     SSE,
     STACK,
@@ -42,6 +43,7 @@ TRANSFER_JOB = "gcp:storage/transferJob:TransferJob"
 MRAP = "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint"
 ROLE = "arn:aws:iam::123456789012:role/datasync"
 S3_LOCATION = "aws:datasync/s3Location:S3Location"
+INVENTORY = "aws:s3/inventory:Inventory"
 
 
 def eu(name: str = "boundary-aws", region: Optional[str] = "eu-central-1", regime: Optional[str] = "gdpr") -> dict:
@@ -309,6 +311,17 @@ def log_sink(destination: str) -> Callable[[], list[dict]]:
     return build
 
 
+def inventory(destination: str) -> Callable[[], list[dict]]:
+    """The hub with an S3 inventory of `traces` delivered to `destination` (a bucket ARN)."""
+    def build() -> list[dict]:
+        provider = eu()
+        resources = hub(provider=provider)
+        return resources + [control(INVENTORY, named(resources, "traces"), "traces-inventory", {
+            "name": "all", "includedObjectVersions": "Current", "schedule": {"frequency": "Daily"},
+            "destination": {"bucket": {"bucketArn": destination, "format": "CSV"}}}, provider)]
+    return build
+
+
 ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
 PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 PAB_ON = {k: True for k in PAB_OFF}
@@ -460,6 +473,15 @@ SCENARIOS: dict[str, Scenario] = {
         log_sink("logging.googleapis.com/projects/acme-obs-ap/locations/us-central1/buckets/audit"),
         log_sink("logging.googleapis.com/projects/acme-obs-ap/locations/asia-southeast1/buckets/audit"),
         ("data-residency-replication", "sink")),
+    "access logs shipped to a bucket outside the stack": (
+        edited(_both(control_name("traces", LOGGING), "targetBucket", "central-logs-elsewhere")),
+        edited(_both(control_name("traces", LOGGING), "targetBucket", "traces-logs-0abc")),
+        ("data-residency-replication", control_name("traces", LOGGING))),
+    "GCS usage logs shipped to a bucket outside the stack": (gcs(logging={"logBucket": "central-logs-elsewhere"}), gcs(),
+                                                             ("data-residency-replication", "traces")),
+    "S3 inventory delivered to a bucket outside the stack": (inventory("arn:aws:s3:::somebody-elses"),
+                                                             inventory("arn:aws:s3:::traces-logs-0abc"),
+                                                             ("data-residency-replication", "traces-inventory")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
@@ -515,7 +537,7 @@ def test_the_policy_config_overrides_the_stacks_own_regime(pack: PackProcess) ->
     resources = hub()
     assert pack.run(resources) == []
     overridden = {v.policy for v in pack.run(resources, {"all": {"regime": "ccpa"}}) if v.enforcement == "mandatory"}
-    assert overridden == {"data-residency-region"}
+    assert overridden == {"data-residency-region", "data-residency-replication"}  # access logs go to an EU bucket too
 
 
 def test_the_boundary_components_countries_bound_the_stack(pack: PackProcess) -> None:

@@ -91,14 +91,19 @@ def test_replication_inside_the_boundary_passes() -> None:
 def test_replication_to_a_region_outside_is_a_violation_on_the_replication_config() -> None:
     us = aws_provider("boundary-aws-us", region="us-east-1", regime="gdpr")
     resources = _replicated(us)
-    (found,) = judged(data_residency_replication.check, resources)
-    assert found.certain and found.urn == named(resources, "traces-replication")["urn"]
-    assert "replicates to bucket 'replica' in us-east-1" in found.message
+    replication_urn = named(resources, "traces-replication")["urn"]
+    found = judged(data_residency_replication.check, resources)
+    (replicated,) = [f for f in found if f.urn == replication_urn]
+    assert replicated.certain and "replicates to bucket 'replica' in us-east-1" in replicated.message
+    # The replica's own access logs land in its (US) log bucket too.
+    assert {f.urn for f in found} == {replication_urn, named(resources, "replica-bucketlogging")["urn"]}
 
 
 def test_destination_found_by_dependency_when_its_arn_is_unknown() -> None:
     us = aws_provider("boundary-aws-us", region="us-east-1", regime="gdpr")
-    (found,) = judged(data_residency_replication.check, _replicated(us, arn=UNKNOWN))
+    resources = _replicated(us, arn=UNKNOWN)
+    replication_urn = named(resources, "traces-replication")["urn"]
+    (found,) = [f for f in judged(data_residency_replication.check, resources) if f.urn == replication_urn]
     assert found.certain and "replica" in found.message
 
 
