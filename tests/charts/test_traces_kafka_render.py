@@ -66,6 +66,17 @@ def test_the_operator_watches_the_namespace_of_the_kafka_resources(stack: str) -
 
 
 @pytest.mark.parametrize("stack", HUBS)
+def test_the_operator_runs_the_pinned_kafka_version(stack: str) -> None:
+    result, _, objects = _rendered(stack, STRIMZI_KAFKA_OPERATOR.name)
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    images = next(e["value"] for e in container["env"] if e["name"] == "STRIMZI_KAFKA_IMAGES")
+    supported = {line.split("=", 1)[0].strip() for line in images.splitlines() if "=" in line}
+    version = _declared(result, "Kafka")["spec"]["kafka"]["version"]
+    assert version in supported, f"the operator runs {sorted(supported)}"
+
+
+@pytest.mark.parametrize("stack", HUBS)
 def test_tempo_writes_to_the_declared_kafka_with_one_consumer_per_partition(stack: str) -> None:
     result, release, objects = _rendered(stack, TEMPO_DISTRIBUTED.name)
     [config_map] = [o for o in objects if o["kind"] == "ConfigMap" and "tempo.yaml" in (o.get("data") or {})]

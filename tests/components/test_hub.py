@@ -383,7 +383,8 @@ def test_the_kafka_resources_hang_under_their_component_after_the_operator(hub: 
     for resource in _custom(hub).values():
         assert resource["parent"] == component["urn"]
         assert operator["urn"] in resource.get("dependencies", []), resource["urn"]
-        assert resource["provider"] == operator["provider"], "the hub's explicit Kubernetes provider"
+        assert resource["provider"] == operator["provider"]
+        assert "ResidencyBoundary$pulumi:providers:kubernetes::" in resource["provider"], "the boundary's explicit provider"
         assert resource["inputs"]["metadata"]["namespace"] == "observability"
     tempo = by_name["hub-eu-tempo"]
     for kind in ("Kafka/traces", "KafkaTopic/tempo-traces"):
