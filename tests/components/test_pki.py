@@ -31,6 +31,16 @@ from review import engine, mock_tls
 from review.engine import SECRET, Recording, run_program
 from review.fleet_review import preview_fleet
 from tests import fixture_fleet
+from tests.components.forged_requests import (
+    EXTENSION_REQUEST,
+    MS_EXTENSION_REQUEST,
+    URI_NAME,
+    Forged,
+    alt_names,
+    attribute,
+    extensions,
+    name,
+)
 
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -258,6 +268,41 @@ def test_the_hub_decides_usages_whatever_the_request_asks() -> None:
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     record, _ = _named(recording, "-edge-edge-eu-1-cert")
     assert record["inputs"]["allowedUses"] == pki.CLIENT_USES
+
+
+def test_the_hub_signs_exactly_the_request_it_checked() -> None:
+    made = _requests(Regime.GDPR, ["edge-eu"]).outputs["edge-eu"]
+    # What the signer is handed is the checked DER, re-encoded: never the output's own text.
+    loose = "\n " + made.replace("\n", "\r\n") + "\n\n"
+    record, _ = _named(_declare(_hub("hub"), ["edge-eu"], requests={"edge-eu": loose}), "-edge-edge-eu-1-cert")
+    assert record["inputs"]["certRequestPem"] == made
+
+
+def test_a_request_naming_another_edge_where_the_signer_reads_fails_the_hub_update() -> None:
+    # Go's x509 (the signer) ignores Microsoft's extension request and reads the standard one: it
+    # would certify edge-eu's key as edge-eu-north.
+    forged = Forged(name("gdpr", "edge-eu"), [
+        attribute(MS_EXTENSION_REQUEST, extensions(alt_names((URI_NAME, "obsfleet://gdpr/edge-eu")))),
+        attribute(EXTENSION_REQUEST, extensions(alt_names((URI_NAME, "obsfleet://gdpr/edge-eu-north")))),
+    ])
+    with pytest.raises(identity.RequestRefused, match=r"^edge edge-eu \(stack acme/obsfleet/edge-eu\): certificateRequest carries"):
+        _declare(_hub("hub"), ["edge-eu"], requests={"edge-eu": forged.pem()})
+
+
+@pytest.mark.parametrize("output", [{"pem": "x"}, "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "x" * 100_000])
+def test_preview_refuses_a_hostile_edge_output_on_one_line(output: Any) -> None:
+    """The review's preview of a hub whose edge stack exports `output` as its request: the error
+    the CLI prints (exit 2), naming the hub's stack file, the edge, its stack and the output."""
+    north = _requests(Regime.GDPR, ["edge-eu-north"]).outputs["edge-eu-north"]
+    references = {
+        "edge-eu": ({"certificateRequest": output, "cluster": "edge-eu-north", "hubStack": "hub-us"}, frozenset()),
+        "edge-eu-north": ({"certificateRequest": north}, frozenset()),
+    }
+    with pytest.raises(engine.ProgramError) as refused:
+        engine.preview(fixture_fleet.load("hub"), references)
+    message = str(refused.value)
+    assert message.startswith("Pulumi.hub.yaml: edge edge-eu (stack acme/obsfleet/edge-eu): certificateRequest "), message
+    assert "\n" not in message and len(message) < 300
 
 
 # --- the hub's server certificate -------------------------------------------------------------
