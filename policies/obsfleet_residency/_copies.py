@@ -19,7 +19,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from ._attribution import Subject
 from ._buckets import AWS_BUCKETS, LOGGING, REPLICATION, Bucket, Buckets, buckets_of, flat, kind_of, log_destinations
-from ._values import UNKNOWN, Unknown, dig, each, items, text
+from ._values import UNKNOWN, Unknown, dig, each, items, present, text
 
 INLINE_REPLICATION = ("replicationConfiguration", "replicationConfigurations")
 TRANSFER_JOB = "gcp:storage/transferJob:TransferJob"
@@ -128,10 +128,10 @@ def _access_logs(bucket: Bucket) -> Iterable[Copy]:
     what = "sends its access logs to"
     for control in bucket.attached(LOGGING):
         target = control.get("targetBucket")
-        if target is not None:
+        if present(target):
             yield Copy(control, what, Destination(control, "targetBucket", bucket=target), (bucket,))
     for target in log_destinations(bucket):
-        if target is not None:
+        if present(target):  # the provider reports logging off as "" or no setting
             yield Copy(bucket.subject, what, Destination(bucket.subject, "logging", bucket=target), (bucket,))
 
 

@@ -202,3 +202,13 @@ def test_resources_without_a_regime_are_summarised_once_on_the_stack() -> None:
     (found,) = judged(data_residency_unverifiable.regions, resources)
     assert not found.certain and found.urn == resources[0]["urn"]
     assert "residency was not checked for 5 resource(s) (b0, b1, b2, ...)" in found.message
+
+
+def test_logging_reported_off_sends_no_access_logs_anywhere() -> None:
+    """pulumi-aws reports logging that is off as an empty target; GCS buckets may have no logging."""
+    s3 = resource(BUCKET, "b", outputs={"bucket": "b-0abc", "logging": {"targetBucket": "", "targetPrefix": ""},
+                                        "loggings": []}, provider=EU)
+    assert judged(data_residency_replication.check, [stack(), EU, s3]) == []
+    s3["outputs"]["logging"]["targetBucket"] = "central-logs"
+    (found,) = judged(data_residency_replication.check, [stack(), EU, s3])
+    assert found.certain and "sends its access logs to bucket 'central-logs'" in found.message
