@@ -105,3 +105,61 @@ def test_a_secret_provider_region_is_unverifiable_not_a_crash(tmp_path: Path, ca
     _code, violations = _audit(tmp_path, capsys, _export([provider, bucket]))
     assert ("data-residency-unverifiable", "site-bucket") in {(v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in violations}
     assert not [v for v in violations if v["policy"] == "data-residency-region"]
+
+
+GCS_NAME = "site-bucket-1a2b3c"
+
+
+def _gcp_export(location_input: str, location_output: str, sink: str) -> dict:
+    """A pulumi-gcp 8 program's export: the default provider from `gcp:project`/`gcp:region`, a bucket
+    as declared (location in the program's spelling) and as GCS reports it, and a replication job."""
+    provider = {"urn": f"{STACK}::pulumi:providers:gcp::default_8_12_1", "custom": True, "id": PROVIDER_ID,
+                "type": "pulumi:providers:gcp", "inputs": {"project": "acme-web", "region": "europe-west1", "version": "8.12.1"},
+                "outputs": {"project": "acme-web", "region": "europe-west1", "version": "8.12.1"}}
+    reference = f"{provider['urn']}::{PROVIDER_ID}"
+    name = GCS_NAME
+    bucket = {"urn": f"{STACK}::gcp:storage/bucket:Bucket::site", "custom": True, "id": name, "type": "gcp:storage/bucket:Bucket",
+              "inputs": {"__defaults": ["name"], "forceDestroy": False, "location": location_input, "name": name,
+                         "uniformBucketLevelAccess": True},
+              "outputs": {"autoclass": None, "cors": [], "customPlacementConfig": None, "effectiveLabels": {
+                  "goog-pulumi-provisioned": "true"}, "encryption": None, "forceDestroy": False, "id": name, "labels": {},
+                  "lifecycleRules": [], "location": location_output, "logging": None, "name": name, "project": "acme-web",
+                  "projectNumber": "123456789012", "publicAccessPrevention": "inherited", "rpo": "DEFAULT",
+                  "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}", "softDeletePolicy": {
+                      "effectiveTime": "2025-03-02T10:11:14.001Z", "retentionDurationSeconds": 604800},
+                  "storageClass": "STANDARD", "uniformBucketLevelAccess": True, "url": f"gs://{name}", "versioning": None},
+              "parent": f"{STACK}::pulumi:pulumi:Stack::website-dev", "provider": reference,
+              "propertyDependencies": {"forceDestroy": None, "location": None, "name": None}}
+    spec = {"gcsDataSink": {"bucketName": sink, "path": ""}, "gcsDataSource": {"bucketName": name, "path": ""},
+            "objectConditions": None, "transferOptions": None}
+    job = {"urn": f"{STACK}::gcp:storage/transferJob:TransferJob::dr", "custom": True, "id": "transferJobs/1234",
+           "type": "gcp:storage/transferJob:TransferJob",
+           "inputs": {"description": "dr copy", "project": "acme-web", "replicationSpec": spec},
+           "outputs": {"creationTime": "2025-03-02T10:11:15.001Z", "deletionTime": "", "description": "dr copy",
+                       "eventStream": None, "name": "transferJobs/1234", "project": "acme-web", "replicationSpec": spec,
+                       "schedule": None, "status": "ENABLED", "transferSpec": None},
+           "parent": f"{STACK}::pulumi:pulumi:Stack::website-dev", "provider": reference,
+           "propertyDependencies": {"replicationSpec": [bucket["urn"]]}, "dependencies": [bucket["urn"]]}
+    return _export([provider, bucket, job])
+
+
+@pytest.mark.parametrize(("location_input", "location_output", "sink", "expected"), [
+    # A multi-region as spelt (the job then copies within that US bucket).
+    ("us", "US", GCS_NAME, {("data-residency-region", "site"), ("data-residency-replication", "dr")}),
+    ("eu", "EU", "dr-archive-elsewhere", {("data-residency-replication", "dr")}),  # copied out of the stack
+    ("eu", "EU", GCS_NAME, set()),
+])
+def test_a_pulumi_gcp_8_export_is_judged_by_the_configured_regime(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], location_input: str, location_output: str, sink: str,
+    expected: set,
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"all": {"regime": "gdpr"}}))
+    document = _gcp_export(location_input, location_output, sink)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(document))
+    code = main(["audit", str(export), "--policy-config", str(path)])
+    out, err = capsys.readouterr()
+    residency = {(v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in json.loads(out)["violations"]
+                 if v["policy"].startswith("data-residency") and v["enforcement"] == "mandatory"}
+    assert code == 1 and residency == expected, err  # the storage policies fail this unhardened bucket anyway
