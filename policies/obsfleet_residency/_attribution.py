@@ -232,10 +232,10 @@ _KEY_DEPTH = 6
 # `replicas[].regionName` / `region`, ECR replication `destinations[].region`, `replicaRegion`, a
 # bucket's reported `bucketRegion`). `source...` regions are where data comes from, not where it goes.
 _REGION_KEY = re.compile(r"^(region|regionName|[a-z]+Region)$")
-# A regional ARN under a destination setting sends data to that ARN's region: an AWS Backup copy
-# action's `destinationVaultArn`, a log subscription's `destinationArn`, a DataSync task's
-# `destinationLocationArn`, a Firehose or EventBridge destination.
-_DESTINATION_KEY = re.compile(r"destination", re.IGNORECASE)
+# A regional ARN under a destination, target or endpoint setting sends data to that ARN's region:
+# an AWS Backup copy action's `destinationVaultArn`, a log subscription's `destinationArn`, a
+# DataSync task's `destinationLocationArn`, a dead-letter `targetArn`, an SNS subscription's `endpoint`.
+_DESTINATION_KEY = re.compile(r"destination|target|endpoint", re.IGNORECASE)
 _REGIONAL_ARN = re.compile(r"^\s*arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]+):", re.IGNORECASE)
 
 

@@ -457,6 +457,14 @@ SCENARIOS: dict[str, Scenario] = {
         sends_to("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", log_subscription("us-east-1")),
         sends_to("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", log_subscription("eu-central-1")),
         ("data-residency-region", "sender")),
+    "SNS subscription delivering to a queue in another region": (
+        sends_to("aws:sns/topicSubscription:TopicSubscription", {
+            "topic": "arn:aws:sns:eu-central-1:123456789012:alerts", "protocol": "sqs",
+            "endpoint": "arn:aws:sqs:us-east-1:123456789012:alerts-copy"}),
+        sends_to("aws:sns/topicSubscription:TopicSubscription", {
+            "topic": "arn:aws:sns:eu-central-1:123456789012:alerts", "protocol": "sqs",
+            "endpoint": "arn:aws:sqs:eu-central-1:123456789012:alerts-copy"}),
+        ("data-residency-region", "sender")),
     "GCS location in lowercase": (gcs(location="us"), gcs(location="asia-southeast1"), ("data-residency-region", "traces")),
     "GCS predefined dual-region": (gcs(location="NAM4"), gcs(location="ASIA-SOUTHEAST1"), ("data-residency-region", "traces")),
     "GCS custom dual-region with a member outside": (
