@@ -312,6 +312,7 @@ class Boundary:
 @dataclass(frozen=True)
 class NoBoundary:
     reason: str
+    declared: bool = False  # the stack declares a regime, but one the pack cannot use (fail closed)
 
 
 def _boundary(regime: str, config: Mapping[str, Any], source: str) -> Union[Boundary, NoBoundary]:
@@ -403,7 +404,9 @@ def _declared_boundary(config: Mapping[str, Any], declarations: list["Declaratio
     source = ", ".join(sources[:3]) + (", ..." if len(sources) > 3 else "")
     declared_countries = [countries for _regime, _where, countries in declarations if countries is not None]
     found = _boundary(regime, config, source)
-    if isinstance(found, Boundary) and declared_countries and config.get("allowedCountries") is None:
+    if isinstance(found, NoBoundary):
+        return NoBoundary(found.reason, declared=True)
+    if declared_countries and config.get("allowedCountries") is None:
         # The boundary component records the countries it enforced (allowedCountries, adequacy). The
         # stack lies inside every boundary it declares: a second one can narrow the first, never widen it.
         return Boundary(found.regime, frozenset.intersection(*declared_countries), source)
@@ -437,7 +440,7 @@ def _declared_in(kind: str, name: str, views: Sequence[Mapping[str, Any]]) -> li
         else:
             return found
         if isinstance(regime, str) and regime:
-            found.append((regime.lower(), where, countries))
+            found.append((regime.strip().lower(), where, countries))
     return found
 
 

@@ -45,7 +45,10 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Findi
         yield Finding(stack_urn(resources), f"{problem}. Remediation: {CONFLICT_REMEDIATION}")
         return
     if isinstance(bounds, NoBoundary):
-        return  # data-residency-unverifiable says the pack could not tell the regime
+        if bounds.declared:  # a regime nobody can check against must not pass as "no regime"
+            problem = f"the stack declares a boundary the pack cannot check against: {bounds.reason}"
+            yield Finding(stack_urn(resources), f"{problem}. Remediation: {CONFLICT_REMEDIATION}")
+        return  # otherwise data-residency-unverifiable says the pack could not tell the regime
     for subject in all_subjects(resources):
         yield from judge_all(subject, bounds)
 

@@ -22,7 +22,7 @@ def regions(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[Fin
     if isinstance(bounds, Boundary):
         for subject in subjects:
             yield from data_residency_region.judge_all(subject, bounds)
-    elif isinstance(bounds, NoBoundary) and subjects:
+    elif isinstance(bounds, NoBoundary) and subjects and not bounds.declared:  # declared: a region violation
         names = [subject.name for subject in subjects]
         message = (
             f"residency was not checked for {len(names)} resource(s) ({', '.join(names[:3])}"

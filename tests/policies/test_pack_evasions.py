@@ -322,6 +322,14 @@ def inventory(destination: str) -> Callable[[], list[dict]]:
     return build
 
 
+def only_provider(regime: str, region: str = "eu-west-1") -> Callable[[], list[dict]]:
+    """A stack whose one provider declares `regime` (as spelt), with a key in `region`."""
+    def build() -> list[dict]:
+        provider = eu(region=region, regime=regime)
+        return [stack(), provider, resource(KMS_KEY, "key", {}, provider=provider)]
+    return build
+
+
 ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
 PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 PAB_ON = {k: True for k in PAB_OFF}
@@ -490,6 +498,10 @@ SCENARIOS: dict[str, Scenario] = {
     "S3 inventory delivered to a bucket outside the stack": (inventory("arn:aws:s3:::somebody-elses"),
                                                              inventory("arn:aws:s3:::traces-logs-0abc"),
                                                              ("data-residency-replication", "traces-inventory")),
+    "regime tag with a trailing space": (only_provider("GDPR ", region="us-east-1"), only_provider("GDPR "),
+                                         ("data-residency-region", "key")),
+    "a regime the pack does not know": (only_provider("gdrp"), only_provider("gdpr"),
+                                        ("data-residency-region", f"obsfleet-{STACK}")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
