@@ -97,10 +97,7 @@ def copies(resources: Sequence[Any]) -> Iterable[Copy]:
         elif subject.type in LOG_SINKS:
             yield from _log_sink(subject)
         elif subject.type == INVENTORY:
-            sources = tuple(buckets.linked(subject, "bucket", subject.get("bucket")))
-            target = dig(subject.get("destination"), "bucket", "bucketArn")
-            yield Copy(subject, "sends the inventory of its objects to", Destination(subject, "destination", bucket=target),
-                       sources)
+            yield from _inventory(subject, buckets)
         else:
             yield from _datasync_task(subject, locations)
 
@@ -133,6 +130,14 @@ def _access_logs(bucket: Bucket) -> Iterable[Copy]:
     for target in log_destinations(bucket):
         if present(target):  # the provider reports logging off as "" or no setting
             yield Copy(bucket.subject, what, Destination(bucket.subject, "logging", bucket=target), (bucket,))
+
+
+def _inventory(subject: Subject, buckets: Buckets) -> Iterable[Copy]:
+    target = dig(subject.get("destination"), "bucket", "bucketArn")
+    if present(target):
+        sources = tuple(buckets.linked(subject, "bucket", subject.get("bucket")))
+        destination = Destination(subject, "destination", bucket=target)
+        yield Copy(subject, "sends the inventory of its objects to", destination, sources)
 
 
 def _transfer_job(subject: Subject) -> Iterable[Copy]:
