@@ -18,6 +18,7 @@ resource's own tags declare nothing: a resource cannot choose its boundary.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
@@ -33,7 +34,7 @@ from ._regions import (
     locate_zone,
     regime_countries,
 )
-from ._values import UNKNOWN, dig, json_object, mapping, plain
+from ._values import UNKNOWN, dig, items, json_array, json_object, mapping, plain
 
 RESIDENCY_TAG = "data-residency"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -177,6 +178,9 @@ def place(subject: Subject) -> Optional[Placement]:
     cloud = subject.cloud
     if cloud is None:
         return None
+    redirected = _endpoint_placement(subject)
+    if redirected is not None:
+        return redirected
     candidates = _aws_candidates(subject) if cloud is Cloud.AWS else _gcp_candidates(subject)
     for source, value in candidates:
         if value is None or value == "":  # unset: the next source decides
@@ -186,6 +190,45 @@ def place(subject: Subject) -> Optional[Placement]:
         return placement_at(cloud, source, value)
     where = f"provider '{subject.provider_name}'" if subject.has_provider else "no provider"
     return Unlocated(f"neither the resource nor its provider sets a region ({where})", certain=False)
+
+
+# A provider can send a service's API calls to a custom endpoint (pulumi-aws `endpoints: [{s3: url}]`,
+# pulumi-gcp `storageCustomEndpoint`): the resource is created wherever that endpoint is, whatever
+# the region settings say. The cloud's own regional endpoints name their region in the host.
+_CLOUD_HOSTS = {Cloud.AWS: (".amazonaws.com", ".amazonaws.com.cn", ".api.aws"), Cloud.GCP: (".googleapis.com",)}
+_HOST_REGION = {
+    Cloud.AWS: re.compile(r"(?:^|[.-])([a-z]{2}(?:-[a-z]+)+-\d)(?:\.|$)"),
+    Cloud.GCP: re.compile(r"(?:^|\.)([a-z]+-[a-z]+\d)\.rep\.googleapis\.com$"),
+}
+
+
+def _endpoint_placement(subject: Subject) -> Optional[Placement]:
+    """Where a custom endpoint for the subject's service sends it, if its provider sets one."""
+    cloud = subject.cloud
+    service = subject.type.partition(":")[2].partition("/")[0].partition(":")[0]
+    if cloud is None or not service or not subject.has_provider:
+        return None
+    key, found = ("endpoints", None) if cloud is Cloud.AWS else (f"{service}CustomEndpoint", None)
+    for read in (subject.provider_get, subject.provider_output):
+        value = read(key)
+        if cloud is Cloud.AWS:
+            listed = items(json_array(value))
+            value = next((dig(entry, service) for entry in listed if isinstance(entry, dict) and dig(entry, service)), None) \
+                if isinstance(listed, list) else listed
+        if value:
+            found = value
+            break
+    if found is None:
+        return None
+    source = f"provider '{subject.provider_name}' endpoint for {service}"
+    if not isinstance(found, str):
+        return Unlocated(f"its {source} is not known yet (computed during the update, or secret)", certain=False)
+    host = (urlsplit(found.strip()).hostname or found.strip()).lower()
+    if not host.endswith(_CLOUD_HOSTS[cloud]):
+        return Unlocated(f"its {source} is {found!r}, outside {cloud.value}: where it stores data cannot be verified",
+                         certain=True)
+    region = _HOST_REGION[cloud].search(host)
+    return placement_at(cloud, f"{source} ({host})", region.group(1)) if region else None
 
 
 def _aws_candidates(subject: Subject) -> list[tuple[str, Any]]:

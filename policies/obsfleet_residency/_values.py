@@ -126,12 +126,25 @@ def json_object(value: Any) -> Union[dict, None, Unknown]:
     return _parse_object(value) if isinstance(value, str) else None
 
 
-@lru_cache(maxsize=1024)
+def json_array(value: Any) -> Union[list, None, Unknown]:
+    """A list, or a string holding a JSON array (provider list inputs, as the engine records them)."""
+    if value is UNKNOWN or isinstance(value, list):
+        return value
+    parsed = _parse(value) if isinstance(value, str) else None
+    return parsed if isinstance(parsed, list) else None
+
+
 def _parse_object(document: str) -> Union[dict, None]:
     """The object a JSON string holds; None for anything else, hostile nesting and numbers included."""
+    parsed = _parse(document)
+    return parsed if isinstance(parsed, dict) else None
+
+
+@lru_cache(maxsize=1024)
+def _parse(document: str) -> Any:
+    """The value a JSON string holds (plain); None when malformed, hostile nesting and numbers included."""
     try:
-        parsed = json.loads(document)
-        return plain(parsed) if isinstance(parsed, dict) else None
+        return plain(json.loads(document))
     except (ValueError, RecursionError):  # ValueError: malformed, or an int over CPython's digit limit
         return None
 

@@ -330,6 +330,15 @@ def only_provider(regime: str, region: str = "eu-west-1") -> Callable[[], list[d
     return build
 
 
+def endpoint(service: str, url: str) -> Callable[[], list[dict]]:
+    """The hub on a boundary provider whose `endpoints` send `service` API calls to `url`, with a key."""
+    def build() -> list[dict]:
+        provider = eu()
+        provider["inputs"]["endpoints"] = provider["outputs"]["endpoints"] = json.dumps([{service: url}])
+        return hub(resource(KMS_KEY, "key", {}, provider=provider), provider=provider)
+    return build
+
+
 ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
 PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 PAB_ON = {k: True for k in PAB_OFF}
@@ -502,6 +511,12 @@ SCENARIOS: dict[str, Scenario] = {
                                          ("data-residency-region", "key")),
     "a regime the pack does not know": (only_provider("gdrp"), only_provider("gdpr"),
                                         ("data-residency-region", f"obsfleet-{STACK}")),
+    "provider endpoint sending S3 calls to a foreign host": (endpoint("s3", "https://objects.example.net:9000"),
+                                                             endpoint("s3", "https://s3.eu-central-1.amazonaws.com"),
+                                                             ("data-residency-region", "traces")),
+    "provider endpoint sending KMS calls to another region": (endpoint("kms", "https://kms.us-east-1.amazonaws.com"),
+                                                              endpoint("kms", "https://kms.eu-west-1.amazonaws.com"),
+                                                              ("data-residency-region", "key")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),

@@ -99,6 +99,35 @@ def test_a_name_outside_the_catalog_fails_closed(region: object) -> None:
     assert isinstance(placement, Unlocated) and placement.certain
 
 
+def _with(provider: dict, key: str, value: Any) -> dict:
+    provider["inputs"][key] = value
+    return provider
+
+
+@pytest.mark.parametrize(("provider", "entry", "expected"), [
+    (_with(aws_provider(), "endpoints", json.dumps([{"kms": "https://kms.us-east-1.amazonaws.com"}])), "key", "us-east-1"),
+    (_with(aws_provider(), "endpoints", [{"kms": "https://kms.us-east-1.amazonaws.com"}]), "key", "us-east-1"),
+    (_with(aws_provider(), "endpoints", json.dumps([{"kms": "https://kms.amazonaws.com"}])), "key", "eu-central-1"),
+    (_with(aws_provider(), "endpoints", json.dumps([{"s3": "https://s3.us-east-1.amazonaws.com"}])), "key", "eu-central-1"),
+    (_with(gcp_provider(), "storageCustomEndpoint", "https://storage.us-east1.rep.googleapis.com/storage/v1/"), "bucket",
+     "us-east1"),
+    (_with(gcp_provider(), "storageCustomEndpoint", "https://storage.googleapis.com/storage/v1/"), "bucket", "asia-southeast1"),
+])
+def test_a_custom_endpoint_for_the_resources_service_places_it(provider: dict, entry: str, expected: str) -> None:
+    """The endpoint's region wins; a global endpoint or another service's says nothing."""
+    made = resource("aws:kms/key:Key", "k", {}, provider=provider) if entry == "key" else \
+        resource(GCS_BUCKET, "b", {"location": "asia-southeast1"}, provider=provider)
+    assert where(made, provider) == expected
+
+
+@pytest.mark.parametrize(("endpoint", "certain"), [("http://localhost:4566", True), ("https://minio.example.net", True),
+                                                   (UNKNOWN, False)])
+def test_an_endpoint_outside_the_cloud_cannot_be_placed(endpoint: Any, certain: bool) -> None:
+    provider = _with(aws_provider(), "endpoints", [{"s3": endpoint}])
+    placement = where(resource(BUCKET, "b", {}, provider=provider), provider)
+    assert isinstance(placement, Unlocated) and placement.certain is certain
+
+
 def test_resources_of_other_packages_and_providers_have_no_region() -> None:
     assert place(subject(resource("kubernetes:core/v1:Secret", "s", {}))) is None
     provider = aws_provider()
