@@ -78,6 +78,7 @@ def vmagent_argv(lab: Lab, receiver: Proc, port: int, target: int, interval: flo
     """vmagent with the program's flags for this load (queues, disk cap, identity labels), plain
     HTTP to `receiver`, scraping `target` at the edge's interval; and its buffer directory."""
     config = importlib.import_module("components.vmagent_config")
+    launch = importlib.import_module("labkit.vmagent_config")
     sizing = importlib.import_module("components.vmagent_sizing")
     settings = edge_settings(series, interval)
     vm = sizing.for_settings(settings)
@@ -93,7 +94,7 @@ def vmagent_argv(lab: Lab, receiver: Proc, port: int, target: int, interval: flo
         "promscrape.config": str(config_file),
         "httpListenAddr": f"{HOST}:{port}",
     }
-    return [VMAGENT, *config.argv(flags)], data
+    return [VMAGENT, *launch.argv(flags)], data
 
 
 def start_engines(lab: Lab, ports: Sequence[int], interval: float, series: int) -> tuple[dict[str, Engine], Path]:

@@ -1,7 +1,7 @@
 """vmagent's remote write and scrape config for an edge: what the victoria-metrics-agent chart runs.
 
-One source for the chart values (components/values/edge_vmagent.py) and for anything running the
-real binary from files (labs, benches): the remote-write flags of the hub's URL (mTLS files,
+One source for the chart values (components/values/edge_vmagent.py) and for the labs and benches
+running the real binary from files (labkit/vmagent_config.py): the remote-write flags of the hub's URL (mTLS files,
 server name, tenant header, disk buffer cap), the flags every sample goes out with (the edge's
 identity labels, the queue count), and the scrape config around a list of jobs.
 """
@@ -69,27 +69,3 @@ def scrape_config(settings: EdgeSettings, jobs: Sequence[Mapping[str, Any]]) -> 
         "scrape_configs": [dict(job) for job in jobs],
     }
 
-
-def argv(flags: Flags) -> list[str]:
-    """Command-line arguments for `flags` (a list value repeats its flag)."""
-    args = []
-    for name, value in flags.items():
-        for item in value if isinstance(value, list) else [value]:
-            args.append(f"-{name}={item}")
-    return args
-
-
-def command_line(
-    settings: EdgeSettings,
-    sizing: VmagentSizing,
-    hub_url: str,
-    client: TlsFiles,
-    *,
-    config_file: str,
-    data_path: str,
-    address: Optional[str] = None,
-) -> list[str]:
-    """vmagent's arguments for this edge reading `config_file` and buffering under `data_path`:
-    what the chart's pod runs (it sets the last two itself)."""
-    rw = {f"remoteWrite.{name}": value for name, value in remote_write(settings, sizing, hub_url, client, address=address).items()}
-    return argv({**rw, **global_flags(settings, sizing), "promscrape.config": config_file, "remoteWrite.tmpDataPath": data_path})

@@ -21,9 +21,10 @@ import pytest
 
 from components import vmagent_sizing
 from components.prometheus_tls import TlsFiles, to_yaml
-from components.vmagent_config import command_line, scrape_config
+from components.vmagent_config import scrape_config
 from labkit.exporter import Exporter
 from labkit.metrics import VMAGENT_LOSS_COUNTERS
+from labkit.vmagent_config import command_line
 from review import engine
 from tests.lab import mtls
 from tests.lab.agent_lab import LABELS, METRICS, SCRAPE_INTERVAL_SECONDS, lab_settings
