@@ -1,5 +1,6 @@
 """The project's import graph, read from the source (every import statement, at any depth, also
-under `if TYPE_CHECKING:`): module name -> the project modules it imports."""
+under `if TYPE_CHECKING:`, and `importlib.import_module` of a literal name): module name -> the
+project modules it imports."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def _is_import_module_call(node: ast.AST) -> bool:
+    """`importlib.import_module("name")` or `import_module("name")` with a literal name."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    func, first = node.func, node.args[0]
+    named = (isinstance(func, ast.Attribute) and func.attr == "import_module") or (
+        isinstance(func, ast.Name) and func.id == "import_module"
+    )
+    return named and isinstance(first, ast.Constant) and isinstance(first.value, str)
+
+
 def imports_of(module: str, modules: dict[str, Path]) -> set[str]:
     """The project modules `module` imports (`from pkg import sub` counts as importing pkg.sub)."""
     path = modules[module]
@@ -47,6 +59,8 @@ def imports_of(module: str, modules: dict[str, Path]) -> set[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        elif _is_import_module_call(node):
+            targets = [node.args[0].value]
         else:
             continue
         found.update(t for t in (_resolve(name, modules) for name in targets) if t and t != module)

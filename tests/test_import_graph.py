@@ -86,6 +86,16 @@ def test_a_cycle_is_found_through_any_import_form(tmp_path: Path) -> None:
     assert cycles(edges) == [["pkg.a", "pkg.b", "pkg.c"]]
 
 
+def test_a_literal_import_module_call_is_an_import(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "bench/run.py": "import importlib\nlab = importlib.import_module('tests.lab.helper')\nname = 'x'\nimportlib.import_module(name)\n",
+        "tests/lab/helper.py": "from importlib import import_module\nimport_module('bench.run')\n",
+    })
+    edges = graph(root)
+    assert edges["bench.run"] == {"tests.lab.helper"}
+    assert crossings(edges) == [("bench.run", "tests.lab.helper"), ("tests.lab.helper", "bench.run")]
+
+
 def test_every_source_file_is_in_the_graph() -> None:
     modules = project_modules()
     assert {"components.hub", "review.report", "policies.obsfleet_residency.api", "tests.conftest"} <= set(modules)
