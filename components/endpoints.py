@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.settings import HubSettings, Tier
+from components.hub_plan import HubPlan
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,8 @@ class IngestEndpoints:
     metrics_host: str
     otlp_host: str
     logs_host: str
-    tier: Tier
+    remote_write_path: str
+    """The metrics store's remote-write path (`HubPlan.remote_write_path`)."""
 
     @property
     def hosts(self) -> list[str]:
@@ -21,9 +22,7 @@ class IngestEndpoints:
 
     @property
     def remote_write_url(self) -> str:
-        # Prometheus' receiver and Mimir's distributor take remote write on different paths.
-        path = "/api/v1/push" if self.tier is Tier.MIMIR else "/api/v1/write"
-        return f"https://{self.metrics_host}{path}"
+        return f"https://{self.metrics_host}{self.remote_write_path}"
 
     @property
     def otlp_endpoint(self) -> str:
@@ -36,6 +35,6 @@ class IngestEndpoints:
         return f"https://{self.logs_host}/otlp"
 
 
-def ingest_endpoints(settings: HubSettings) -> IngestEndpoints:
-    domain = settings.domain
-    return IngestEndpoints(f"metrics.{domain}", f"otlp.{domain}", f"logs.{domain}", settings.tier)
+def ingest_endpoints(plan: HubPlan) -> IngestEndpoints:
+    domain = plan.settings.domain
+    return IngestEndpoints(f"metrics.{domain}", f"otlp.{domain}", f"logs.{domain}", plan.remote_write_path)

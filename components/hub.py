@@ -29,18 +29,19 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components import charts, edge_facts, hub_availability, hub_sizing, traces_kafka_plan
+from components import charts, edge_facts, hub_availability
 from components.alerting import CONFIG_KEY, alertmanager_config, render
 from components.endpoints import IngestEndpoints, ingest_endpoints
 from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file, tenant_group
 from components.front_door import LABELS as FRONT_DOOR_LABELS
 from components.front_door import FrontDoor, FrontDoorArgs
 from components.hub_availability import Component
+from components.hub_plan import HubPlan
 from components.identity import REQUEST_OUTPUT
 from components.pki import SERVER_SECRET, EdgeRequest, FleetPki, FleetPkiArgs
 from components.regions import Cloud
 from components.boundary import ResidencyBoundary
-from components.settings import HubSettings, Tier
+from components.settings import HubSettings
 from components.storage import Purpose, TempoS3Backend, TempoS3BackendArgs, gcp_account_id, irsa_trust
 from components.traces_kafka import TracesKafka, TracesKafkaArgs
 from components.values import hub_front_door, hub_grafana, hub_loki, hub_mimir, hub_prometheus, hub_tempo
@@ -102,12 +103,11 @@ class HubStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: HubStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE, name, None, opts)
         settings = self._settings = args.settings
+        plan = self._plan = HubPlan.of(settings)
         self._args = args
         self._name = name
-        endpoints = ingest_endpoints(settings)
+        endpoints = ingest_endpoints(plan)
         ns = settings.kubernetes.namespace
-        mimir_tier = settings.tier is Tier.MIMIR
-        load = hub_sizing.IngestLoad.of(settings.edges)
 
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -144,17 +144,15 @@ class HubStack(pulumi.ComponentResource):
         alertmanager_secret = self._alertmanager_secret(namespace)
         prerequisites: list[pulumi.Resource] = [self.pki, alertmanager_secret]
         edges = [e.name for e in settings.edges]
-        if mimir_tier:
-            sizing = None
+        if plan.mimir:
             # The fleet group runs in Mimir's ruler, over the edges' tenants; silence per tenant here.
             local_groups = [tenant_group(edges)]
         else:
-            sizing = hub_sizing.receiver(load, settings.retention.metrics)
-            local_groups = [fleet_group(edges, Tier.PROMETHEUS)]
+            local_groups = [fleet_group(edges, by_tenant=False)]
         groups = self._certificate_expiries().apply(
             lambda certs: [
                 *local_groups,
-                *hub_groups(settings.tier),
+                *hub_groups(mimir=plan.mimir),
                 certificate_group(certs, settings.pki.early_renewal_days),
             ]
         )
@@ -163,9 +161,7 @@ class HubStack(pulumi.ComponentResource):
             charts.KUBE_PROMETHEUS_STACK,
             namespace,
             groups.apply(
-                lambda rule_groups: hub_prometheus.prometheus_stack_values(
-                    settings, sizing, rule_groups, ALERTMANAGER_SECRET
-                )
+                lambda rule_groups: hub_prometheus.prometheus_stack_values(plan, rule_groups, ALERTMANAGER_SECRET)
             ),
             parent=self,
             depends_on=prerequisites,
@@ -173,54 +169,52 @@ class HubStack(pulumi.ComponentResource):
 
         # Charts below create ServiceMonitors: the CRDs come with kube-prometheus-stack.
         tempo_after: list[pulumi.Resource] = [self.prometheus, self.pki, self.traces]
-        if mimir_tier:
+        if plan.mimir:
             self.metrics = self._backend("metrics", Purpose.METRICS, settings.retention.metrics, MIMIR, args.boundary)
-            self.mimir = self._mimir(namespace, load)
-        kafka_plan = traces_kafka_plan.plan(settings)
-        if kafka_plan is not None:
+            self.mimir = self._mimir(namespace)
+        if plan.traces_kafka is not None:
             self.traces_kafka = TracesKafka(
                 f"{name}-traces-kafka",
-                TracesKafkaArgs(kafka_plan, ns, settings.kubernetes.storage_class, after=[self.namespace]),
+                TracesKafkaArgs(plan.traces_kafka, ns, settings.kubernetes.storage_class, after=[self.namespace]),
                 opts=self._child(),
             )
             tempo_after.append(self.traces_kafka)
-        chart = hub_tempo.tempo_chart(settings)
         self.tempo = charts.release(
             f"{name}-tempo",
-            chart,
+            plan.tempo_chart,
             namespace,
-            self.traces.tempo_storage(chart).apply(
-                lambda storage: hub_tempo.tempo_values(settings, storage)
+            self.traces.tempo_storage(plan.tempo_chart).apply(
+                lambda storage: hub_tempo.tempo_values(plan, storage)
             ),
             parent=self,
             depends_on=tempo_after,
-            delete=hub_tempo.deleted_defaults(settings),
+            delete=hub_tempo.deleted_defaults(plan),
         )
         self.loki = charts.release(
             f"{name}-loki",
             charts.LOKI,
             namespace,
             self.logs.loki_storage().apply(
-                lambda storage: hub_loki.loki_values(settings, storage)
+                lambda storage: hub_loki.loki_values(plan, storage)
             ),
             parent=self,
             depends_on=[self.prometheus, self.pki, self.logs],
         )
         self.grafana = self._grafana(namespace, prerequisites)
         self.external_dns = self._external_dns(namespace)
-        receivers = [self.prometheus, self.tempo, self.loki, *([self.mimir] if mimir_tier else [])]
+        receivers = [self.prometheus, self.tempo, self.loki, *([self.mimir] if plan.mimir else [])]
         self.front_door = FrontDoor(
             f"{name}-front-door",
             FrontDoorArgs(
                 namespace=namespace,
-                routes=hub_front_door.routes(settings),
+                routes=hub_front_door.routes(plan),
                 edge_certificates=self.pki.accepted_certificates,
                 trust_bundle=self.pki.trust_bundle,
                 server_cert=self.pki.server_cert.cert_pem,
                 server_secret=SERVER_SECRET,
-                backends=hub_front_door.backends(settings),
-                replicas=hub_availability.front_door_replicas(settings.tier),
-                spread=hub_availability.spread(settings.tier, Component.FRONT_DOOR),
+                backends=hub_front_door.backends(plan),
+                replicas=plan.availability.front_door_replicas,
+                spread=plan.availability.spread(Component.FRONT_DOOR),
                 pod_labels=hub_availability.component_labels(Component.FRONT_DOOR),
             ),
             # nginx resolves its upstreams' Service names when it starts: the receivers come first.
@@ -315,23 +309,22 @@ class HubStack(pulumi.ComponentResource):
         rendered = values.apply(lambda v: {CONFIG_KEY: render(alertmanager_config(receivers, dict(zip(keys, v))))})
         return self._secret("alertmanager-config", ALERTMANAGER_SECRET, namespace, rendered)
 
-    def _mimir(self, namespace: pulumi.Input[str], load: hub_sizing.IngestLoad) -> k8s.helm.v3.Release:
+    def _mimir(self, namespace: pulumi.Input[str]) -> k8s.helm.v3.Release:
         settings = self._settings
         edges = [e.name for e in settings.edges]
         # A federated group: its queries see every edge tenant at once.
-        fleet = {**fleet_group(edges, Tier.MIMIR), "source_tenants": edges}
+        fleet = {**fleet_group(edges, by_tenant=True), "source_tenants": edges}
         rules = self._config_map("fleet-rules", FLEET_RULES_CONFIG, namespace, {"fleet.yaml": rules_file([fleet])})
         alertmanager = service_url(
             hub_prometheus.alertmanager_service(), settings.kubernetes.namespace, hub_prometheus.ALERTMANAGER_PORT
         )
-        sizing = hub_sizing.mimir(load)
         store = self.metrics.object_store()
         return charts.release(
             f"{self._name}-mimir",
             charts.MIMIR_DISTRIBUTED,
             namespace,
             store.apply(
-                lambda s: hub_mimir.mimir_values(settings, sizing, s, alertmanager, FLEET_RULES_CONFIG)
+                lambda s: hub_mimir.mimir_values(self._plan, s, alertmanager, FLEET_RULES_CONFIG)
             ),
             parent=self,
             depends_on=[self.prometheus, self.pki, self.metrics, rules],
@@ -349,16 +342,16 @@ class HubStack(pulumi.ComponentResource):
                 lambda p: {hub_grafana.ADMIN_USER_KEY: GRAFANA_ADMIN_USER, hub_grafana.ADMIN_PASSWORD_KEY: p}
             ),
         )
-        if settings.tier is Tier.MIMIR:
+        if self._plan.mimir:
             metrics = hub_mimir.query_url(ns)
         else:
             metrics = service_url(hub_prometheus.prometheus_service(), ns, hub_prometheus.WEB_PORT)
-        urls = hub_grafana.DatasourceUrls(metrics, hub_tempo.query_url(settings), hub_loki.gateway_url(ns))
+        urls = hub_grafana.DatasourceUrls(metrics, hub_tempo.query_url(self._plan), hub_loki.gateway_url(ns))
         return charts.release(
             f"{self._name}-grafana",
             charts.GRAFANA,
             namespace,
-            hub_grafana.grafana_values(settings, urls, GRAFANA_ADMIN_SECRET),
+            hub_grafana.grafana_values(self._plan, urls, GRAFANA_ADMIN_SECRET),
             parent=self,
             depends_on=[admin, *prerequisites],
         )
@@ -449,5 +442,5 @@ class HubStack(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.front_door]),
             )
-            for route in hub_front_door.routes(self._settings)
+            for route in hub_front_door.routes(self._plan)
         ]

@@ -1,8 +1,9 @@
 """How many of each hub pod run, how many a voluntary disruption may take, and how they spread.
 
-One decision per component and tier, read by the values modules (components/values/hub_*.py) and
-by the ingest front door; docs/availability.md turns it into the table of what survives a pod, a
-node and a zone.
+One `Availability` per tier (`PROMETHEUS_TIER`, `MIMIR_TIER`); the hub plan
+(components/hub_plan.py) picks the hub's, and the values modules (components/values/hub_*.py) and
+the ingest front door read it from the plan. docs/availability.md turns it into the table of what
+survives a pod, a node and a zone.
 
 Rules:
 - Every component that can run more than one copy without shared state does so in both tiers:
@@ -15,7 +16,7 @@ Rules:
   store-gateways in three zone-aware groups (anti-affine per zone), Tempo's distributors in two
   copies in front of the traces' own Kafka (three KRaft controllers and brokers in every zone,
   replication factor 3: components/traces_kafka_plan.py). The Prometheus tier runs one receiver, one Loki and one Tempo: those
-  are its single points of failure (see `SINGLE_POINTS`), covered by the edges' WAL buffer.
+  are its single points of failure (`Availability.single_points`), covered by the edges' WAL buffer.
 - A PodDisruptionBudget of `maxUnavailable: 1` on every replicated component (all are stateful or
   on the ingest path): a drain takes one copy at a time. A single copy gets none: a budget could
   only block every drain (the edges buffer its restart instead).
@@ -28,9 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
-
-from components.settings import Tier
+from typing import Any, Mapping
 
 COMPONENT_LABEL = "obsfleet.io/component"
 HOST = "kubernetes.io/hostname"
@@ -76,8 +75,41 @@ class Placement:
         return self.replicas - MAX_UNAVAILABLE
 
 
-_REPLICAS: dict[Tier, dict[Component, int]] = {
-    Tier.PROMETHEUS: {
+@dataclass(frozen=True)
+class Availability:
+    """One tier's availability: copies per component, how zones bind the spread, and what stays single."""
+
+    replicas: Mapping[Component, int]
+    zone_spread_required: bool
+    """Zones bind the spread hard (a cluster of at least three zones) or only as a preference."""
+    single_points: Mapping[str, str]
+    """What the tier cannot make highly available, and what covers the gap."""
+
+    def placement(self, component: Component) -> Placement:
+        return Placement(self.replicas[component])
+
+    @property
+    def front_door_replicas(self) -> int:
+        """Replicas of the ingest front door (nginx Deployment)."""
+        return self.placement(Component.FRONT_DOOR).replicas
+
+    def spread(self, component: Component) -> list[dict[str, Any]]:
+        """Kubernetes `topologySpreadConstraints` for the pods labelled `component_labels(component)`."""
+        selector = {"matchLabels": component_labels(component)}
+        zone = "DoNotSchedule" if self.zone_spread_required else "ScheduleAnyway"
+        return [
+            {"maxSkew": 1, "topologyKey": HOST, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": selector},
+            {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": zone, "labelSelector": selector},
+        ]
+
+
+def component_labels(component: Component) -> dict[str, str]:
+    """The pod label the spread constraints select on."""
+    return {COMPONENT_LABEL: component.value}
+
+
+PROMETHEUS_TIER = Availability(
+    replicas={
         Component.ALERTMANAGER: 2,
         Component.GRAFANA: 2,
         Component.FRONT_DOOR: 2,
@@ -86,7 +118,20 @@ _REPLICAS: dict[Tier, dict[Component, int]] = {
         Component.LOKI: 1,
         Component.TEMPO: 1,
     },
-    Tier.MIMIR: {
+    zone_spread_required=False,
+    single_points={
+        Component.RECEIVER.value: (
+            "one Prometheus receives every edge: two receivers would each hold part of the data "
+            "(an edge writes to one endpoint) and Prometheus cannot deduplicate; while it restarts "
+            "the edges buffer in their WAL. For a receiver that survives a zone, use the Mimir tier "
+            "(`obsfleet:scale.tier: mimir`)"
+        ),
+        Component.LOKI.value: "one monolithic Loki (replication factor 1): logs pushed while it is down wait in the edge collectors' retry queue",
+        Component.TEMPO.value: "one Tempo: spans pushed while it is down wait in the edge collectors' retry queue",
+    },
+)
+MIMIR_TIER = Availability(
+    replicas={
         Component.ALERTMANAGER: 2,
         Component.GRAFANA: 2,
         Component.FRONT_DOOR: SCALE_ZONES,
@@ -97,53 +142,12 @@ _REPLICAS: dict[Tier, dict[Component, int]] = {
         Component.TEMPO: 2,
         Component.TRACES_KAFKA_CONTROLLER: SCALE_ZONES,
     },
-}
-
-SINGLE_POINTS: dict[Tier, dict[str, str]] = {
-    Tier.PROMETHEUS: {
-        Component.RECEIVER.value: (
-            "one Prometheus receives every edge: two receivers would each hold part of the data "
-            "(an edge writes to one endpoint) and Prometheus cannot deduplicate; while it restarts "
-            "the edges buffer in their WAL. For a receiver that survives a zone, use the Mimir tier "
-            "(`obsfleet:scale.tier: mimir`)"
-        ),
-        Component.LOKI.value: "one monolithic Loki (replication factor 1): logs pushed while it is down wait in the edge collectors' retry queue",
-        Component.TEMPO.value: "one Tempo: spans pushed while it is down wait in the edge collectors' retry queue",
-    },
-    Tier.MIMIR: {
+    zone_spread_required=True,
+    single_points={
         "kafka": (
             "the mimir-distributed chart runs one Kafka broker, Mimir's write path (the traces have "
             "a replicated Kafka of their own): while it restarts Mimir's distributors refuse writes "
             "and the edges' agents buffer in their WAL and replay (`bufferHours`)"
         ),
     },
-}
-"""What a tier cannot make highly available, and what covers the gap."""
-
-
-def placement(tier: Tier, component: Component) -> Placement:
-    return Placement(_REPLICAS[tier][component])
-
-
-def front_door_replicas(tier: Tier) -> int:
-    """Replicas of the ingest front door (nginx Deployment) in this tier."""
-    return placement(tier, Component.FRONT_DOOR).replicas
-
-
-def component_labels(component: Component) -> dict[str, str]:
-    """The pod label the spread constraints select on."""
-    return {COMPONENT_LABEL: component.value}
-
-
-def zone_spread_required(tier: Tier) -> bool:
-    return tier is Tier.MIMIR
-
-
-def spread(tier: Tier, component: Component) -> list[dict[str, Any]]:
-    """Kubernetes `topologySpreadConstraints` for the pods labelled `component_labels(component)`."""
-    selector = {"matchLabels": component_labels(component)}
-    zone = "DoNotSchedule" if zone_spread_required(tier) else "ScheduleAnyway"
-    return [
-        {"maxSkew": 1, "topologyKey": HOST, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": selector},
-        {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": zone, "labelSelector": selector},
-    ]
+)

@@ -53,7 +53,6 @@ from typing import Any, Iterable, Sequence
 import yaml
 
 from components.edge_sizing import WAL_VOLUME_MARGIN
-from components.settings import Tier
 from components.traces_kafka_plan import RETENTION_HOURS
 
 Rule = dict[str, Any]
@@ -148,17 +147,18 @@ def tenant_group(edges: Sequence[str]) -> Group:
 class EdgeOf:
     """How a fleet rule tells which edge a series came from; its result names the edge in `cluster`.
 
-    Prometheus tier: the `cluster` label the edge writes (no tenants). Mimir tier: the tenant the
-    front door derived from the edge's certificate, as the federated query's `__tenant_id__`.
+    By label (the Prometheus tier): the `cluster` label the edge writes (no tenants). By tenant
+    (the Mimir tier): the tenant the front door derived from the edge's certificate, as the
+    federated query's `__tenant_id__`.
     """
 
-    tier: Tier
+    by_tenant: bool
     edges: tuple[str, ...]
 
     def aggregate(self, op: str, vector: str, keep: str = "") -> str:
         """`op by (cluster[, keep]) (vector)`, with `cluster` the series' edge."""
         extra = f", {keep}" if keep else ""
-        if self.tier is Tier.PROMETHEUS:
+        if not self.by_tenant:
             return f"{op} by (cluster{extra}) ({vector})"
         # Per tenant first (one series per tenant), then the tenant as `cluster`: relabelling the
         # raw series instead could give two series one label set (an edge's own and the ones it
@@ -203,11 +203,12 @@ def _wal_volume_use(edge_of: EdgeOf) -> str:
     return f"{edge_of.aggregate('max', use, keep='persistentvolumeclaim')} > {1 / WAL_VOLUME_MARGIN:g}"
 
 
-def fleet_group(edges: Sequence[str], tier: Tier) -> Group:
-    """Rules over the edges' own data: remote-write health, and silence per edge in the
-    Prometheus tier (the Mimir tier judges silence per tenant: `tenant_group`)."""
-    edge_of = EdgeOf(tier, tuple(edges))
-    rules = [edge_silent(edge) for edge in edges] if tier is Tier.PROMETHEUS else []
+def fleet_group(edges: Sequence[str], *, by_tenant: bool) -> Group:
+    """Rules over the edges' own data: remote-write health and, told apart by label, silence per
+    edge. `by_tenant`: the group runs in Mimir's ruler over the edges' tenants, which tell the
+    edges apart (silence per tenant is `tenant_group`'s)."""
+    edge_of = EdgeOf(by_tenant, tuple(edges))
+    rules = [] if by_tenant else [edge_silent(edge) for edge in edges]
     rules += [
         _alert(
             "ObsfleetEdgeRemoteWriteFailing",
@@ -378,9 +379,11 @@ def _traces_kafka_lag() -> list[Rule]:
     ]
 
 
-def hub_groups(tier: Tier) -> list[Group]:
-    """Rules over the hub's own components, evaluated by the hub Prometheus."""
-    ingest = _mimir_ingest() if tier is Tier.MIMIR else _prometheus_ingest()
+def hub_groups(*, mimir: bool) -> list[Group]:
+    """Rules over the hub's own components, evaluated by the hub Prometheus; the ingest group
+    watches the metrics store: Mimir, or the hub Prometheus as receiver (and tempo-distributed's
+    Kafka consumers run beside Mimir)."""
+    store, ingest = ("mimir", _mimir_ingest()) if mimir else ("prometheus", _prometheus_ingest())
     traces = [
         _alert(
             "ObsfleetTracesRefused",
@@ -398,7 +401,7 @@ def hub_groups(tier: Tier) -> list[Group]:
             "{{ $value | humanize }} spans/s are discarded.",
             "10m",
         ),
-        *(_traces_kafka_lag() if tier is Tier.MIMIR else []),
+        *(_traces_kafka_lag() if mimir else []),
     ]
     logs = [
         _alert(
@@ -423,7 +426,7 @@ def hub_groups(tier: Tier) -> list[Group]:
         ),
     ]
     return [
-        {"name": f"obsfleet-hub-{tier.value}", "rules": ingest},
+        {"name": f"obsfleet-hub-{store}", "rules": ingest},
         {"name": "obsfleet-traces", "rules": traces},
         {"name": "obsfleet-logs", "rules": logs},
     ]

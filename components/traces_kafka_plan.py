@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
-from components.hub_availability import SCALE_ZONES, Component, placement
+from components.hub_availability import MIMIR_TIER, SCALE_ZONES, Component
 from components.hub_sizing import GIB, KIB, Resources
-from components.settings import HubSettings, Tier
+from components.settings import HubSettings
 
 ASSUMED_BYTES_PER_EDGE = 64 * KIB
 """Uncompressed OTLP span bytes/s one edge sends, when the hub is not told (model choice)."""
@@ -27,7 +26,7 @@ REPLICATION_FACTOR = SCALE_ZONES
 """A replica in each zone (rack-aware brokers)."""
 MIN_IN_SYNC_REPLICAS = 2
 """acks=all writes survive one zone, and never land on a single copy (Tempo's Kafka guide's starting point)."""
-CONTROLLERS = placement(Tier.MIMIR, Component.TRACES_KAFKA_CONTROLLER).replicas
+CONTROLLERS = MIMIR_TIER.placement(Component.TRACES_KAFKA_CONTROLLER).replicas
 DISK_HEADROOM = 1.5
 """Model choice, as the metrics store's memory headroom: rates above the estimate, segment roll."""
 MAX_BROKER_DISK = 1024 * GIB
@@ -73,10 +72,8 @@ def traces_bytes_per_second(settings: HubSettings) -> int:
     return given if given is not None else len(settings.edges) * ASSUMED_BYTES_PER_EDGE
 
 
-def plan(settings: HubSettings) -> Optional[TracesKafkaPlan]:
-    """The hub's own traces Kafka; None where it runs none (Prometheus tier, or `scale.tracesKafka`)."""
-    if settings.tier is not Tier.MIMIR or settings.scale.traces_kafka is not None:
-        return None
+def size(settings: HubSettings) -> TracesKafkaPlan:
+    """The hub's own traces Kafka for its edges (whether the hub runs one: `HubPlan.traces_kafka`)."""
     rate = traces_bytes_per_second(settings)
     per_zone = rate * RETENTION_HOURS * 3_600 * DISK_HEADROOM
     brokers_per_zone = max(1, math.ceil(per_zone / MAX_BROKER_DISK))

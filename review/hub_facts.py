@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from components import edge_sizing, hub_sizing, traces_kafka_plan, vmagent_sizing
+from components.hub_plan import HubPlan
 from components.settings import Agent, EdgeSettings, HubSettings, Tier
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
@@ -83,7 +84,7 @@ def _resources(resources: hub_sizing.Resources, replicas: int = 1) -> dict[str, 
 
 def _traces_kafka(settings: HubSettings) -> list[dict[str, Any]]:
     """The traces' own Kafka (Mimir tier without `scale.tracesKafka`): brokers and controllers."""
-    plan = traces_kafka_plan.plan(settings)
+    plan = HubPlan.of(settings).traces_kafka
     if plan is None:
         return []
     return [

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Mapping, Sequence
 
-from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
-from components.settings import Tier
+from components.hub_availability import MAX_UNAVAILABLE, Availability, Component, component_labels
 
 PROMETHEUS_STACK = "obsfleet"
 MIMIR = "mimir"
@@ -51,16 +50,16 @@ def merge(*parts: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def placed(tier: Tier, component: Component, *, budget_switch: bool = False) -> dict[str, Any]:
+def placed(availability: Availability, component: Component, *, budget_switch: bool = False) -> dict[str, Any]:
     """Replicas, pod label, spread and disruption budget of `component` (components/hub_availability.py)
     under the key names most charts share; `budget_switch`: the chart's budget has an `enabled` flag."""
-    plan = placement(tier, component)
-    budget: dict[str, Any] = {"maxUnavailable": MAX_UNAVAILABLE} if plan.disruption_budget else {}
+    placement = availability.placement(component)
+    budget: dict[str, Any] = {"maxUnavailable": MAX_UNAVAILABLE} if placement.disruption_budget else {}
     if budget_switch:
-        budget = {"enabled": plan.disruption_budget, **budget}
+        budget = {"enabled": placement.disruption_budget, **budget}
     return {
-        "replicas": plan.replicas,
+        "replicas": placement.replicas,
         "podLabels": component_labels(component),
-        "topologySpreadConstraints": spread(tier, component),
+        "topologySpreadConstraints": availability.spread(component),
         "podDisruptionBudget": budget,
     }

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from components.front_door import Backend
 from components.front_door_config import Route
-from components.settings import HubSettings, Tier
+from components.hub_plan import PROMETHEUS_WRITE_PATH, HubPlan
 from components.values import hub_loki, hub_mimir, hub_prometheus, hub_tempo
 from components.values.hub_common import LOKI, MIMIR, TEMPO
 
 METRICS_PORT = 8443
 TRACES_PORT = 8444
 LOGS_PORT = 8445
-PROMETHEUS_WRITE_PATHS = ("/api/v1/write",)
+PROMETHEUS_WRITE_PATHS = (PROMETHEUS_WRITE_PATH,)
 TRACES_PATHS = ("/v1/traces",)
 TRACES_MAX_BODY = "20M"
 """Tempo's OTLP/HTTP receiver limit (the collector receivers' default, 20 MiB)."""
@@ -31,40 +31,38 @@ READERS = (GRAFANA_PODS, PROMETHEUS_PODS)
 """Hub components reading every backend: Grafana's queries, the hub Prometheus's scrapes."""
 
 
-def _host(service: str, settings: HubSettings, port: int) -> str:
-    return f"{service}.{settings.kubernetes.namespace}.svc.cluster.local:{port}"
+def routes(plan: HubPlan) -> tuple[Route, ...]:
+    """One TLS listener per signal, forwarding its write paths to the plan's backend."""
+    namespace = plan.settings.kubernetes.namespace
 
+    def host(service: str, port: int) -> str:
+        return f"{service}.{namespace}.svc.cluster.local:{port}"
 
-def routes(settings: HubSettings) -> tuple[Route, ...]:
-    """One TLS listener per signal, forwarding its write paths to the tier's backend."""
-    if settings.tier is Tier.MIMIR:
+    if plan.mimir:
         metrics = Route(
             "metrics", METRICS_PORT, hub_mimir.PUSH_PATHS,
-            _host(hub_mimir.DISTRIBUTOR_SERVICE, settings, hub_mimir.HTTP_PORT), hub_mimir.MAX_PUSH_BODY,
+            host(hub_mimir.DISTRIBUTOR_SERVICE, hub_mimir.HTTP_PORT), hub_mimir.MAX_PUSH_BODY,
         )
-        tempo = hub_tempo.DISTRIBUTOR_SERVICE
     else:
         metrics = Route(
             "metrics", METRICS_PORT, PROMETHEUS_WRITE_PATHS,
-            _host(hub_prometheus.prometheus_service(), settings, hub_prometheus.WEB_PORT), hub_mimir.MAX_PUSH_BODY,
+            host(hub_prometheus.prometheus_service(), hub_prometheus.WEB_PORT), hub_mimir.MAX_PUSH_BODY,
         )
-        tempo = TEMPO
+    tempo = hub_tempo.OTLP_SERVICE[plan.tempo_chart]
     return (
         metrics,
-        Route("traces", TRACES_PORT, TRACES_PATHS, _host(tempo, settings, hub_tempo.OTLP_HTTP_PORT), TRACES_MAX_BODY),
-        Route(
-            "logs", LOGS_PORT, hub_loki.PUSH_PATHS, _host(LOKI, settings, hub_loki.HTTP_PORT), hub_loki.MAX_PUSH_BODY,
-        ),
+        Route("traces", TRACES_PORT, TRACES_PATHS, host(tempo, hub_tempo.OTLP_HTTP_PORT), TRACES_MAX_BODY),
+        Route("logs", LOGS_PORT, hub_loki.PUSH_PATHS, host(LOKI, hub_loki.HTTP_PORT), hub_loki.MAX_PUSH_BODY),
     )
 
 
-def backends(settings: HubSettings) -> tuple[Backend, ...]:
+def backends(plan: HubPlan) -> tuple[Backend, ...]:
     """Every receiver's pods, admitting only the front door, themselves and the hub's readers."""
     fenced = [
         Backend("prometheus", PROMETHEUS_PODS, (GRAFANA_PODS,)),
         Backend("tempo", TEMPO_PODS, READERS),
         Backend("loki", LOKI_PODS, READERS),
     ]
-    if settings.tier is Tier.MIMIR:
+    if plan.mimir:
         fenced.append(Backend("mimir", MIMIR_PODS, READERS))
     return tuple(fenced)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from components.hub_availability import Component
-from components.settings import HubSettings, Tier
+from components.hub_plan import HubPlan
 from components.values.common import TENANT_HEADER
 from components.values.hub_common import placed, tenant_list
 
@@ -81,10 +81,10 @@ def _datasource(name: str, uid_: str, type_: str, url: str, tenant: Optional[str
     return source
 
 
-def datasources(settings: HubSettings, urls: DatasourceUrls) -> list[dict[str, Any]]:
-    edges = [e.name for e in settings.edges]
+def datasources(plan: HubPlan, urls: DatasourceUrls) -> list[dict[str, Any]]:
+    edges = [e.name for e in plan.settings.edges]
     fleet = tenant_list(edges)
-    mimir = settings.tier is Tier.MIMIR
+    mimir = plan.mimir
     result = [
         _datasource("Fleet metrics", uid("metrics", None), "prometheus", urls.metrics, fleet if mimir else None),
         _datasource("Fleet traces", uid("traces", None), "tempo", urls.traces, fleet),
@@ -99,10 +99,10 @@ def datasources(settings: HubSettings, urls: DatasourceUrls) -> list[dict[str, A
     return result
 
 
-def grafana_values(settings: HubSettings, urls: DatasourceUrls, admin_secret: str) -> dict[str, Any]:
+def grafana_values(plan: HubPlan, urls: DatasourceUrls, admin_secret: str) -> dict[str, Any]:
     return {
         "admin": {"existingSecret": admin_secret, "userKey": ADMIN_USER_KEY, "passwordKey": ADMIN_PASSWORD_KEY},
-        "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": datasources(settings, urls)}},
-        **placed(settings.tier, Component.GRAFANA),
+        "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": datasources(plan, urls)}},
+        **placed(plan.availability, Component.GRAFANA),
         "service": {"sessionAffinity": "ClientIP"},
     }

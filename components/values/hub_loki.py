@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from components.regions import Cloud
 from components.hub_availability import Component
-from components.settings import HubSettings, Tier
+from components.hub_plan import HubPlan
 from components.values.hub_common import LOKI, merge, placed, retention_period
 from components.values.storage_class import storage_class_at
 
@@ -26,11 +26,6 @@ MAX_PUSH_BODY = "4M"
 """The gateway's body limit (the chart's default, set explicitly); the front door accepts as much."""
 SCHEMA_FROM = "2024-04-01"
 SCALABLE_TARGETS = ("read", "write", "backend")
-CHUNKS_CACHE_MB = {Tier.PROMETHEUS: 1024, Tier.MIMIR: 8192}
-"""The chunks cache (memcached) in MB. POLICY, not measured: the chart's 8192 (a ~10 GiB memory
-request, so a pod that no small node can schedule) is kept for the scale tier; the Prometheus tier
-(up to 100 edges) gets 1 GiB, the size of the chart's results cache. A miss costs an object-store
-read, not data."""
 STORAGE_CLASS_KEYS = ("singleBinary.persistence.storageClass",)
 """Monolithic: the single binary is the only target that claims a volume (the caches keep to memory)."""
 
@@ -40,13 +35,14 @@ def gateway_url(namespace: str) -> str:
     return f"http://{LOKI}-gateway.{namespace}.svc.cluster.local"
 
 
-def loki_values(settings: HubSettings, storage: Mapping[str, Any]) -> dict[str, Any]:
+def loki_values(plan: HubPlan, storage: Mapping[str, Any]) -> dict[str, Any]:
     """`storage` is the backend's `loki_storage()` fragment."""
+    settings = plan.settings
     store = "s3" if settings.cloud is Cloud.AWS else "gcs"
     retention = retention_period(settings.retention.logs)
     # Monolithic, replication factor = replicas (components/hub_availability.py): every replica
     # holds every stream. Not sized from measurements: we have none for logs.
-    single = placed(settings.tier, Component.LOKI, budget_switch=True)
+    single = placed(plan.availability, Component.LOKI, budget_switch=True)
     replicas = single["replicas"]
     own = {
         "fullnameOverride": LOKI,
@@ -77,12 +73,12 @@ def loki_values(settings: HubSettings, storage: Mapping[str, Any]) -> dict[str, 
             "querier": {"multi_tenant_queries_enabled": True},
         },
         "singleBinary": single,
-        "chunksCache": {"allocatedMemory": CHUNKS_CACHE_MB[settings.tier]},
+        "chunksCache": {"allocatedMemory": plan.loki_chunks_cache_mb},
         # The simple-scalable targets default to 3 replicas whatever the deployment mode, and the
         # chart's validate.yaml refuses monolithic and simple-scalable replicas together.
         **{target: {"replicas": 0} for target in SCALABLE_TARGETS},
         "gateway": {
-            **placed(settings.tier, Component.LOKI_GATEWAY, budget_switch=True),
+            **placed(plan.availability, Component.LOKI_GATEWAY, budget_switch=True),
             "nginxConfig": {"clientMaxBodySize": MAX_PUSH_BODY},
         },
         "monitoring": {"serviceMonitor": {"enabled": True}},

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from components.hub_availability import ZONE, Component, component_labels, spread
-from components.hub_sizing import MimirSizing, out_of_order_window, tenant_limits
+from components.hub_availability import ZONE, Component, component_labels
+from components.hub_plan import MIMIR_PUSH_PATH, HubPlan
+from components.hub_sizing import out_of_order_window, tenant_limits
 from components.regions import Cloud
-from components.settings import EdgeRef, HaTracker, HubSettings
+from components.settings import EdgeRef, HaTracker
 from components.storage import ObjectStore, s3_endpoint, service_account_values
 from components.values.hub_common import MIMIR, merge, placed, retention_period
 from components.values.storage_class import storage_class_at
 
 HTTP_PORT = 8080
 """Mimir's HTTP port (the distributors take pushes on it)."""
-PUSH_PATHS = ("/api/v1/push", "/otlp/v1/metrics")
+PUSH_PATHS = (MIMIR_PUSH_PATH, "/otlp/v1/metrics")
 MAX_PUSH_BODY = "540M"
 """The gateway's body limit (the chart's default, set explicitly); the front door accepts as much."""
 RULES_DIR = "/etc/obsfleet/rules"
@@ -88,13 +89,10 @@ def _ha_tracker(tracker: Optional[HaTracker]) -> dict[str, Any]:
     return {"distributor": {"ha_tracker": {"enable_ha_tracker": True, "kvstore": kvstore}}}
 
 
-def mimir_values(
-    settings: HubSettings,
-    sizing: MimirSizing,
-    store: ObjectStore,
-    alertmanager_url: str,
-    rules_config_map: str,
-) -> dict[str, Any]:
+def mimir_values(plan: HubPlan, store: ObjectStore, alertmanager_url: str, rules_config_map: str) -> dict[str, Any]:
+    settings, sizing = plan.settings, plan.mimir_sizing
+    if sizing is None:
+        raise ValueError("mimir_values: the hub's plan runs no Mimir")
     structured = {
         "multitenancy_enabled": True,
         # Fleet-wide Grafana queries (`edge-a|edge-b`) and the federated rule group.
@@ -119,7 +117,7 @@ def mimir_values(
             "replicas": sizing.distributors,
             "resources": sizing.distributor.helm(),
             "podLabels": component_labels(Component.MIMIR_DISTRIBUTOR),
-            "topologySpreadConstraints": spread(settings.tier, Component.MIMIR_DISTRIBUTOR),
+            "topologySpreadConstraints": plan.availability.spread(Component.MIMIR_DISTRIBUTOR),
         },
         "ingester": {
             "replicas": sizing.ingesters,
@@ -135,7 +133,7 @@ def mimir_values(
             ],
         },
         "gateway": {
-            **placed(settings.tier, Component.MIMIR_GATEWAY),
+            **placed(plan.availability, Component.MIMIR_GATEWAY),
             "nginx": {"config": {"clientMaxBodySize": MAX_PUSH_BODY}},
         },
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from components.hub_availability import Component, component_labels, placement, spread
+from components.hub_availability import Availability, Component, component_labels
+from components.hub_plan import HubPlan
 from components.hub_sizing import GIB, ReceiverSizing
 from components.meta_rules import Group
-from components.settings import HubSettings, Tier
+from components.settings import HubSettings
 from components.values.hub_common import PROMETHEUS_STACK, merge, retention_period
 from components.values.storage_class import claim_template
 
@@ -56,46 +57,40 @@ def _receiver_spec(sizing: ReceiverSizing) -> dict[str, Any]:
     }
 
 
-def _placed_spec(settings: HubSettings, component: Component) -> dict[str, Any]:
+def _placed_spec(availability: Availability, component: Component) -> dict[str, Any]:
     """prometheus-operator spec fields placing `component` as the availability plan says."""
     return {
-        "replicas": placement(settings.tier, component).replicas,
+        "replicas": availability.placement(component).replicas,
         "podMetadata": {"labels": component_labels(component)},
-        "topologySpreadConstraints": spread(settings.tier, component),
+        "topologySpreadConstraints": availability.spread(component),
     }
 
 
-def _budget(settings: HubSettings, component: Component) -> dict[str, Any]:
+def _budget(availability: Availability, component: Component) -> dict[str, Any]:
     """The chart's PodDisruptionBudget, which takes `minAvailable`."""
-    plan = placement(settings.tier, component)
-    return {"enabled": plan.disruption_budget, "minAvailable": plan.min_available}
+    placement = availability.placement(component)
+    return {"enabled": placement.disruption_budget, "minAvailable": placement.min_available}
 
 
-def prometheus_stack_values(
-    settings: HubSettings,
-    sizing: ReceiverSizing | None,
-    rule_groups: Sequence[Group],
-    alertmanager_secret: str,
-) -> dict[str, Any]:
-    """Values for the hub's kube-prometheus-stack release; `sizing` is None in the Mimir tier."""
-    receiver = settings.tier is Tier.PROMETHEUS
-    if receiver and sizing is None:
-        raise ValueError("the Prometheus tier needs the receiver's sizing")
+def prometheus_stack_values(plan: HubPlan, rule_groups: Sequence[Group], alertmanager_secret: str) -> dict[str, Any]:
+    """Values for the hub's kube-prometheus-stack release: the edges' receiver when the plan sizes
+    one, else the hub's meta-monitor."""
+    settings, sizing, availability = plan.settings, plan.receiver_sizing, plan.availability
     spec: dict[str, Any] = {
         "externalLabels": hub_labels(settings),
         "retention": retention_period(settings.retention.metrics, "d"),
         "storageSpec": claim_template(
-            sizing.disk_gib if receiver and sizing else META_MONITOR_DISK_GIB, settings.kubernetes.storage_class
+            sizing.disk_gib if sizing else META_MONITOR_DISK_GIB, settings.kubernetes.storage_class
         ),
         # Select the ServiceMonitors and rules of the other hub releases too, not only this one's.
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "ruleSelectorNilUsesHelmValues": False,
     }
-    if receiver and sizing is not None:
+    if sizing is not None:
         spec = merge(spec, _receiver_spec(sizing))
     prometheus: dict[str, Any] = {
-        "prometheusSpec": merge(spec, _placed_spec(settings, Component.RECEIVER)),
-        "podDisruptionBudget": _budget(settings, Component.RECEIVER),
+        "prometheusSpec": merge(spec, _placed_spec(availability, Component.RECEIVER)),
+        "podDisruptionBudget": _budget(availability, Component.RECEIVER),
     }
     return {
         "fullnameOverride": PROMETHEUS_STACK,
@@ -109,9 +104,9 @@ def prometheus_stack_values(
                 "configSecret": alertmanager_secret,
                 # The operator peers the replicas (`--cluster.peer` per pod of the StatefulSet).
                 "clusterPeerTimeout": ALERTMANAGER_PEER_TIMEOUT,
-                **_placed_spec(settings, Component.ALERTMANAGER),
+                **_placed_spec(availability, Component.ALERTMANAGER),
             },
-            "podDisruptionBudget": _budget(settings, Component.ALERTMANAGER),
+            "podDisruptionBudget": _budget(availability, Component.ALERTMANAGER),
         },
         "prometheus": prometheus,
         "additionalPrometheusRulesMap": {RULES_NAME: {"groups": list(rule_groups)}},

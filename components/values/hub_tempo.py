@@ -26,10 +26,10 @@ from typing import Any, Mapping
 import yaml
 
 from components.charts import TEMPO as TEMPO_CHART
-from components.charts import TEMPO_DISTRIBUTED, Chart
-from components.hub_availability import MAX_UNAVAILABLE, Component, component_labels, placement, spread
-from components.settings import HubSettings, Tier
-from components.traces_kafka_plan import plan as traces_kafka_plan
+from components.charts import TEMPO_DISTRIBUTED
+from components.hub_availability import MAX_UNAVAILABLE, Availability, Component, component_labels
+from components.hub_plan import HubPlan
+from components.settings import HubSettings
 from components.values import hub_traces_kafka
 from components.values.hub_common import TEMPO, merge, retention_period, service_url
 from components.values.storage_class import storage_class_at
@@ -40,16 +40,15 @@ QUERY_PORT = 3200
 STORAGE_CLASS_KEY = {TEMPO_CHART: "persistence.storageClassName", TEMPO_DISTRIBUTED: "global.storageClass"}
 """tempo: the WAL volume (commented out in values.yaml, read by the StatefulSet). tempo-distributed:
 the chart-wide class of every component that claims a volume."""
+QUERY_SERVICE = {TEMPO_CHART: TEMPO, TEMPO_DISTRIBUTED: f"{TEMPO}-query-frontend"}
+"""Each chart's Service for Grafana's queries."""
+OTLP_SERVICE = {TEMPO_CHART: TEMPO, TEMPO_DISTRIBUTED: DISTRIBUTOR_SERVICE}
+"""Each chart's Service taking OTLP/HTTP, where the front door forwards spans."""
 
 
-def tempo_chart(settings: HubSettings) -> Chart:
-    return TEMPO_DISTRIBUTED if settings.tier is Tier.MIMIR else TEMPO_CHART
-
-
-def query_url(settings: HubSettings) -> str:
-    """Tempo's query API for Grafana (the query-frontend when distributed)."""
-    name = f"{TEMPO}-query-frontend" if settings.tier is Tier.MIMIR else TEMPO
-    return service_url(name, settings.kubernetes.namespace, QUERY_PORT)
+def query_url(plan: HubPlan) -> str:
+    """Tempo's query API for Grafana."""
+    return service_url(QUERY_SERVICE[plan.tempo_chart], plan.settings.kubernetes.namespace, QUERY_PORT)
 
 
 SINGLE_DELETED_RECEIVERS = (
@@ -66,10 +65,10 @@ OVERRIDES_FILE = "/conf/overrides.yaml"
 """The chart's per-tenant overrides file (its ConfigMap, mounted at /conf)."""
 
 
-def deleted_defaults(settings: HubSettings) -> tuple[str, ...]:
+def deleted_defaults(plan: HubPlan) -> tuple[str, ...]:
     """Chart defaults `tempo_values` needs gone (`charts.release(delete=...)`). tempo-distributed
     enables no receiver by default."""
-    return () if settings.tier is Tier.MIMIR else SINGLE_DELETED_RECEIVERS
+    return SINGLE_DELETED_RECEIVERS if plan.tempo_chart == TEMPO_CHART else ()
 
 
 def _single_receivers() -> dict[str, Any]:
@@ -104,15 +103,15 @@ def _single(settings: HubSettings) -> dict[str, Any]:
     }
 
 
-def _distributors(tier: Tier, extra_labels: Mapping[str, str]) -> dict[str, Any]:
+def _distributors(availability: Availability, extra_labels: Mapping[str, str]) -> dict[str, Any]:
     """The ingest path's copies (components/hub_availability.py). The chart runs the constraints
     through `tpl` (so they go in as YAML text) and keeps `maxUnavailable` beside its budget switch."""
-    plan = placement(tier, Component.TEMPO)
+    placement = availability.placement(Component.TEMPO)
     return {
-        "replicas": plan.replicas,
+        "replicas": placement.replicas,
         "podLabels": {**component_labels(Component.TEMPO), **extra_labels},
-        "topologySpreadConstraints": yaml.safe_dump(spread(tier, Component.TEMPO), sort_keys=False),
-        "podDisruptionBudget": {"enabled": plan.disruption_budget},
+        "topologySpreadConstraints": yaml.safe_dump(availability.spread(Component.TEMPO), sort_keys=False),
+        "podDisruptionBudget": {"enabled": placement.disruption_budget},
         "maxUnavailable": MAX_UNAVAILABLE,
     }
 
@@ -127,18 +126,19 @@ class TraceIngest:
     """The hub's own Kafka, whose topic the hub declares (Tempo creates none); else `scale.tracesKafka`."""
 
 
-def trace_ingest(settings: HubSettings) -> TraceIngest:
-    external = settings.scale.traces_kafka
+def trace_ingest(plan: HubPlan) -> TraceIngest:
+    external = plan.settings.scale.traces_kafka
     if external is not None:
         return TraceIngest(external.address, external.partitions, own=False)
-    plan = traces_kafka_plan(settings)
-    assert plan is not None, "the Mimir tier without scale.tracesKafka runs its own traces Kafka"
-    return TraceIngest(hub_traces_kafka.bootstrap_address(settings.kubernetes.namespace), plan.partitions, own=True)
+    assert plan.traces_kafka is not None, "tempo-distributed without scale.tracesKafka runs beside the hub's own Kafka"
+    address = hub_traces_kafka.bootstrap_address(plan.settings.kubernetes.namespace)
+    return TraceIngest(address, plan.traces_kafka.partitions, own=True)
 
 
-def _distributed(settings: HubSettings) -> dict[str, Any]:
+def _distributed(plan: HubPlan) -> dict[str, Any]:
+    settings = plan.settings
     retention = {"compaction": {"compaction": {"block_retention": retention_period(settings.retention.traces)}}}
-    ingest = trace_ingest(settings)
+    ingest = trace_ingest(plan)
     # Producers and consumers of the hub's own Kafka carry the label its brokers admit.
     clients = hub_traces_kafka.CLIENT_LABELS if ingest.own else {}
     consumer_labels = {"podLabels": dict(clients)} if clients else {}
@@ -152,13 +152,14 @@ def _distributed(settings: HubSettings) -> dict[str, Any]:
         "liveStore": {"replicas": ingest.partitions, **consumer_labels},
         "backendScheduler": {"config": {"provider": retention}},
         "traces": {"otlp": {"http": {"enabled": True}}},
-        "distributor": _distributors(settings.tier, clients),
+        "distributor": _distributors(plan.availability, clients),
         "metaMonitoring": {"serviceMonitor": {"enabled": True}},
     }
 
 
-def tempo_values(settings: HubSettings, storage: Mapping[str, Any]) -> dict[str, Any]:
-    """Values for `tempo_chart(settings)`; `storage` is the backend's fragment for that chart."""
-    own = _distributed(settings) if settings.tier is Tier.MIMIR else _single(settings)
-    claims = storage_class_at(settings.kubernetes.storage_class, STORAGE_CLASS_KEY[tempo_chart(settings)])
+def tempo_values(plan: HubPlan, storage: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for `plan.tempo_chart`; `storage` is the backend's fragment for that chart."""
+    settings = plan.settings
+    own = _distributed(plan) if plan.tempo_chart == TEMPO_DISTRIBUTED else _single(settings)
+    claims = storage_class_at(settings.kubernetes.storage_class, STORAGE_CLASS_KEY[plan.tempo_chart])
     return merge({"fullnameOverride": TEMPO}, own, claims, storage)

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from components.hub_availability import MAX_UNAVAILABLE, ZONE, Component, component_labels, spread
+from components.hub_availability import MAX_UNAVAILABLE, MIMIR_TIER, ZONE, Component, component_labels
 from components.hub_sizing import Resources
-from components.settings import Tier
 from components.traces_kafka_plan import (
     BROKER_HEAP,
     BROKER_RESOURCES,
@@ -127,7 +126,7 @@ def _pool(
             "template": {
                 "pod": {
                     "metadata": {"labels": component_labels(component)},
-                    "topologySpreadConstraints": spread(Tier.MIMIR, component),
+                    "topologySpreadConstraints": MIMIR_TIER.spread(component),
                 }
             },
         },

@@ -14,11 +14,11 @@ from components import charts
 from components import front_door
 from components.front_door_config import CONFIG_FILE, TENANTS_FILE, TRUST_BUNDLE_FILE, fingerprint
 from components.hub import ALERTMANAGER_SECRET, FLEET_RULES_CONFIG, GRAFANA_ADMIN_SECRET, TYPE, epoch_seconds
-from components.hub_availability import front_door_replicas
+from components.hub_plan import HubPlan
 from components.meta_rules import CERTIFICATE_GROUP, CERTIFICATE_METRIC, FLEET_GROUP, TENANT_GROUP, fleet_group
 from components.pki import SERVER_SECRET
 from components.values import hub_front_door
-from components.settings import HubSettings, Tier
+from components.settings import HubSettings
 from labkit.scaled_hub import edge_requests, scaled_hub
 from review import engine
 from review.engine import SECRET
@@ -145,7 +145,7 @@ def test_mimir_hub_deploys_the_per_tenant_fleet_rules_promtool_runs(hub: engine.
     [group] = yaml.safe_load(config_map["inputs"]["data"]["fleet.yaml"])["groups"]
     edges = group.pop("source_tenants")
     assert edges == ["edge-eu", "edge-eu-north"], "the edges the promtool cases are written for"
-    assert group == fleet_group(edges, Tier.MIMIR)
+    assert group == fleet_group(edges, by_tenant=True)
 
 
 def test_certificate_rules_carry_the_issued_expiry(hub: engine.PreviewResult) -> None:
@@ -205,7 +205,7 @@ def test_ingest_services_lead_only_to_the_front_door(fleet: dict[str, engine.Pre
         s["inputs"]["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"]: (name, s["inputs"]["spec"])
         for name, s in services.items()
     }
-    ports = {r.signal: r.port for r in hub_front_door.routes(_settings(result))}
+    ports = {r.signal: r.port for r in hub_front_door.routes(HubPlan.of(_settings(result)))}
     expected = {f"metrics.{domain}": ports["metrics"], f"otlp.{domain}": ports["traces"], f"logs.{domain}": ports["logs"]}
     assert {h: spec["ports"] for h, (_, spec) in hosts.items()} == {
         h: [{"name": "https", "port": 443, "targetPort": port, "protocol": "TCP"}] for h, port in expected.items()
@@ -234,7 +234,7 @@ def test_front_door_admits_exactly_the_issued_edge_certificates(hub: engine.Prev
 
 def test_front_door_is_replicated_and_fences_every_receiver(hub: engine.PreviewResult) -> None:
     [deployment] = [r for r in hub.resources if r["type"] == "kubernetes:apps/v1:Deployment"]
-    assert deployment["inputs"]["spec"]["replicas"] == front_door_replicas(_settings(hub).tier) >= 2
+    assert deployment["inputs"]["spec"]["replicas"] == HubPlan.of(_settings(hub)).availability.front_door_replicas >= 2
     [budget] = [r for r in hub.resources if r["type"] == "kubernetes:policy/v1:PodDisruptionBudget"]
     assert budget["inputs"]["spec"]["maxUnavailable"] == 1
     policies = {

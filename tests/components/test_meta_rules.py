@@ -15,7 +15,6 @@ import yaml
 
 from components import meta_rules
 from components.meta_rules import Certificate, certificate_group, fleet_group, hub_groups, rules_file, tenant_group
-from components.settings import Tier
 from tests.lab.processes import PROMTOOL, require_binary
 
 CASES = Path(__file__).parent / "rules"
@@ -30,12 +29,12 @@ CERTIFICATES = [
 RENEWAL_DAYS = 30
 
 RULE_FILES = {
-    "fleet": [fleet_group(EDGES, Tier.PROMETHEUS)],
-    "fleet-mimir": [fleet_group(EDGES, Tier.MIMIR)],
-    "fleet-mimir-one-edge": [fleet_group(EDGES[:1], Tier.MIMIR)],
+    "fleet": [fleet_group(EDGES, by_tenant=False)],
+    "fleet-mimir": [fleet_group(EDGES, by_tenant=True)],
+    "fleet-mimir-one-edge": [fleet_group(EDGES[:1], by_tenant=True)],
     "tenants": [tenant_group(EDGES)],
-    "hub-prometheus": hub_groups(Tier.PROMETHEUS),
-    "hub-mimir": hub_groups(Tier.MIMIR),
+    "hub-prometheus": hub_groups(mimir=False),
+    "hub-mimir": hub_groups(mimir=True),
     "certificates": [certificate_group(CERTIFICATES, RENEWAL_DAYS)],
 }
 
@@ -98,14 +97,14 @@ def test_every_mimir_fleet_alert_is_tried_against_a_forger() -> None:
 
 def test_one_silence_rule_per_configured_edge() -> None:
     edges = [f"edge-{i}" for i in range(5)]
-    silent = [r for r in fleet_group(edges, Tier.PROMETHEUS)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
+    silent = [r for r in fleet_group(edges, by_tenant=False)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
     assert [r["expr"] for r in silent] == [f'absent(up{{cluster="{e}"}})' for e in edges]
     assert [r["labels"]["cluster"] for r in silent] == edges
 
 
 def test_mimir_tier_judges_silence_per_tenant_not_per_label() -> None:
     edges = [f"edge-{i}" for i in range(3)]
-    assert not [r for r in fleet_group(edges, Tier.MIMIR)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
+    assert not [r for r in fleet_group(edges, by_tenant=True)["rules"] if r.get("alert") == "ObsfleetEdgeSilent"]
     silent = tenant_group(edges)["rules"]
     assert [r["labels"]["cluster"] for r in silent] == edges
     for edge, rule in zip(edges, silent):
@@ -114,7 +113,7 @@ def test_mimir_tier_judges_silence_per_tenant_not_per_label() -> None:
 
 
 def test_lag_rule_reads_both_prometheus_generations() -> None:
-    lag = next(r for r in fleet_group(EDGES, Tier.PROMETHEUS)["rules"] if r.get("alert") == "ObsfleetEdgeRemoteWriteBehind")
+    lag = next(r for r in fleet_group(EDGES, by_tenant=False)["rules"] if r.get("alert") == "ObsfleetEdgeRemoteWriteBehind")
     for metric in (
         "prometheus_remote_storage_queue_highest_timestamp_seconds",
         "prometheus_remote_storage_highest_timestamp_in_seconds",

@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from components import identity, pki
 from components.endpoints import ingest_endpoints
+from components.hub_plan import HubPlan
 from components.pki import EdgeIdentity, EdgeIdentityArgs, EdgeRequest, EdgeTls, FleetPki, FleetPkiArgs
 from components.regions import Regime
 from components.settings import HubSettings, PkiSettings
@@ -83,7 +84,7 @@ def _declare(
             FleetPkiArgs(
                 regime=settings.regime,
                 cluster=settings.cluster,
-                hosts=ingest_endpoints(settings).hosts,
+                hosts=ingest_endpoints(HubPlan.of(settings)).hosts,
                 requests={edge: EdgeRequest(f"acme/obsfleet/{edge}", made.get(edge)) for edge in names},
                 settings=pki_settings or settings.pki,
                 namespace=settings.kubernetes.namespace,
@@ -317,7 +318,7 @@ def test_server_secret_holds_a_cert_for_every_ingest_hostname(hub: Recording, tm
     cert = _cert(data["tls.crt"])
     key = serialization.load_pem_private_key(data["tls.key"].encode(), None)
     assert cert.public_key().public_bytes(*SPKI) == key.public_key().public_bytes(*SPKI)
-    hosts = ingest_endpoints(_hub("hub")).hosts
+    hosts = ingest_endpoints(HubPlan.of(_hub("hub"))).hosts
     assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == hosts
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components.hub_sizing import GIB, KIB
-from components.settings import HubSettings, Scale, Tier, TracesKafka
-from components.traces_kafka_plan import MAX_BROKER_DISK, TracesKafkaPlan, plan, traces_bytes_per_second
+from components.settings import HubSettings, Scale, Tier
+from components.traces_kafka_plan import MAX_BROKER_DISK, TracesKafkaPlan, size, traces_bytes_per_second
 from tests import fixture_fleet
 
 
@@ -23,7 +23,7 @@ def _with(settings: HubSettings, **scale: object) -> HubSettings:
 
 def test_two_edges_get_three_brokers_of_sixteen_gib(eu_hub: HubSettings) -> None:
     # 2 x 64 KiB/s = 131072 B/s x 86400 s = 10.5 GiB a zone x 1.5 = 15.8 -> 16 GiB; 3 partitions.
-    sized = plan(eu_hub)
+    sized = size(eu_hub)
     assert sized == TracesKafkaPlan(131_072, 3, 1, 16, 24)
     assert sized.brokers == 3 and sized.replicas_per_broker == 3
     # Each replica may take 16 GiB x 0.85 / 3; a day of its share (3.5 GiB) fits under that.
@@ -36,8 +36,7 @@ def test_the_declared_rate_replaces_the_per_edge_assumption(eu_hub: HubSettings)
     # 1006 GiB; 9 partitions rounded up to a multiple of 6 -> 12, 2 per broker.
     declared = _with(eu_hub, tier=Tier.MIMIR, traces_bytes_per_second=50_000_000)
     assert traces_bytes_per_second(declared) == 50_000_000
-    sized = plan(declared)
-    assert sized is not None
+    sized = size(declared)
     assert (sized.partitions, sized.brokers_per_zone, sized.broker_disk_gib) == (12, 6, 1006)
     assert sized.broker_disk_gib * GIB <= MAX_BROKER_DISK
     assert sized.partitions % sized.brokers_per_zone == 0, "every broker of a zone holds the same share"
@@ -45,15 +44,8 @@ def test_the_declared_rate_replaces_the_per_edge_assumption(eu_hub: HubSettings)
 
 @pytest.mark.parametrize("rate", [1, 64 * KIB, 6_000_000, 7_000_000, 100_000_000, 384_000_000])
 def test_a_day_of_spans_fits_on_the_brokers_below_the_size_cap(eu_hub: HubSettings, rate: int) -> None:
-    sized = plan(_with(eu_hub, tier=Tier.MIMIR, traces_bytes_per_second=rate))
-    assert sized is not None
+    sized = size(_with(eu_hub, tier=Tier.MIMIR, traces_bytes_per_second=rate))
     day_per_replica = rate * 86_400 / sized.partitions
     assert day_per_replica <= sized.retention_bytes, "time retention governs at the declared rate"
     assert sized.retention_bytes * sized.replicas_per_broker <= sized.broker_disk_gib * GIB, "the cap fits the volume"
     assert sized.partitions * 6_000_000 >= rate, "no live-store above 6 MB/s"
-
-
-def test_no_kafka_of_the_hubs_own_where_it_would_be_unused(eu_hub: HubSettings) -> None:
-    assert plan(_with(eu_hub, tier=Tier.PROMETHEUS)) is None, "the single Tempo has no Kafka"
-    external = TracesKafka(address="kafka.obs.eu.example.com:9092")
-    assert plan(_with(eu_hub, tier=Tier.MIMIR, traces_kafka=external)) is None

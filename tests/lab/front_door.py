@@ -26,6 +26,7 @@ from components.front_door_config import (
     Layout,
     nginx_conf,
 )
+from components.hub_plan import HubPlan
 from components.settings import HubSettings
 from components.values import hub_front_door
 from review import engine
@@ -81,7 +82,7 @@ def start(
     }.items():
         (directory / filename).write_text(text)
         (directory / filename).chmod(0o600)
-    pod_routes = hub_front_door.routes(hub_settings(hub.config))
+    pod_routes = hub_front_door.routes(HubPlan.of(hub_settings(hub.config)))
     # The preview's nginx.conf is this function over these routes: the lab changes addresses only.
     assert files[CONFIG_FILE] == nginx_conf(pod_routes, front_door.POD_LAYOUT)
     routes = [

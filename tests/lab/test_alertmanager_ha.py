@@ -21,10 +21,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from components import hub_sizing
 from components.alerting import alertmanager_config, render
+from components.hub_plan import HubPlan
 from components.meta_rules import fleet_group
-from components.settings import HubSettings, Receiver, Tier
+from components.settings import HubSettings, Receiver
 from components.values.hub_prometheus import prometheus_stack_values
 from labkit.metrics import seconds
 from tests.fixture_fleet import load
@@ -39,9 +39,9 @@ DEDUP_MARGIN_SECONDS = 10.0
 
 
 def rendered_spec(hub: HubSettings) -> dict[str, Any]:
-    load_ = hub_sizing.IngestLoad.of(hub.edges)
-    sizing = hub_sizing.receiver(load_, hub.retention.metrics) if hub.tier is Tier.PROMETHEUS else None
-    values = prometheus_stack_values(hub, sizing, [fleet_group([e.name for e in hub.edges], hub.tier)], "am-config")
+    plan = HubPlan.of(hub)
+    groups = [fleet_group([e.name for e in hub.edges], by_tenant=plan.mimir)]
+    values = prometheus_stack_values(plan, groups, "am-config")
     return values["alertmanager"]["alertmanagerSpec"]
 
 

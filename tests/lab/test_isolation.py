@@ -26,6 +26,7 @@ from components import identity, pki
 from components.edge_sizing import for_settings
 from components.front_door import config_data
 from components.front_door_config import TENANTS_FILE, TRUST_BUNDLE_FILE
+from components.hub_plan import HubPlan
 from components.prometheus_tls import to_yaml
 from components.settings import EdgeSettings, Tier
 from components.values import hub_front_door
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.lab
 
 EU_EDGES = ("edge-eu", "edge-eu-north")
 FORGER, VICTIM = EU_EDGES
-WRITE_PATHS = {route.signal: route.paths for route in hub_front_door.routes(front_door.hub_settings(fixture_fleet.load("hub")))}
+WRITE_PATHS = {route.signal: route.paths for route in hub_front_door.routes(HubPlan.of(front_door.hub_settings(fixture_fleet.load("hub"))))}
 """The EU hub's write paths per signal (Mimir tier)."""
 READ_PATHS = [
     # Prometheus
@@ -324,7 +325,7 @@ def test_revoked_edge_is_refused_after_the_hub_update(
     # re-generates keys; a real update keeps the remaining edges' certificates).
     settings = front_door.hub_settings(updated.config)
     issued = {edge: [_issued_cert(eu.hub, edge)] for edge in kept}
-    files = config_data(hub_front_door.routes(settings), issued, front_door.preview_files(eu.hub)[TRUST_BUNDLE_FILE])
+    files = config_data(hub_front_door.routes(HubPlan.of(settings)), issued, front_door.preview_files(eu.hub)[TRUST_BUNDLE_FILE])
     door = front_door.start(module_launcher, eu.hub, {"metrics": eu.upstreams["metrics"].address},
                             name="front-door-updated", tenants=files[TENANTS_FILE])
     upstream = eu.upstreams["metrics"]

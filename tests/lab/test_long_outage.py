@@ -27,6 +27,7 @@ import pytest
 
 from components.edge_sizing import EdgeSizing, duration, size_edge
 from components.endpoints import ingest_endpoints
+from components.hub_plan import HubPlan
 from components.hub_sizing import IngestLoad, receiver
 from components.prometheus_tls import TlsFiles, to_yaml
 from components.settings import EdgeSettings, HubSettings, Tier
@@ -136,7 +137,7 @@ def lab_agent_config(
     config = agent_config(
         edge,
         edge_sizing(edge),
-        ingest_endpoints(hub).remote_write_url,
+        ingest_endpoints(HubPlan.of(hub)).remote_write_url,
         TlsFiles(ca_file=""),  # dropped below with the rest of tls_config
         self_target=f"127.0.0.1:{self_port}",
         address=target,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.hub_availability import Component, spread
-from components.settings import Tier
+from components.hub_availability import MIMIR_TIER, Component
 from components.traces_kafka_plan import TracesKafkaPlan
 from components.values import hub_traces_kafka
 
@@ -27,7 +26,7 @@ def test_pools_spread_like_every_scale_tier_component() -> None:
     pools = {p["metadata"]["name"]: p for p in hub_traces_kafka.node_pools(PLAN, "obs", None)}
     for name, component in (("controller", Component.TRACES_KAFKA_CONTROLLER), ("broker", Component.TRACES_KAFKA_BROKER)):
         pod = pools[name]["spec"]["template"]["pod"]
-        assert pod["topologySpreadConstraints"] == spread(Tier.MIMIR, component)
+        assert pod["topologySpreadConstraints"] == MIMIR_TIER.spread(component)
         assert pools[name]["metadata"]["labels"] == {"strimzi.io/cluster": hub_traces_kafka.CLUSTER}
 
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from components import hub_sizing, traces_kafka_plan
+from components import hub_sizing
 from components.charts import (
     EXTERNAL_DNS,
     GRAFANA,
@@ -24,7 +24,8 @@ from components.charts import (
     Chart,
     deleted_defaults,
 )
-from components.hub_availability import SCALE_ZONES, SINGLE_POINTS, Component, component_labels, front_door_replicas, placement
+from components.hub_availability import SCALE_ZONES, Component, component_labels
+from components.hub_plan import HubPlan
 from components.meta_rules import fleet_group
 from components.regions import Cloud
 from components.settings import HaTracker, HubSettings, Scale, Tier, TracesKafka
@@ -125,32 +126,34 @@ def _store(settings: HubSettings, account: str) -> ObjectStore:
 
 
 def _prometheus(settings: HubSettings) -> dict[str, Any]:
-    load = hub_sizing.IngestLoad.of(settings.edges)
-    sizing = hub_sizing.receiver(load, settings.retention.metrics) if settings.tier is Tier.PROMETHEUS else None
-    groups = [fleet_group([e.name for e in settings.edges], settings.tier)]
-    return hub_prometheus.prometheus_stack_values(settings, sizing, groups, "am-config")
+    plan = HubPlan.of(settings)
+    groups = [fleet_group([e.name for e in settings.edges], by_tenant=plan.mimir)]
+    return hub_prometheus.prometheus_stack_values(plan, groups, "am-config")
+
+
+def _tempo_chart(settings: HubSettings) -> Chart:
+    return HubPlan.of(settings).tempo_chart
 
 
 def _tempo(settings: HubSettings) -> dict[str, Any]:
-    chart = hub_tempo.tempo_chart(settings)
-    storage = tempo_storage_values(_store(settings, "tempo"), chart)
-    return hub_tempo.tempo_values(settings, storage)
+    plan = HubPlan.of(settings)
+    storage = tempo_storage_values(_store(settings, "tempo"), plan.tempo_chart)
+    return hub_tempo.tempo_values(plan, storage)
 
 
 def _loki(settings: HubSettings) -> dict[str, Any]:
-    return hub_loki.loki_values(settings, loki_storage_values(_store(settings, "loki")))
+    return hub_loki.loki_values(HubPlan.of(settings), loki_storage_values(_store(settings, "loki")))
 
 
 def _mimir(settings: HubSettings) -> dict[str, Any]:
-    sizing = hub_sizing.mimir(hub_sizing.IngestLoad.of(settings.edges))
-    return hub_mimir.mimir_values(settings, sizing, _store(settings, "mimir"), "http://am:9093", "rules")
+    return hub_mimir.mimir_values(HubPlan.of(settings), _store(settings, "mimir"), "http://am:9093", "rules")
 
 
 URLS = hub_grafana.DatasourceUrls("http://prometheus:9090", "http://tempo:3200", "http://loki-gateway")
 
 
 def _grafana(settings: HubSettings) -> dict[str, Any]:
-    return hub_grafana.grafana_values(settings, URLS, "grafana-admin")
+    return hub_grafana.grafana_values(HubPlan.of(settings), URLS, "grafana-admin")
 
 
 def _external_dns(settings: HubSettings) -> dict[str, Any]:
@@ -159,7 +162,7 @@ def _external_dns(settings: HubSettings) -> dict[str, Any]:
 
 BUILDERS: dict[str, tuple[Callable[[HubSettings], dict[str, Any]], Callable[[HubSettings], Chart]]] = {
     "kube-prometheus-stack": (_prometheus, lambda s: KUBE_PROMETHEUS_STACK),
-    "tempo": (_tempo, hub_tempo.tempo_chart),
+    "tempo": (_tempo, _tempo_chart),
     "loki": (_loki, lambda s: LOKI),
     "grafana": (_grafana, lambda s: GRAFANA),
     "external-dns": (_external_dns, lambda s: EXTERNAL_DNS),
@@ -301,9 +304,9 @@ def test_tempo_is_multi_tenant_with_retention(hub: HubSettings) -> None:
 
 def test_distributed_tempo_writes_to_the_hubs_own_kafka(large: HubSettings) -> None:
     values = _tempo(large)
-    plan = traces_kafka_plan.plan(large)
+    plan = HubPlan.of(large).traces_kafka
     assert plan is not None
-    assert hub_tempo.tempo_chart(large) == TEMPO_DISTRIBUTED
+    assert _tempo_chart(large) == TEMPO_DISTRIBUTED
     assert values["multitenancyEnabled"] is True
     assert values["ingest"]["kafka"] == {
         "address": "traces-kafka-bootstrap.observability.svc.cluster.local:9092",
@@ -336,12 +339,12 @@ def test_distributed_tempo_can_write_through_an_external_kafka(large: HubSetting
     assert "podLabels" not in values["blockBuilder"] and hub_traces_kafka.CLIENT_LABELS.keys().isdisjoint(
         values["distributor"]["podLabels"]
     ), "no label for a Kafka the hub does not fence"
-    assert traces_kafka_plan.plan(external) is None, "no Kafka of the hub's own beside an external one"
+    assert HubPlan.of(external).traces_kafka is None, "no Kafka of the hub's own beside an external one"
 
 
 def test_single_tempo_receives_only_otlp_http(hub: HubSettings) -> None:
     # As Helm coalesces the release: chart defaults, the deleted-defaults file, then our values.
-    deleted = yaml.safe_load(deleted_defaults(hub_tempo.deleted_defaults(hub)))
+    deleted = yaml.safe_load(deleted_defaults(hub_tempo.deleted_defaults(HubPlan.of(hub))))
     defaults = reference_values(TEMPO)
     receivers = coalesce(defaults, deleted, _tempo(hub))["tempo"]["receivers"]
     # What the chart's Service ports read: no Jaeger protocol, OTLP over HTTP only.
@@ -349,7 +352,7 @@ def test_single_tempo_receives_only_otlp_http(hub: HubSettings) -> None:
     # What Tempo runs: tempo.yaml names the OTLP/HTTP receiver alone.
     assert _tempo_yaml(_tempo(hub))["distributor"]["receivers"] == {"otlp": receivers["otlp"]}
     # Every deleted path is a default of the pinned chart (a renamed key would leave a receiver open).
-    for path in hub_tempo.deleted_defaults(hub):
+    for path in hub_tempo.deleted_defaults(HubPlan.of(hub)):
         node = defaults
         for key in path.split("."):
             assert isinstance(node, dict) and key in node, f"{path} is not in {TEMPO.name} {TEMPO.version}'s values.yaml"
@@ -361,7 +364,7 @@ def test_single_tempo_receives_only_otlp_http(hub: HubSettings) -> None:
 
 
 def test_distributed_tempo_enables_no_receiver_but_otlp_http(large: HubSettings) -> None:
-    assert hub_tempo.deleted_defaults(large) == ()
+    assert hub_tempo.deleted_defaults(HubPlan.of(large)) == ()
     traces = coalesce(reference_values(TEMPO_DISTRIBUTED), _tempo(large))["traces"]
 
     def enabled(node: Any, path: str) -> list[str]:
@@ -655,10 +658,10 @@ def test_replicas_budgets_and_spread_follow_the_plan(
     settings: HubSettings = request.getfixturevalue("large" if tier is Tier.MIMIR else "hub")
     assert settings.tier is tier
     placed = PLACED[tier][component](settings)
-    plan = placement(tier, component)
-    assert placed.replicas == plan.replicas
+    placement = HubPlan.of(settings).availability.placement(component)
+    assert placed.replicas == placement.replicas
     # A budget on every replicated copy, one pod at a time; none on a single copy (it would block drains).
-    assert placed.max_unavailable == (1 if plan.replicas > 1 else None)
+    assert placed.max_unavailable == (1 if placement.replicas > 1 else None)
     # The constraints select the component's own pods, by a label those pods carry.
     assert placed.labels.items() >= component_labels(component).items()
     by_key = {c["topologyKey"]: c for c in placed.spread}
@@ -679,15 +682,16 @@ def test_alertmanager_grafana_and_the_ingest_path_run_at_least_two_copies(reques
     assert _grafana(settings)["replicas"] >= 2
     assert _grafana(settings)["service"]["sessionAffinity"] == "ClientIP"
     assert _loki(settings)["gateway"]["replicas"] >= 2
-    assert front_door_replicas(settings.tier) >= 2
+    assert HubPlan.of(settings).availability.front_door_replicas >= 2
 
 
 def test_the_prometheus_tier_names_what_it_cannot_make_highly_available(hub: HubSettings) -> None:
-    singles = {c.value for c in PLACED[Tier.PROMETHEUS] if placement(Tier.PROMETHEUS, c).replicas == 1}
+    availability = HubPlan.of(hub).availability
+    singles = {c.value for c in PLACED[Tier.PROMETHEUS] if availability.placement(c).replicas == 1}
     assert singles == {"prometheus", "loki"}
-    assert singles <= set(SINGLE_POINTS[Tier.PROMETHEUS])
-    assert "mimir" in SINGLE_POINTS[Tier.PROMETHEUS]["prometheus"]  # the documented alternative
-    assert "tempo" in SINGLE_POINTS[Tier.PROMETHEUS]
+    assert singles <= set(availability.single_points)
+    assert "mimir" in availability.single_points["prometheus"]  # the documented alternative
+    assert "tempo" in availability.single_points
     values = _prometheus(hub)
     assert values["prometheus"]["prometheusSpec"]["replicas"] == 1
     assert values["prometheus"]["podDisruptionBudget"]["enabled"] is False
