@@ -5,17 +5,18 @@ Everything from the hub comes through a StackReference, so the regime check runs
 `apply` and every resource takes an input gated on it: an edge pointed at another jurisdiction's
 hub declares nothing. Until the hub exports a certificate for this cluster, the edge declares only
 its identity (`EdgeIdentity`) and says it waits (docs/deployments.md "Edge identities"); that
-decides what gets declared, so the hub's answer is read as a plain value (`hub_value`).
+decides what gets declared, so the program's async entrypoint awaits the hub's answer
+(`HubLink.read`) and hands it to the component as plain values.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime.sync_await import _sync_await
 
 from components import edge_facts, edge_sizing, vmagent_sizing
 from components.boundary import ResidencyBoundary
@@ -29,6 +30,7 @@ from components.values.edge_prometheus import kube_prometheus_stack_values
 from components.values.edge_vmagent import exporters_only_values, vmagent_values
 
 TYPE = "obsfleet:index:EdgeAgent"
+HUB_LINK_TYPE = "obsfleet:index:HubLink"
 MESH_NAMESPACE = "kube-system"
 """Cilium runs where the cluster's CNI runs. The mesh release is the whole Cilium chart: it makes
 Cilium the cluster's CNI (components/values/edge_cilium.py), it does not add a mesh to a CNI
@@ -71,10 +73,40 @@ def waiting_message(edge: str, hub: str) -> str:
     )
 
 
-def hub_value(hub: pulumi.StackReference, output: str) -> Any:
-    """The plain value of one of the hub's outputs (None if it has none): it decides which resources
-    this stack declares, which an `apply` cannot do."""
-    return _sync_await(hub.get_output_details(output)).value
+@dataclass(frozen=True)
+class HubAnswer:
+    """The hub's outputs that decide which resources the edge declares (None where the hub exports
+    none), read before the edge declares anything: an `apply` cannot decide that."""
+
+    certificates: Any
+    """`edgeCertificates`: whether the hub signed this edge yet."""
+    regime: Any
+
+
+@dataclass(frozen=True)
+class HubLinkArgs:
+    stack_name: str
+    """The hub stack, fully qualified (`<org>/obsfleet/<stack>`)."""
+
+
+class HubLink(pulumi.ComponentResource):
+    """The edge's reference to its hub stack, declared ahead of the agent: the program awaits the
+    hub's answer (`read`) before it declares the agent, which that answer shapes."""
+
+    reference: pulumi.StackReference
+
+    def __init__(self, name: str, args: HubLinkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(HUB_LINK_TYPE, name, None, opts)
+        self.reference = pulumi.StackReference(
+            f"{name}-hub", stack_name=args.stack_name, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs({})
+
+    async def read(self) -> HubAnswer:
+        certificates, regime = await asyncio.gather(
+            self.reference.get_output_details(CERTIFICATES_OUTPUT), self.reference.get_output_details("regime")
+        )
+        return HubAnswer(certificates.value, regime.value)
 
 
 def check_facts(settings: EdgeSettings, entries: Any) -> None:
@@ -96,6 +128,10 @@ class EdgeAgentArgs:
     """Validated edge configuration."""
     boundary: ResidencyBoundary
     """The jurisdiction; its providers reach this component through `opts.providers`."""
+    hub: pulumi.StackReference
+    """The hub stack (`settings.hub_stack`): its outputs, as Outputs."""
+    answer: HubAnswer
+    """The same hub's deciding outputs as plain values (`HubLink.read`)."""
 
 
 class EdgeAgent(pulumi.ComponentResource):
@@ -124,13 +160,12 @@ class EdgeAgent(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        hub_stack = settings.stack_ref(settings.hub_stack)
-        self.hub = pulumi.StackReference(f"{name}-hub", stack_name=hub_stack, opts=child)
+        self.hub = args.hub
         self.cluster = pulumi.Output.from_input(settings.cluster)
-        self.hub_stack = pulumi.Output.from_input(hub_stack)
-        certificates = hub_value(self.hub, CERTIFICATES_OUTPUT)
+        self.hub_stack = pulumi.Output.from_input(settings.stack_ref(settings.hub_stack))
+        certificates = args.answer.certificates
         if not isinstance(certificates, dict) or settings.cluster not in certificates:
-            self._wait(name, settings)
+            self._wait(name, settings, args.answer.regime)
             return
 
         # Output names are not sensitive, even when the engine marks the whole outputs map secret.
@@ -227,9 +262,8 @@ class EdgeAgent(pulumi.ComponentResource):
         self.onboarding = READY
         self.register_outputs(self.outputs())
 
-    def _wait(self, name: str, settings: EdgeSettings) -> None:
+    def _wait(self, name: str, settings: EdgeSettings, hub_regime: Any) -> None:
         """Only the identity: the hub has not signed this edge's request yet."""
-        hub_regime = hub_value(self.hub, "regime")
         # A hub stack that has not run exports nothing; one that has must share the regime.
         if hub_regime is not None:
             check_regime(settings.cluster, settings.regime.value, settings.hub_stack, hub_regime)

@@ -10,13 +10,14 @@ from typing import Any
 import pulumi
 
 from components.boundary import ResidencyBoundary, ResidencyBoundaryArgs
-from components.edge import EdgeAgent, EdgeAgentArgs
+from components.edge import EdgeAgent, EdgeAgentArgs, HubLink, HubLinkArgs
 from components.hub import HubStack, HubStackArgs
 from components.settings import GRAFANA_ADMIN_PASSWORD, KUBECONFIG, HubSettings, Settings
 
 
-def deploy(settings: Settings, stack: str) -> dict[str, Any]:
-    """Declare the stack's resources; return its outputs (docs/design.md "Stack outputs")."""
+async def deploy(settings: Settings, stack: str) -> dict[str, Any]:
+    """Declare the stack's resources; return its outputs (docs/design.md "Stack outputs"). An edge
+    awaits its hub's answer before declaring what depends on it."""
     config = pulumi.Config("obsfleet")
     boundary = ResidencyBoundary(
         "boundary",
@@ -44,4 +45,6 @@ def deploy(settings: Settings, stack: str) -> dict[str, Any]:
             receiver_secrets={key: config.require_secret(key) for key in receiver_keys},
         )
         return HubStack(settings.cluster, args, opts).outputs()
-    return EdgeAgent(settings.cluster, EdgeAgentArgs(settings=settings, boundary=boundary), opts).outputs()
+    link = HubLink(f"{settings.cluster}-link", HubLinkArgs(stack_name=settings.stack_ref(settings.hub_stack)))
+    args = EdgeAgentArgs(settings=settings, boundary=boundary, hub=link.reference, answer=await link.read())
+    return EdgeAgent(settings.cluster, args, opts).outputs()

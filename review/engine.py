@@ -29,8 +29,8 @@ from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import SETTINGS, get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
+from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from review.errors import BadInput
@@ -305,10 +305,20 @@ def _record_run(program, stack, config, secret_keys, references, records) -> Rec
     # fail the next run with the same error. Each run gets its own set.
     SETTINGS.outputs = set()
     _quiet_program_errors()
-    _sync_await(run_pulumi_func(program))
+    # The program runs in a Stack of its own, as the language host runs it, so that an async
+    # entrypoint (`pulumi.run`) is awaited: set_mocks' root is already closed to one. That Stack is
+    # the root only in the run's own context; the run hands it out.
+    roots: list[Any] = []
+
+    def run() -> Any:
+        roots.append(get_root_resource())
+        return program()
+
+    set_root_resource(None)
+    _sync_await(run_in_stack(run))
     outputs: dict[str, Any] = {}
     secret: set[str] = set()
-    for name, value in getattr(get_root_resource(), "outputs", {}).items():
+    for name, value in getattr(roots[0] if roots else None, "outputs", {}).items():
         outputs[name], is_secret = _resolve(value)
         if is_secret:
             secret.add(name)

@@ -10,7 +10,7 @@ import pytest
 
 from components import pki
 from components.charts import CILIUM, KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR
-from components.edge import REQUIRED_HUB_OUTPUTS, TYPE
+from components.edge import HUB_LINK_TYPE, REQUIRED_HUB_OUTPUTS, TYPE
 from components.edge_sizing import for_settings
 from components.settings import EdgeSettings
 from review import engine, stacks
@@ -22,6 +22,10 @@ EDGES = {"edge-eu": "hub", "edge-eu-north": "hub", "edge-us-west": "hub-us", "ed
 MESH_MEMBERS = {"edge-eu", "edge-eu-north"}
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
+
+
+def by_urn(result: engine.PreviewResult) -> dict[str, dict[str, Any]]:
+    return {r["urn"]: r for r in result.resources}
 
 
 def _settings(result: engine.PreviewResult) -> EdgeSettings:
@@ -52,7 +56,6 @@ def test_edge_declares_its_children_under_the_component(fleet: dict[str, engine.
     agent = resources[edge]
     assert agent["type"] == TYPE
     expected = {
-        f"{edge}-hub": "pulumi:pulumi:StackReference",
         f"{edge}-namespace": "kubernetes:core/v1:Namespace",
         f"{edge}-identity": pki.EDGE_TYPE,
         f"{edge}-metrics": RELEASE,
@@ -62,6 +65,10 @@ def test_edge_declares_its_children_under_the_component(fleet: dict[str, engine.
         expected[f"{edge}-mesh"] = RELEASE
     children = {name: r["type"] for name, r in resources.items() if r.get("parent") == agent["urn"]}
     assert children == expected
+    # The program reads the hub before it declares the agent: the reference sits in a HubLink.
+    [hub] = [r for r in fleet[edge].resources if r["type"] == "pulumi:pulumi:StackReference"]
+    link = by_urn(fleet[edge])[hub["parent"]]
+    assert link["type"] == HUB_LINK_TYPE and link["urn"].endswith(f"::{edge}-link")
     kubernetes = resources["boundary-kubernetes"]["urn"]
     for name, kind in expected.items():
         if kind == RELEASE:

@@ -149,7 +149,7 @@ def _bucket_without_lifecycle(fleet: dict[str, engine.PreviewResult], resources:
 
 
 def _edge_reads_hub_us(fleet: dict[str, engine.PreviewResult], resources: list[dict]) -> set[tuple[str, str]]:
-    reference = _named(resources, "edge-eu-hub")
+    reference = _named(resources, "edge-eu-link-hub")
     reference["inputs"]["name"] = reference["outputs"]["name"] = "acme/obsfleet/hub-us"
     reference["outputs"]["outputs"] = copy.deepcopy(fleet["hub-us"].masked_outputs)
     return {("data-residency-flow", reference["urn"])}

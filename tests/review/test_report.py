@@ -235,8 +235,8 @@ def refuse(stack_name: str, message: str) -> Callable:
     program that checks its hub does (an edge's first run, before its hub signed, reads none)."""
     real = components.fleet.deploy
 
-    def deploy(settings: Any, stack: str) -> dict[str, Any]:
-        outputs = real(settings, stack)
+    async def deploy(settings: Any, stack: str) -> dict[str, Any]:
+        outputs = await real(settings, stack)
         if stack == stack_name and "remoteWriteUrl" in outputs:
             read_from_hub = outputs["remoteWriteUrl"]
 
@@ -268,7 +268,7 @@ def test_edge_sent_to_another_jurisdiction_is_a_red_arrow_and_exit_1(
     edge = next(s for s in document["stacks"] if s["name"] == "edge-eu")
     flow = [v for v in edge["violations"] if v["policy"] == "data-residency-flow"]
     assert [v["enforcement"] for v in flow] == ["mandatory"]
-    assert flow[0]["urn"].endswith("pulumi:pulumi:StackReference::edge-eu-hub")
+    assert flow[0]["urn"].endswith("pulumi:pulumi:StackReference::edge-eu-link-hub")
     assert "edge-eu (gdpr) ships to hub-us (ccpa)" in (tmp_path / "out" / "report.md").read_text()
 
 
