@@ -54,7 +54,8 @@ SCRAPE_SERIES_PER_TARGET = 5
 BODY_VARIANTS = 4
 
 RECOMMENDED_QUEUE = {"capacity": 100_000, "max_shards": 10, "max_samples_per_send": 1_000}
-"""A large edge queue_config often recommended for agents (`recommended`): one the program's is held against."""
+"""A large edge queue_config often recommended for agents (`recommended`): one the program's is
+held against."""
 SIZING = "components.edge_sizing"
 REMOTE = "bench"  # remote_name of every remote_write queue the benches configure
 

@@ -1,9 +1,9 @@
 """vmagent's remote write and scrape config for an edge: what the victoria-metrics-agent chart runs.
 
 One source for the chart values (components/values/edge_vmagent.py) and for the labs and benches
-running the real binary from files (labkit/vmagent_config.py): the remote-write flags of the hub's URL (mTLS files,
-server name, tenant header, disk buffer cap), the flags every sample goes out with (the edge's
-identity labels, the queue count), and the scrape config around a list of jobs.
+running the real binary from files: the remote-write flags of the hub's URL (mTLS files, server
+name, tenant header, disk buffer cap), the flags every sample goes out with (the edge's identity
+labels, the queue count), and the scrape config around a list of jobs.
 """
 
 from __future__ import annotations

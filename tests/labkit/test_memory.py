@@ -16,7 +16,10 @@ class Child:
     """A Python child that holds `mib` MiB until it is stopped."""
 
     def __init__(self, mib: int):
-        script = f"import sys, time; block = bytearray({mib} * 2**20); block[::4096] = b'x' * len(block[::4096]); print(flush=True); time.sleep(600)"
+        script = (
+            f"import time; block = bytearray({mib} * 2**20); block[::4096] = b'x' * len(block[::4096]); "
+            "print(flush=True); time.sleep(600)"
+        )
         self.popen = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
         assert self.popen.stdout is not None
         self.popen.stdout.readline()  # the block is touched
