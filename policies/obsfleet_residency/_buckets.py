@@ -33,6 +33,9 @@ def _gcs(module: str, name: str) -> str:
 
 
 AWS_BUCKETS = frozenset({_s3("Bucket"), _s3("BucketV2")})
+# The AWS Cloud Control package's bucket: where data is copied to and from, and what it sends
+# elsewhere, are judged (`_copies`); its controls, spelt the CloudFormation way, are not.
+NATIVE_S3_BUCKET = "aws-native:s3:Bucket"
 GCS_BUCKET = _gcs("bucket", "Bucket")
 ARN_PREFIX = "arn:aws:s3:::"
 
@@ -103,7 +106,8 @@ class Bucket:
     @property
     def names(self) -> list[str]:
         """The names the cloud knows this bucket by (name, ARN): what controls and policies use."""
-        return [name for key in ("bucket", "name", "id", "arn") if isinstance(name := text(self.subject.get(key)), str)]
+        keys = ("bucket", "bucketName", "name", "id", "arn")
+        return [name for key in keys if isinstance(name := text(self.subject.get(key)), str)]
 
 
 def _set(value: Any) -> bool:
@@ -118,7 +122,8 @@ class Buckets:
     """The stack's buckets, indexed by URN and by name/ARN, with their controls attached."""
 
     def __init__(self, resources: Sequence[Any]) -> None:
-        self.all: list[Bucket] = []
+        self.all: list[Bucket] = []  # judged by the storage policies
+        self.native: list[Bucket] = []  # NATIVE_S3_BUCKET: destinations and sources of copies only
         self.by_urn: dict[str, Bucket] = {}
         self.by_name: dict[str, Bucket] = {}
         self.configs: list[Subject] = []
@@ -126,7 +131,9 @@ class Buckets:
         for resource in resources:
             kind = resource.resource_type
             if kind in AWS_BUCKETS or kind == GCS_BUCKET:
-                self._add(Bucket(Subject(resource, stack)))
+                self._add(Bucket(Subject(resource, stack)), self.all)
+            elif kind == NATIVE_S3_BUCKET:
+                self._add(Bucket(Subject(resource, stack)), self.native)
             elif kind in _KINDS:
                 self.configs.append(Subject(resource, stack))
         for config in self.configs:  # every bucket is indexed by now: linking may go in any order
@@ -140,8 +147,8 @@ class Buckets:
             for destination in log_destinations(bucket):
                 _mark_log_buckets(self.linked(bucket.subject, "logging", destination), [bucket])
 
-    def _add(self, bucket: Bucket) -> None:
-        self.all.append(bucket)
+    def _add(self, bucket: Bucket, listed: list[Bucket]) -> None:
+        listed.append(bucket)
         self.by_urn[bucket.subject.urn] = bucket
         for name in bucket.names:
             self.by_name[name] = bucket

@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from ._attribution import Subject
-from ._buckets import AWS_BUCKETS, LOGGING, REPLICATION, Bucket, Buckets, buckets_of, flat, kind_of, log_destinations
+from ._buckets import (
+    GCS_BUCKET,
+    LOGGING,
+    NATIVE_S3_BUCKET,
+    REPLICATION,
+    Bucket,
+    Buckets,
+    buckets_of,
+    flat,
+    kind_of,
+    log_destinations,
+)
 from ._values import UNKNOWN, Unknown, dig, each, items, present, text
 
 INLINE_REPLICATION = ("replicationConfiguration", "replicationConfigurations")
@@ -78,8 +89,8 @@ def copies(resources: Sequence[Any]) -> Iterable[Copy]:
         if kind_of(config.type) == REPLICATION:
             sources = tuple(buckets.linked(config, "bucket", config.get("bucket")))
             yield from _replication(config, "rules", config.get("rules"), sources)
-    for bucket in buckets.all:
-        if bucket.subject.type in AWS_BUCKETS:
+    for bucket in buckets.all + buckets.native:
+        if bucket.subject.type != GCS_BUCKET:
             for setting in _inline(bucket):
                 yield from _replication(bucket.subject, INLINE_REPLICATION[0], each(setting, "rules"), (bucket,))
         yield from _access_logs(bucket)
@@ -127,7 +138,10 @@ def _access_logs(bucket: Bucket) -> Iterable[Copy]:
         target = control.get("targetBucket")
         if present(target):
             yield Copy(control, what, Destination(control, "targetBucket", bucket=target), (bucket,))
-    for target in log_destinations(bucket):
+    native = bucket.subject.type == NATIVE_S3_BUCKET
+    targets = [dig(bucket.subject.get("loggingConfiguration"), "destinationBucketName")] if native else \
+        log_destinations(bucket)
+    for target in targets:
         if present(target):  # the provider reports logging off as "" or no setting
             yield Copy(bucket.subject, what, Destination(bucket.subject, "logging", bucket=target), (bucket,))
 

@@ -339,6 +339,24 @@ def endpoint(service: str, url: str) -> Callable[[], list[dict]]:
     return build
 
 
+def native_copy(setting: str, target: str) -> Callable[[], list[dict]]:
+    """Two buckets of the AWS Cloud Control package in eu-central-1; `source` replicates to (setting
+    "replication") or logs into (setting "logging") the bucket named `target`."""
+    def build() -> list[dict]:
+        provider = resource("pulumi:providers:aws-native", "native", {"region": "eu-central-1", "version": "1.38.0"})
+        inputs: dict[str, Any] = {"bucketName": "source-0abc"}
+        if setting == "replication":
+            inputs["replicationConfiguration"] = {"role": "arn:aws:iam::123456789012:role/r", "rules": [
+                {"status": "Enabled", "destination": {"bucket": f"arn:aws:s3:::{target}"}}]}
+        else:
+            inputs["loggingConfiguration"] = {"destinationBucketName": target, "logFilePrefix": "s3/"}
+        source = resource("aws-native:s3:Bucket", "source", inputs, outputs={**inputs, "arn": "arn:aws:s3:::source-0abc"},
+                          provider=provider)
+        other = resource("aws-native:s3:Bucket", "other", {"bucketName": "other-0abc"}, provider=provider)
+        return hub(provider, source, other)
+    return build
+
+
 ALLOW_READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::traces-0abc/*"}
 PAB_OFF = {k: False for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 PAB_ON = {k: True for k in PAB_OFF}
@@ -517,6 +535,11 @@ SCENARIOS: dict[str, Scenario] = {
     "provider endpoint sending KMS calls to another region": (endpoint("kms", "https://kms.us-east-1.amazonaws.com"),
                                                               endpoint("kms", "https://kms.eu-west-1.amazonaws.com"),
                                                               ("data-residency-region", "key")),
+    "native bucket replicating outside the stack": (native_copy("replication", "somebody-elses"),
+                                                    native_copy("replication", "other-0abc"),
+                                                    ("data-residency-replication", "source")),
+    "native bucket logging outside the stack": (native_copy("logging", "somebody-elses"), native_copy("logging", "other-0abc"),
+                                                ("data-residency-replication", "source")),
     "GCS IAM allUsers": (gcs_member("allUsers"), gcs_member("serviceAccount:reader@p.iam.gserviceaccount.com"),
                          ("storage-public-access-blocked", "traces")),
     "GCS IAM allAuthenticatedUsers": (gcs_member("allAuthenticatedUsers"), gcs_member("group:sre@example.com"),
