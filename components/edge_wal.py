@@ -15,6 +15,7 @@ tests/components/test_edge_wal.py checks the choice over rates, outage offsets a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 SEGMENT_BYTES = 128 * 2**20
@@ -111,3 +112,18 @@ def _reader_position(now: float, start: float, end: float, caught_up: float) -> 
     if now < end:
         return start
     return start + (now - start) * (now - end) / (caught_up - end)
+
+
+def truncation_deleting(segment: int) -> int:
+    """Which truncation (1 = the first after the agent starts) deletes WAL segment `segment` when
+    segments close only at truncations (less than a segment's bytes per period).
+
+    A reader stuck in segment n loses data once segment n + 1 is deleted: it finishes the open
+    segment n, fails to open n + 1, and restarts at the present, skipping everything unsent.
+    """
+    wal = _Wal(math.inf)
+    truncations = 0
+    while segment >= min(wal.segments):
+        truncations += 1
+        wal.truncate(float(truncations))
+    return truncations

@@ -47,6 +47,7 @@ binary) and 3.x: `samples_failed_total` (non-retryable, lost), `samples_retried_
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -67,6 +68,11 @@ REMOTE_WRITE_LAG_SECONDS = 120
 """Above a normal batch deadline plus one retry backoff; below the hub's 5 m lookback."""
 LAG_LOOKBACK = "1h"
 """A lagging edge's own gauges reach the hub late by the lag itself: look back far enough."""
+LOSS_TOLERANCE_SECONDS = REMOTE_WRITE_LAG_SECONDS
+"""Unsent samples beyond the lag's estimate that still count as noise, in seconds of intake: a
+caught-up agent (lag below REMOTE_WRITE_LAG_SECONDS) holds more only if its intake over the lag
+ran at twice its 5-minute average or more. A truncation loss is a whole WAL segment and more
+(components/edge_wal.py): at the sized truncation period, hours of intake."""
 ERROR_RATIO = 0.01
 TENANT_LABEL = "__tenant_id__"
 """What Mimir's federated queries label every series with: the tenant it was read from."""
@@ -76,6 +82,11 @@ AGENT_CLAIM = "prom-agent-.+-db-prom-agent-.+"
 _NEWEST_ENQUEUED = "prometheus_remote_storage_queue_highest_timestamp_seconds"
 _NEWEST_ENQUEUED_BEFORE_2_53 = "prometheus_remote_storage_highest_timestamp_in_seconds"
 _NEWEST_SENT = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
+_SAMPLES_IN = "prometheus_remote_storage_samples_in_total"
+_SENT_ATTEMPTS = "prometheus_remote_storage_samples_total"
+_RETRIED = "prometheus_remote_storage_samples_retried_total"
+_DROPPED = "prometheus_remote_storage_samples_dropped_total"
+_PENDING = "prometheus_remote_storage_samples_pending"
 
 
 @dataclass(frozen=True)
@@ -177,18 +188,47 @@ class EdgeOf:
         return self.aggregate("sum", f"rate({metric}[5m])") + " > 0"
 
 
-def _remote_write_lag(edge_of: EdgeOf) -> str:
-    enqueued = f"last_over_time({_NEWEST_ENQUEUED}[{LAG_LOOKBACK}])"
-    # Unique per (edge, instance) before matching: a series an edge adds with a queue's labels
-    # would otherwise make the match many-to-many and fail the rule for every edge.
-    legacy = f"max without (remote_name, url) (last_over_time({_NEWEST_ENQUEUED_BEFORE_2_53}[{LAG_LOOKBACK}]))"
-    sent = f"last_over_time({_NEWEST_SENT}[{LAG_LOOKBACK}])"
-    lag = (
-        f"\n"
-        f"  ({enqueued} - {sent})\n"
-        f"  or ({legacy} - ignoring (remote_name, url) group_right {sent})\n"
+def _lag(over: str = "") -> str:
+    """Seconds between the newest sample enqueued and the newest sent, per remote (two lines);
+    each gauge read through `over` (a range function) when given."""
+    enqueued, legacy, sent = (
+        f"{over}({metric}[{LAG_LOOKBACK}])" if over else metric
+        for metric in (_NEWEST_ENQUEUED, _NEWEST_ENQUEUED_BEFORE_2_53, _NEWEST_SENT)
     )
+    return f"({enqueued} - {sent})\nor ({_per_agent(legacy)} - ignoring (remote_name, url) group_right {sent})"
+
+
+def _per_agent(vector: str) -> str:
+    # Unique per (edge, instance) before matching a queue's series: a series an edge adds with a
+    # queue's labels would otherwise make the match many-to-many and fail the rule for every edge.
+    return f"max without (remote_name, url) ({vector})"
+
+
+def _block(text: str, indent: str = "  ") -> str:
+    """`text` inside parentheses, its lines indented."""
+    return "(\n" + textwrap.indent(text, indent) + "\n)"
+
+
+def _remote_write_lag(edge_of: EdgeOf) -> str:
+    lag = "\n" + textwrap.indent(_lag("last_over_time"), "  ") + "\n"
     return f"{edge_of.aggregate('max', lag)} > {REMOTE_WRITE_LAG_SECONDS}"
+
+
+def _remote_write_lost(edge_of: EdgeOf) -> str:
+    # Unsent: stored (`samples_in`) minus what left for the queue (attempts less retries, plus
+    # drops) and what waits in it. A caught-up agent's unsent samples are those stored during the
+    # lag, estimated at the 5-minute intake rate; the rest were never read from the WAL.
+    intake = _per_agent(f"rate({_SAMPLES_IN}[5m])")
+    left = f"{_SENT_ATTEMPTS}\n- {_RETRIED}\n+ {_DROPPED}\n+ {_PENDING}"
+    unsent = f"{_per_agent(_SAMPLES_IN)}\n- ignoring (remote_name, url) group_right () {_block(left)}"
+    lag = _block(_lag())
+    lost = (
+        f"{_block(unsent)}\n"
+        f"- {lag} * ignoring (remote_name, url) group_left {intake}\n"
+        f"> ignoring (remote_name, url) group_left () ({LOSS_TOLERANCE_SECONDS} * {intake})\n"
+        f"and {lag} < {REMOTE_WRITE_LAG_SECONDS}"
+    )
+    return edge_of.aggregate("max", "\n" + textwrap.indent(lost, "  ") + "\n")
 
 
 def _wal_volume_use(edge_of: EdgeOf) -> str:
@@ -244,8 +284,20 @@ def fleet_group(edges: Sequence[str], *, by_tenant: bool) -> Group:
             "Edge {{ $labels.cluster }}'s agent WAL volume is {{ $value | humanizePercentage }} full",
             "Above the sized peak (components/edge_sizing.py): the edge holds more series than its "
             "seriesEstimate. A full volume stops the agent storing scrapes (the edge goes silent) "
-            "and a restart cannot open the WAL: raise seriesEstimate (the volume follows) first.",
+            "until a restart, whose WAL guard deletes the WAL: raise seriesEstimate (the volume "
+            "follows) first.",
             "15m",
+        ),
+        _alert(
+            "ObsfleetEdgeWalSamplesLost",
+            _remote_write_lost(edge_of),
+            "critical",
+            "Edge {{ $labels.cluster }} lost samples its agent had stored",
+            "{{ $value | humanize }} samples in the agent's WAL were never sent: a WAL truncation "
+            "deleted them before remote write read them (an outage longer than the WAL window, "
+            "docs/edge-agents.md). The count runs since the agent started; it clears when the "
+            "agent restarts.",
+            None,
         ),
         _alert(
             "ObsfleetEdgeRemoteWriteBehind",

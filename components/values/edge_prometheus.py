@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import edge_wal_guard
 from components.edge_sizing import EdgeSizing, duration
 from components.settings import EdgeSettings
 from components.pki import CA_CERT, TLS_CERT, TLS_KEY
@@ -54,6 +55,20 @@ def wal_args(sizing: EdgeSizing) -> list[dict[str, str]]:
     ]
 
 
+AGENT_STORAGE_DIR = "/prometheus"
+AGENT_STORAGE_SUB_PATH = "prometheus-db"
+"""Where prometheus-operator mounts a PrometheusAgent's claim (`--storage.agent.path`) and the
+sub-path of the claim it mounts there."""
+AGENT_VOLUME = 'prom-agent-{{ include "kube-prometheus-stack.prometheus.crname" . }}-db'
+"""The operator's name for the agent's storage volume (`prom-agent-<resource>-db`); the chart
+renders `initContainers` through `tpl`, which fills in the resource's name."""
+
+
+def wal_guard() -> dict[str, Any]:
+    """The init container freeing a WAL volume too full for the agent to start (components/edge_wal_guard.py)."""
+    return edge_wal_guard.init_container(AGENT_VOLUME, AGENT_STORAGE_DIR, AGENT_STORAGE_SUB_PATH)
+
+
 def kube_prometheus_stack_values(
     settings: EdgeSettings, sizing: EdgeSizing, remote_write_url: str, tls_secret: str
 ) -> dict[str, Any]:
@@ -89,6 +104,8 @@ def kube_prometheus_stack_values(
                 "runtime": {"goGC": sizing.go_gc},
                 "resources": sizing.resources.kubernetes(),
                 "storageSpec": claim_template(sizing.wal_volume_gib, settings.kubernetes.storage_class),
+                # A restart on a full WAL volume would fail to open the WAL, again and again.
+                "initContainers": [wal_guard()],
                 # Pick up every monitor in the cluster (the collector's PodMonitor included), not
                 # only those labelled with this release's auto-generated name.
                 "serviceMonitorSelectorNilUsesHelmValues": False,

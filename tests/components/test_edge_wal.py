@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from components.edge_sizing import WAL_BYTES_PER_SAMPLE, size_edge, wal_peak_bytes
-from components.edge_wal import DEFAULT_TRUNCATE_FREQUENCY_S, Replay, truncation_loses_unsent
+from components.edge_wal import DEFAULT_TRUNCATE_FREQUENCY_S, Replay, truncation_deleting, truncation_loses_unsent
 from labkit.metrics import seconds as seconds_of
 
 OFFSETS = 12
@@ -49,3 +49,15 @@ def test_the_volume_holds_the_wals_peak(series: int, interval: int, buffer: floa
     frequency = seconds_of(sizing.wal_truncate_frequency)
     peak = max(r.peak_bytes for r in _replays(series, interval, buffer, frequency))
     assert peak <= wal_peak_bytes(sizing.samples_per_second, frequency) <= sizing.wal_volume_gib * 2**30
+
+
+def test_segments_go_two_at_a_time_from_the_fourth_truncation() -> None:
+    """Closed only at truncations, segment k holds period k + 1; Prometheus keeps the newest third
+    (and at least three segments), so truncation 2m deletes segments 2m - 4 and 2m - 3."""
+    assert [truncation_deleting(n) for n in range(8)] == [4, 4, 6, 6, 8, 8, 10, 10]
+
+
+def test_a_reader_stuck_in_a_segment_keeps_three_to_four_periods() -> None:
+    """From the truncation closing its segment n to the one deleting n + 1: the window an outage
+    starting in segment n has, in truncation periods."""
+    assert {truncation_deleting(n + 1) - (n + 1) for n in range(40)} == {3, 4}
