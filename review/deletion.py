@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from components.charts import KUBE_PROMETHEUS_STACK, LOKI, MIMIR_DISTRIBUTED
-from components.settings import HubSettings, Tier
+from components.hub_plan import HubPlan
+from components.settings import HubSettings
 from policies.obsfleet_residency.api import dig
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -65,7 +66,7 @@ def _loki_setting(values: Mapping[str, Any], block: str, key: str) -> Any:
 
 def _metrics(settings: HubSettings, resources: list[Mapping[str, Any]]) -> Capability:
     days = settings.retention.metrics
-    if settings.tier is Tier.MIMIR:
+    if HubPlan.of(settings).mimir:
         declared = _values(resources, MIMIR_DISTRIBUTED.name) is not None
         return Capability(
             "metrics",

@@ -2,9 +2,8 @@
 certificate expiry, chart versions, sizing and the controls on each bucket.
 
 Pure functions over export records (secrets already masked) and validated settings. Sizing comes
-from the same models the program sizes its releases with (components/hub_sizing.py,
-components/traces_kafka_plan.py, components/edge_sizing.py), so the report shows what the program
-declares.
+from what the program sizes its releases with (the hub plan, components/hub_plan.py, and
+components/edge_sizing.py), so the report shows what the program declares.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from components import edge_sizing, hub_sizing, traces_kafka_plan, vmagent_sizing
 from components.hub_plan import HubPlan
-from components.settings import Agent, EdgeSettings, HubSettings, Tier
+from components.settings import Agent, EdgeSettings, HubSettings
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -82,14 +81,14 @@ def _resources(resources: hub_sizing.Resources, replicas: int = 1) -> dict[str, 
             "memoryMiB": math.ceil(resources.memory_bytes / MIB)}
 
 
-def _traces_kafka(settings: HubSettings) -> list[dict[str, Any]]:
+def _traces_kafka(plan: HubPlan) -> list[dict[str, Any]]:
     """The traces' own Kafka (Mimir tier without `scale.tracesKafka`): brokers and controllers."""
-    plan = HubPlan.of(settings).traces_kafka
-    if plan is None:
+    kafka = plan.traces_kafka
+    if kafka is None:
         return []
     return [
-        {"component": "traces-kafka-broker", **_resources(traces_kafka_plan.BROKER_RESOURCES, plan.brokers),
-         "diskGiB": plan.broker_disk_gib},
+        {"component": "traces-kafka-broker", **_resources(traces_kafka_plan.BROKER_RESOURCES, kafka.brokers),
+         "diskGiB": kafka.broker_disk_gib},
         {"component": "traces-kafka-controller",
          **_resources(traces_kafka_plan.CONTROLLER_RESOURCES, traces_kafka_plan.CONTROLLERS),
          "diskGiB": traces_kafka_plan.CONTROLLER_DISK_GIB},
@@ -99,18 +98,19 @@ def _traces_kafka(settings: HubSettings) -> list[dict[str, Any]]:
 def hub_sizing_json(settings: HubSettings) -> dict[str, Any]:
     """The hub's sized stores: memory, CPU and disk per component of the metrics store (and, in the
     Mimir tier, of the traces' own Kafka), and the out-of-order window."""
+    plan = HubPlan.of(settings)
     load = hub_sizing.IngestLoad.of(settings.edges)
     base = {"tier": settings.tier.value, "tenantIsolation": settings.metrics_isolated, "series": load.series,
             "samplesPerSecond": round(load.samples_per_second)}
-    if settings.tier is Tier.PROMETHEUS:
-        sized = hub_sizing.receiver(load, settings.retention.metrics)
+    sized, mimir = plan.receiver_sizing, plan.mimir_sizing
+    if sized is not None:
         return {**base, "outOfOrderWindow": sized.out_of_order_window,
                 "components": [{"component": "prometheus", **_resources(sized.resources), "diskGiB": sized.disk_gib}]}
-    mimir = hub_sizing.mimir(load)
+    assert mimir is not None, "a plan sizes the hub Prometheus as receiver or Mimir"
     return {**base, "outOfOrderWindow": mimir.out_of_order_window, "components": [
         {"component": "ingester", **_resources(mimir.ingester, mimir.ingesters), "diskGiB": mimir.ingester_disk_gib},
         {"component": "distributor", **_resources(mimir.distributor, mimir.distributors), "diskGiB": 0},
-        *_traces_kafka(settings),
+        *_traces_kafka(plan),
     ]}
 
 
