@@ -13,9 +13,14 @@ Per request it enforces, in this order:
    other identities, not a certificate signed some other way, not an edge since removed from the
    hub's `edges` (revocation: the list is rendered from the edges at each hub `pulumi up`).
 3. Path: only the signal's write paths, POST only, are forwarded; every query, read, federate,
-   admin or status path is 403. An edge identity can write, never read.
+   admin or status path is 403. An edge identity can write, never read. nginx matches the
+   normalised path (`/a/../b`, `//b`, `%2F` decoded) and the backend gets exactly the write path
+   it matched, without the query string: never a target it could resolve otherwise.
 4. Tenant: `X-Scope-OrgID` is set to the tenant the certificate maps to, replacing any value the
-   edge sent; Mimir, Loki and Tempo store the data under it.
+   edge sent; Mimir, Loki and Tempo store the data under it. No other header of the edge's
+   reaches a backend except the few its write protocol needs (`FORWARDED_HEADERS`): none can
+   switch a backend's behaviour (Mimir's `X-Mimir-SkipLabelNameValidation`, forwarded-client
+   headers).
 """
 
 from __future__ import annotations
@@ -36,6 +41,15 @@ SERVER_CERT_FILE = "tls.crt"
 SERVER_KEY_FILE = "tls.key"
 TENANT_VARIABLE = "$obsfleet_tenant"
 REFUSED = 403
+FORWARDED_HEADERS = (
+    ("Content-Type", "$content_type"),
+    ("Content-Encoding", "$http_content_encoding"),
+    ("User-Agent", "$http_user_agent"),
+    ("X-Prometheus-Remote-Write-Version", "$http_x_prometheus_remote_write_version"),
+)
+"""The request headers a backend gets from an edge: what remote write, Loki push and OTLP/HTTP
+need to decode a body, besides the tenant the front door sets. nginx adds Host and
+Content-Length itself, and leaves out a header whose value is empty."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +96,15 @@ def tenants_map(certificates: Mapping[str, Sequence[str]]) -> str:
 
 
 def _location(path: str, upstream: str) -> str:
+    headers = "".join(f"      proxy_set_header {name} {value};\n" for name, value in FORWARDED_HEADERS)
     return (
         f"    location = {path} {{\n"
         f"      limit_except POST {{ deny all; }}\n"
+        # nginx matched the normalised path; the backend gets it as matched, not the target sent.
+        f"      rewrite ^ {path}? break;\n"
+        "      proxy_pass_request_headers off;\n"
         f"      proxy_set_header {TENANT_HEADER} {TENANT_VARIABLE};\n"
+        f"{headers}"
         f"      proxy_pass http://{upstream};\n"
         f"    }}\n"
     )

@@ -80,7 +80,11 @@ def test_allow_list_names_each_edge_by_its_certificate_only(pems: dict[str, str]
 def test_every_route_forwards_only_its_write_paths_with_the_tenant() -> None:
     conf = nginx_conf(ROUTES, POD_LAYOUT)
     assert conf.count("ssl_verify_client on;") == len(ROUTES)
-    assert conf.count("proxy_pass") == conf.count("proxy_set_header X-Scope-OrgID $obsfleet_tenant;") == 3
+    assert conf.count("proxy_pass http://") == conf.count("proxy_set_header X-Scope-OrgID $obsfleet_tenant;") == 3
+    # The backend gets the path matched, without the query, and no header of the edge's but those listed.
+    for path in ("/api/v1/push", "/otlp/v1/metrics", "/otlp/v1/logs"):
+        assert f"location = {path} {{\n      limit_except POST {{ deny all; }}\n      rewrite ^ {path}? break;\n" in conf
+    assert conf.count("proxy_pass_request_headers off;") == 3
     assert conf.count("limit_except POST { deny all; }") == 3
     assert conf.count("location / {\n      return 403;") == len(ROUTES)
     assert "map $ssl_client_fingerprint $obsfleet_tenant {\n    default \"\";" in conf

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,34 @@ class Door:
 
     def address(self, signal: str) -> str:
         return f"127.0.0.1:{self.ports[signal]}"
+
+    def reload(self, tenants: str) -> None:
+        """Serve `tenants` as the allow-list from now on, as a hub update does: the file rewritten,
+        nginx reloaded (new workers, new TLS contexts); returns once only new workers run."""
+        (self.directory / TENANTS_FILE).write_text(tenants)
+        master = self.process.process.pid
+        before = _children(master)
+        os.kill(master, signal.SIGHUP)
+
+        def renewed() -> Optional[bool]:
+            self.process.assert_running()
+            now = _children(master)
+            return True if now and not now & before else None
+
+        wait_for(f"{self.process.name} to reload", renewed, READY_TIMEOUT)
+
+
+def _children(pid: int) -> set[int]:
+    """PIDs whose parent is `pid` (nginx's workers)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            continue
+        if parent == pid:
+            found.add(int(stat.parent.name))
+    return found
 
 
 def start(

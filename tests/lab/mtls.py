@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import re
 import socket
 import ssl
 import urllib.parse
@@ -108,6 +109,19 @@ def edge_credentials(edge: engine.PreviewResult) -> Credentials:
     return Credentials(client[pki.CA_CERT], client[pki.TLS_CERT], client[pki.TLS_KEY])
 
 
+STATUS_LINE = re.compile(rb"(?:^|\r\n)HTTP/1\.[01] (\d{3}) ")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    statuses: list[int]
+    """Each response's status, in order (several for pipelined requests)."""
+    session: Optional[ssl.SSLSession]
+    """The TLS session to offer next time."""
+    resumed: bool
+    """Whether this connection resumed the session offered."""
+
+
 class HubClient:
     """HTTPS to the hub's front door on loopback, verifying its certificate for the ingest hostname."""
 
@@ -141,6 +155,18 @@ class HubClient:
 
     def get(self, path: str) -> tuple[int, bytes]:
         return self.request("GET", path)
+
+    def send(self, raw: bytes, session: Optional[ssl.SSLSession] = None) -> Exchange:
+        """`raw` bytes as sent (any request line, framing, headers) over one TLS connection that
+        offers `session` for resumption; read until the server closes."""
+        sock = socket.create_connection((self.host, self.port), timeout=REQUEST_TIMEOUT)
+        with self.context.wrap_socket(sock, server_hostname=self.server_name, session=session) as tls:
+            tls.sendall(raw)
+            received = b""
+            while chunk := tls.recv(65536):
+                received += chunk
+            return Exchange([int(code) for code in STATUS_LINE.findall(received)], tls.session, tls.session_reused)
+
 
 
 @dataclass

@@ -25,7 +25,7 @@ from cryptography import x509
 from components import identity, pki
 from components.edge_sizing import for_settings
 from components.front_door import config_data
-from components.front_door_config import TENANTS_FILE, TRUST_BUNDLE_FILE
+from components.front_door_config import TENANTS_FILE, TRUST_BUNDLE_FILE, tenants_map
 from components.hub_plan import HubPlan
 from components.prometheus_tls import to_yaml
 from components.settings import EdgeSettings, Tier
@@ -346,3 +346,163 @@ def _issued_cert(hub: engine.PreviewResult, edge: str) -> str:
         if r["type"] == "tls:index/locallySignedCert:LocallySignedCert" and r["urn"].endswith(f"-edge-{edge}-1-cert")
     ]
     return cert
+
+
+# --- read: request targets as an edge can send them -------------------------------------------------
+
+
+def _raw(method: str, target: str, server_name: str, *, version: str = "HTTP/1.1", body: bytes = b"x",
+         headers: tuple[str, ...] = ()) -> bytes:
+    """One request as the bytes on the wire; `Connection: close` so the server ends the exchange."""
+    lines = [f"{method} {target} {version}", *([f"Host: {server_name}"] if version == "HTTP/1.1" else []), *headers]
+    if not any(h.lower().startswith("transfer-encoding:") for h in headers):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join([*lines, "Connection: close", "", ""])).encode() + body
+
+
+def _onto(path: str) -> dict[str, str]:
+    """Targets nginx normalises onto the write path `path`, each saying something else to a
+    backend that resolved the target itself."""
+    return {
+        "dot segments from a read path": f"/api/v1/query/../../..{path}",
+        "an encoded '?' in a read path": f"/api/v1/query%3F/../../..{path}",
+        "encoded slashes": f"/api/v1/query%2F..%2F..%2F..{path}",
+        "a fragment naming a read path": f"{path}#/../../../api/v1/query",
+        "a query string": f"{path}?query=up&extra_label=cluster%3D{VICTIM}&{TENANT_HEADER}={VICTIM}",
+        "a doubled slash": f"/{path}",
+        "a dot segment": f"/.{path}",
+        "the absolute form": f"http://query.invalid{path}",
+    }
+
+
+def test_read_targets_reach_a_backend_only_as_the_write_path_matched(eu: EuLab, tmp_path: Path) -> None:
+    for signal, paths in WRITE_PATHS.items():
+        upstream = eu.upstreams[signal]
+        client = eu.client(FORGER, signal, tmp_path)
+        for path in paths:
+            sent = {case: _raw("POST", target, eu.server_name) for case, target in _onto(path).items()}
+            sent["HTTP/1.0 without Host"] = _raw("POST", path, eu.server_name, version="HTTP/1.0")
+            sent["a chunked body"] = _raw("POST", path, eu.server_name, body=b"1\r\nx\r\n0\r\n\r\n",
+                                          headers=("Transfer-Encoding: chunked",))
+            for case, raw in sent.items():
+                before = len(upstream.requests())
+                assert client.send(raw).statuses == [200], (signal, path, case)
+                forwarded = _new_requests(upstream, before)
+                assert [(r["method"], r["path"]) for r in forwarded] == [("POST", path)], (signal, path, case)
+                assert _tenants(upstream, path)[-1] == [FORGER]
+
+
+def test_read_targets_off_the_write_paths_are_refused_before_any_backend(eu: EuLab, tmp_path: Path) -> None:
+    for signal, paths in WRITE_PATHS.items():
+        upstream = eu.upstreams[signal]
+        before = len(upstream.requests())
+        client = eu.client(FORGER, signal, tmp_path)
+        for path in paths:
+            refused = {
+                "a dot segment onto a read path": _raw("POST", f"{path}/../../../api/v1/query", eu.server_name),
+                "encoded dots": _raw("POST", f"{path}/%2e%2e/%2E%2E/%2e%2e/api/v1/query", eu.server_name),
+                "a path parameter": _raw("POST", f"{path};/../../../api/v1/query", eu.server_name),
+                "a doubled slash before a read path": _raw("POST", "//api/v1/query", eu.server_name),
+                "another case": _raw("POST", path.upper(), eu.server_name),
+                "a trailing slash": _raw("POST", f"{path}/", eu.server_name),
+                "the absolute form of a read path": _raw("POST", "http://query.invalid/api/v1/query", eu.server_name),
+                "HEAD": _raw("HEAD", path, eu.server_name, body=b""),
+                "OPTIONS": _raw("OPTIONS", path, eu.server_name, body=b""),
+                "OPTIONS *": _raw("OPTIONS", "*", eu.server_name, body=b""),
+                "PUT": _raw("PUT", path, eu.server_name),
+                "HTTP/1.0 GET of a read path": _raw("GET", "/api/v1/query?query=up", eu.server_name, version="HTTP/1.0", body=b""),
+                "a NUL byte": _raw("POST", f"{path}%00/../../../api/v1/query", eu.server_name),
+                "both Content-Length and chunked": _raw("POST", path, eu.server_name, body=b"0\r\n\r\n",
+                                                        headers=("Transfer-Encoding: chunked", "Content-Length: 5")),
+                "a read pipelined behind a write": _raw("POST", path, eu.server_name, body=b"")[: -len(b"Connection: close\r\n\r\n")]
+                + b"\r\n" + _raw("GET", "/api/v1/query?query=up", eu.server_name, body=b""),
+            }
+            for case, raw in refused.items():
+                statuses = client.send(raw).statuses
+                if case == "a read pipelined behind a write":
+                    assert statuses == [200, 403], (signal, path, case, statuses)
+                else:
+                    assert statuses and statuses[0] in (400, 403, 405), (signal, path, case, statuses)
+        written = [r["path"] for r in _new_requests(upstream, before)]
+        assert set(written) <= set(paths), f"{signal}: a refused target reached the backend: {written}"
+
+
+def test_read_a_body_over_the_backends_limit_is_refused_before_it(eu: EuLab, tmp_path: Path) -> None:
+    route = {r.signal: r for r in hub_front_door.routes(HubPlan.of(front_door.hub_settings(eu.hub.config)))}["logs"]
+    limit = int(route.max_body.rstrip("M")) * 1024 * 1024
+    upstream = eu.upstreams["logs"]
+    before = len(upstream.requests())
+    chunk = b"x" * 65536
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(limit // len(chunk) + 1)) + b"0\r\n\r\n"
+    raw = _raw("POST", route.paths[0], eu.server_name, body=body, headers=("Transfer-Encoding: chunked",))
+    assert eu.client(FORGER, "logs", tmp_path).send(raw).statuses == [413]
+    assert _new_requests(upstream, before) == []
+
+
+# --- forge: headers an edge adds ---------------------------------------------------------------------
+
+
+PROTOCOL_HEADERS = {
+    "Content-Type": "application/x-protobuf",
+    "Content-Encoding": "snappy",
+    "User-Agent": "Prometheus/2.42.0",
+    "X-Prometheus-Remote-Write-Version": "0.1.0",
+}
+"""What remote write, Loki push and OTLP/HTTP clients send to have a body decoded: passed as sent."""
+HOSTILE_HEADERS = [
+    ("X-Mimir-SkipLabelNameValidation", "true"),
+    ("X-Forwarded-For", "10.0.0.1"),
+    ("X-Real-IP", "10.0.0.1"),
+    ("Forwarded", "for=10.0.0.1;proto=https"),
+    ("X-Forwarded-Client-Cert", f"URI=obsfleet://gdpr/{VICTIM}"),
+    ("X-Client-Cert", "-----BEGIN CERTIFICATE-----"),
+    ("Authorization", "Basic ZWRnZTplZGdl"),
+    ("Cookie", "grafana_session=x"),
+    ("X-Grafana-Org-Id", "2"),
+    ("Connection", f"close, {TENANT_HEADER}"),
+    (TENANT_HEADER, f"{VICTIM}|{FORGER}"),
+    ("x-scope-orgid", VICTIM),
+    ("X-Scope-OrgId", VICTIM),
+]
+BACKEND_HEADERS = {"host", "connection", "content-length", TENANT_HEADER.lower(), *(h.lower() for h in PROTOCOL_HEADERS)}
+"""Every header a backend may see from the front door."""
+
+
+def test_forge_no_edge_header_but_the_write_protocols_reaches_a_backend(eu: EuLab, tmp_path: Path) -> None:
+    for signal, paths in WRITE_PATHS.items():
+        upstream = eu.upstreams[signal]
+        for path in paths:
+            before = len(upstream.requests())
+            sent = [*PROTOCOL_HEADERS.items(), *HOSTILE_HEADERS]
+            status, _ = eu.client(FORGER, signal, tmp_path).request("POST", path, b"payload", sent)
+            assert status == 200, (signal, path)
+            (request,) = _new_requests(upstream, before)
+            received = dict(request["headers"])
+            assert len(request["headers"]) == len(received) and set(received) <= BACKEND_HEADERS, (signal, path, received)
+            assert received[TENANT_HEADER.lower()] == FORGER
+            assert {k: received.get(k.lower()) for k in PROTOCOL_HEADERS} == PROTOCOL_HEADERS, (signal, path)
+            assert request["bytes"] == len(b"payload")
+
+
+# --- revocation: a session cached before the hub update -------------------------------------------
+
+
+def test_revoked_edge_resuming_its_tls_session_is_refused(eu: EuLab, module_launcher: Launcher, tmp_path: Path) -> None:
+    door = front_door.start(module_launcher, eu.hub, {"metrics": eu.upstreams["metrics"].address}, name="front-door-resumed")
+    clients = {who: HubClient(door.address("metrics"), eu.server_name, eu.identities[who], tmp_path / who) for who in EU_EDGES}
+    push = _raw("POST", "/api/v1/push", eu.server_name)
+    sessions = {}
+    for who, client in clients.items():
+        first = client.send(push)
+        again = client.send(push, first.session)
+        # Resumption is in play, and a resumed session still names the certificate it began with.
+        assert (first.statuses, again.statuses, again.resumed) == ([200], [200], True), who
+        sessions[who] = again.session
+    # The hub update that removes the victim: the allow-list it renders for the edge that stays.
+    door.reload(tenants_map({FORGER: [_issued_cert(eu.hub, FORGER)]}))
+    upstream = eu.upstreams["metrics"]
+    before = len(upstream.requests())
+    assert clients[VICTIM].send(push, sessions[VICTIM]).statuses == [403]
+    assert clients[VICTIM].send(push).statuses == [403]
+    assert clients[FORGER].send(push, sessions[FORGER]).statuses == [200]
+    assert [[v for k, v in r["headers"] if k == TENANT_HEADER.lower()] for r in _new_requests(upstream, before)] == [[FORGER]]
