@@ -11,7 +11,7 @@ import json
 import math
 import re
 from enum import Enum
-from typing import Annotated, Any, Literal, Mapping, Optional, Union
+from typing import Annotated, Any, Literal, Mapping, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -687,7 +687,7 @@ def parse(values: Mapping[str, Any], *, secret_keys: frozenset[str] = frozenset(
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from None
+        raise ConfigError(_describe(err, model)) from None
 
 
 def plaintext_secrets(values: Mapping[str, Any], secret_keys: frozenset[str]) -> list[str]:
@@ -716,13 +716,13 @@ def _enum_value(key: str, value: Any) -> Any:
     return value
 
 
-def _describe(err: ValidationError) -> str:
+def _describe(err: ValidationError, model: type[BaseModel]) -> str:
     lines = []
     for e in err.errors():
         path = _path(e["loc"])
         message = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = f"unknown key (allowed: {', '.join(_keys_at(model, e['loc'][:-1]))})"
         elif e["type"] == "missing":
             message = "required key is missing" + (ORG_HINT if path == "org" else "")
         elif e["type"] == "model_type":  # pydantic names the Python class; the user wrote YAML
@@ -744,6 +744,26 @@ def _describe(err: ValidationError) -> str:
             path = _join(path, sub)
         lines.append(f"{NAMESPACE}:{path}: {message}" if path else f"{NAMESPACE}: {message}")
     return "\n".join(lines)
+
+
+def _keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model accepts in the mapping at `loc` (list indexes and validator steps skipped)."""
+    current: Optional[type[BaseModel]] = model
+    for part in loc:
+        if current is None:
+            return []
+        if isinstance(part, int) or str(part).startswith("function-"):
+            continue
+        field = next((f for name, f in current.model_fields.items() if (f.alias or name) == part), None)
+        current = _model_in(field.annotation) if field else None
+    return sorted(f.alias or name for name, f in current.model_fields.items()) if current else []
+
+
+def _model_in(annotation: Any) -> Optional[type[BaseModel]]:
+    """The model a field holds, through Optional, list and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, get_args(annotation)) if m), None)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
