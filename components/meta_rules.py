@@ -219,7 +219,9 @@ def _remote_write_lost(edge_of: EdgeOf) -> str:
     # drops) and what waits in it. A caught-up agent's unsent samples are those stored during the
     # lag, estimated at the 5-minute intake rate; the rest were never read from the WAL.
     intake = _per_agent(f"rate({_SAMPLES_IN}[5m])")
-    left = f"{_SENT_ATTEMPTS}\n- {_RETRIED}\n+ {_DROPPED}\n+ {_PENDING}"
+    # 3.x counts drops per `reason` and exports none before the first.
+    dropped = f"(sum without (reason) ({_DROPPED}) or {_SENT_ATTEMPTS} * 0)"
+    left = f"{_SENT_ATTEMPTS}\n- {_RETRIED}\n+ {dropped}\n+ {_PENDING}"
     unsent = f"{_per_agent(_SAMPLES_IN)}\n- ignoring (remote_name, url) group_right () {_block(left)}"
     lag = _block(_lag())
     lost = (
