@@ -453,7 +453,9 @@ class HubSettings(_Common):
         "is refused)",
     )
     retention: Retention = Field(
-        Retention(), description="`metrics` / `logs` / `traces` days (metrics at least the longest edge replay)"
+        Retention(),
+        description="`metrics` / `logs` / `traces` days, 1 to 3650 (default 30 / 30 / 14; metrics at least the "
+        "longest edge replay)",
     )
     domain: Annotated[str, Field(pattern=DNS_NAME, max_length=253)] = Field(
         description="DNS zone of the ingest endpoints (`metrics.`, `otlp.`, `logs.`)"
@@ -463,8 +465,9 @@ class HubSettings(_Common):
         description="`tier`: `mimir` (each edge's metrics under the tenant of its certificate) or `prometheus` "
         "(one Prometheus, at most 100 edges, no tenant isolation); default: mimir from 2 edges. Pin it: the default "
         "changes backend when a hub's second edge joins or leaves. `tracesBytesPerSecond` (Mimir tier): the edges' "
-        "span bytes/s that size the hub's own replicated traces Kafka (default 64 KiB/s per edge); `tracesKafka` "
-        "(Mimir tier): `address` and `partitions` of an external Kafka instead. "
+        f"span bytes/s, 1 to {MAX_TRACES_BYTES_PER_SECOND}, that size the hub's own replicated traces Kafka (default "
+        "64 KiB/s per edge); `tracesKafka` (Mimir tier): `address` (host:port) and `partitions` (1 to 64, default 3) "
+        "of an external Kafka instead. "
         "`haTracker` (Mimir tier): `store` (etcd or consul) and `endpoints`, needed by edges with `agentReplicas: 2`",
     )
     replica_region: Optional[str] = Field(
@@ -476,7 +479,8 @@ class HubSettings(_Common):
     )
     pki: PkiSettings = Field(
         PkiSettings(),
-        description="`caValidityDays`, `certValidityDays`, `earlyRenewalDays`; `ca` (the signing CA's name, default "
+        description="`caValidityDays`, `certValidityDays`, `earlyRenewalDays` (days: default 3650, 90, 30; "
+        "earlyRenewalDays less than certValidityDays); `ca` (the signing CA's name, default "
         "`1`) and `nextCa` (set during a CA rotation: both trusted, edges get certificates from it)",
     )
     alerting: Alerting = Field(
@@ -595,7 +599,10 @@ class EdgeSettings(_Common):
         "chart; kube-prometheus-stack keeps only its exporters)",
     )
     queue: QueueOverrides = Field(
-        QueueOverrides(), description="remote-write `queue_config` overrides (agent `prometheus` only)"
+        QueueOverrides(),
+        description="remote-write `queue_config` overrides (agent `prometheus` only): `capacity`, `minShards`, "
+        "`maxShards`, `maxSamplesPerSend` (positive integers), `batchSendDeadline`, `minBackoff`, `maxBackoff` "
+        "(Prometheus durations: `5s`, `100ms`), `retryOnRateLimit` (true or false)",
     )
     agent_replicas: AgentReplicas = Field(
         1, alias="agentReplicas",
@@ -604,7 +611,9 @@ class EdgeSettings(_Common):
     )
     cluster_mesh: Optional[ClusterMesh] = Field(
         None, alias="clusterMesh",
-        description="Cilium cluster-mesh `id` and `peers`. Installs the full Cilium chart into `kube-system`: the stack takes "
+        description="Cilium cluster-mesh `id` (1 to 255, unique in the mesh) and `peers`: each peer's `name` (its "
+        "`cluster`), `id`, `address` (DNS name of its clustermesh-apiserver) and `port` (default 2379). "
+        "Installs the full Cilium chart into `kube-system`: the stack takes "
         "over (and then owns) the cluster's CNI. Use it only on a cluster created without a CNI, or whose CNI "
         "you mean to replace; it collides with a Cilium installed some other way, and on EKS (aws-node) or GKE "
         "it needs cluster preparation. The mesh's clusters share one Cilium CA: create the same `cilium-ca` "

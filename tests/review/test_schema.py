@@ -239,3 +239,22 @@ def test_a_stack_without_a_target_cluster_is_flagged(validator: jsonschema.Draft
     assert [e.validator for e in validator.iter_errors(document)] == ["anyOf"]
     document["config"]["obsfleet:kubeconfig"] = {"secure": "v1:abc"}
     assert list(validator.iter_errors(document)) == []
+
+
+def _nested_keys(annotation: Any) -> set[str]:
+    """The keys of the models a field holds (through Optional, list and Annotated), at every depth."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {key for name, field in annotation.model_fields.items()
+                for key in {field.alias or name} | _nested_keys(field.annotation)}
+    return {key for arg in get_args(annotation) for key in _nested_keys(arg)}
+
+
+@pytest.mark.parametrize("model", [HubSettings, EdgeSettings])
+def test_configuration_table_names_every_nested_key(model: type[BaseModel]) -> None:
+    undocumented = {
+        f"{name}.{key}"
+        for name, field in model.model_fields.items()
+        for key in _nested_keys(field.annotation)
+        if f"`{key}`" not in (field.description or "")
+    }
+    assert undocumented == set()
