@@ -24,8 +24,9 @@ of a chosen size, the stand-in for the edge's volume. The hub evaluates the prog
   (`prometheus_tsdb_wal_writes_failed_total`), those samples are missing at the hub, and the agent
   stays stuck (its truncation cannot open a new segment). A restart on the full volume fails to
   open the WAL (in a pod, a crash loop) unless the WAL guard (components/edge_wal_guard.py, the
-  agent pod's init container) runs first: its script, run here by the local shell, deletes the
-  WAL, and the restarted agent ships every scrape. On the sized volume the guard keeps the WAL.
+  agent pod's init container) runs first: its script, run here by busybox (else the local
+  shell), deletes the WAL, and the restarted agent ships every scrape. On the sized volume the
+  guard keeps the WAL.
 
 Mounting needs CAP_SYS_ADMIN: without it the test skips with the reason. Every mount is unmounted
 in a finally.
@@ -37,6 +38,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -263,8 +265,10 @@ class Outcome:
 
 
 def guard(storage: Path) -> str:
-    """The WAL guard's rendered script, run by the local POSIX shell on the agent's storage."""
-    done = subprocess.run(edge_wal_guard.command(str(storage)), capture_output=True, text=True, timeout=30)
+    """The WAL guard's rendered script on the agent's storage, run by busybox's shell (the guard
+    image's) when Debian's `busybox` is installed, else by the local POSIX shell."""
+    shell = ["busybox"] if shutil.which("busybox") else []
+    done = subprocess.run([*shell, *edge_wal_guard.command(str(storage))], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
