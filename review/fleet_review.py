@@ -23,6 +23,9 @@ from review import analyzer, engine, stacks
 from review.model import StackOutcome
 from review.stacks import PROJECT, StackConfig
 
+RESIDENCY_POLICIES = "data-residency-"
+"""The pack's policies judging where data is and goes, true of any part of a stack."""
+
 Progress = Optional[Callable[[str], None]]
 
 
@@ -120,6 +123,18 @@ def policy_config(stack: StackConfig) -> dict[str, Any]:
     return {"all": values}
 
 
+def _judge(pack: analyzer.PackProcess, outcome: StackOutcome, config: dict[str, Any]) -> list[analyzer.Violation]:
+    """The pack's verdict on a stack. A failed program's resources are a partial stack: what
+    each resource is judged alone, and where its data goes (the residency policies), hold; what
+    the stack as a whole lacks (a bucket's policy, its lifecycle) may simply not be declared yet."""
+    name = outcome.config.name
+    violations = pack.run(outcome.resources, config, stack=name)
+    if outcome.error is None:
+        return violations
+    alone = pack.run(outcome.resources, config, stack=name, whole_stack=False)
+    return [v for v in violations if v in alone or v.policy.startswith(RESIDENCY_POLICIES)]
+
+
 def review_fleet(
     names: list[str], *, progress: Progress = None, stacks_dir: Path | None = None
 ) -> tuple[list[StackOutcome], list[engine.PreviewResult]]:
@@ -146,7 +161,7 @@ def review_fleet(
             if outcome.previewed:
                 if pack is None:
                     pack = cleanup.enter_context(analyzer.PackProcess(project=PROJECT, stack=stack.name))
-                outcome.violations = pack.run(outcome.resources, policy_config(stack), stack=stack.name)
+                outcome.violations = _judge(pack, outcome, policy_config(stack))
                 outcome.policies = dict(pack.policies_run)
                 levels = Counter(v.enforcement for v in outcome.violations)
                 line += f"; {levels['mandatory']} mandatory, {levels['advisory']} advisory violations"
