@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: venv + the hash-pinned test lock, the real
-# Prometheus, Alertmanager and nginx binaries (Debian packages) the config and lab tests use, helm for the
-# chart tests, then pytest.
+# Prometheus, Alertmanager, nginx and vmagent binaries (Debian packages) the config and lab tests
+# use, helm for the chart tests, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,17 +30,17 @@ wait_for_package_locks() {
 }
 
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null \
-  || [ ! -x /usr/sbin/nginx ]; then
+  || [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/vmagent ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="none"; fi
   if [ "$sudo" = none ] || ! command -v apt-get >/dev/null; then
-    echo "note: cannot install Debian prometheus/prometheus-alertmanager/nginx-light here; lab and promtool tests will be skipped" >&2
+    echo "note: cannot install Debian prometheus/prometheus-alertmanager/nginx-light/victoria-metrics here; lab and promtool tests will be skipped" >&2
   else
-    echo "installing Debian packages prometheus prometheus-alertmanager nginx-light ..." >&2
+    echo "installing Debian packages prometheus prometheus-alertmanager nginx-light victoria-metrics ..." >&2
     apt=($sudo apt-get -o "DPkg::Lock::Timeout=$APT_WAIT_SECONDS")
     wait_for_package_locks
     "${apt[@]}" update -qq
     wait_for_package_locks
-    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light victoria-metrics >/dev/null
   fi
 fi
 
