@@ -3,7 +3,8 @@
 Previews a hub stack (offline, as `python -m review preview` does), renders every Helm release it
 declares with `helm template` from the local chart cache (docs/charts.md) and the exact values the
 preview recorded (not the files of deleted chart defaults, which remove receivers, not
-workloads), and adds the Kubernetes workloads the program declares itself (the front door).
+workloads), and adds the Kubernetes workloads the program declares itself (the front door) and
+the pods Strimzi runs for its Kafka resources (the Mimir tier's traces Kafka).
 It counts what is requested, not what runs: each container's memory request (its limit when it
 sets no request, 0 when neither) times replicas, and each PersistentVolumeClaim template's size
 times replicas. DaemonSets are per node and listed apart.
@@ -32,12 +33,14 @@ import yaml
 
 from components.values.hub_common import merge
 from labkit.helm import cache_dir, helm_binary
+from labkit.scaled_hub import edge_requests
 from review import engine
 from review.stacks import load, project_root
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOADS = {"Deployment", "StatefulSet"}
 OPERATED = {"Prometheus", "Alertmanager"}
+STRIMZI = "kubernetes:kafka.strimzi.io/"
 ZONES = 3
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "": 1}
 
@@ -132,32 +135,50 @@ def workloads(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str, int, int, 
         yield kind, doc["metadata"]["name"], replicas, memory, claims
 
 
+def strimzi_workloads(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str, int, int, int]]:
+    """The pods the Strimzi operator runs for the program's resources: each KafkaNodePool's nodes
+    (its resources and volume) and a Kafka's entity operator (one pod of its operators' requests)."""
+    for doc in docs:
+        spec = doc.get("spec") or {}
+        if doc.get("kind") == "KafkaNodePool":
+            size = (spec.get("storage") or {}).get("size")
+            yield "KafkaNodePool", doc["metadata"]["name"], int(spec.get("replicas") or 0), _memory(spec), quantity(size) if size else 0
+        elif doc.get("kind") == "Kafka" and spec.get("entityOperator"):
+            memory = sum(_memory(c) for c in spec["entityOperator"].values() if isinstance(c, dict))
+            yield "Deployment", f"{doc['metadata']['name']}-entity-operator", 1, memory, 0
+
+
 def footprint(result: engine.PreviewResult, helm: Path) -> dict[str, Any]:
     per_release: dict[str, dict[str, int]] = defaultdict(lambda: {"pods": 0, "memory": 0, "disk": 0})
     daemonsets: list[str] = []
+
+    def count(row: str, replicas: int, memory: int, claims: int) -> None:
+        per_release[row]["pods"] += replicas
+        per_release[row]["memory"] += replicas * memory
+        per_release[row]["disk"] += replicas * claims
+
     with tempfile.TemporaryDirectory() as tmp:
         for release in (r for r in result.resources if r["type"] == RELEASE):
             for kind, name, replicas, memory, claims in workloads(render(release, helm, Path(tmp))):
                 if kind == "DaemonSet":
                     daemonsets.append(f"{name} ({memory / 2**20:.0f} MiB per node)")
                     continue
-                row = per_release[release["inputs"]["chart"]]
-                row["pods"] += replicas
-                row["memory"] += replicas * memory
-                row["disk"] += replicas * claims
+                count(release["inputs"]["chart"], replicas, memory, claims)
     own = [{"kind": r["type"].split(":")[-1], "spec": r["inputs"]["spec"], "metadata": r["inputs"]["metadata"]}
            for r in result.resources if r["type"] == "kubernetes:apps/v1:Deployment"]
-    for kind, name, replicas, memory, claims in workloads(own):
-        row = per_release["obsfleet (front door)"]
-        row["pods"] += replicas
-        row["memory"] += replicas * memory
-        row["disk"] += replicas * claims
+    for _, _, replicas, memory, claims in workloads(own):
+        count("obsfleet (front door)", replicas, memory, claims)
+    operated = [r["inputs"] for r in result.resources if r["type"].startswith(STRIMZI)]
+    for _, _, replicas, memory, claims in strimzi_workloads(operated):
+        count("traces Kafka (Strimzi runs)", replicas, memory, claims)
     return {"releases": dict(per_release), "daemonsets": daemonsets}
 
 
 def preview_hub(stack: str, tier: Optional[str]) -> engine.PreviewResult:
+    """The hub previewed with the requests its edges export after their first run (it reads them)."""
     if tier is None:
-        return engine.preview(load(stack))
+        config = load(stack)
+        return engine.preview(config, edge_requests(config))
     with tempfile.TemporaryDirectory() as tmp:
         for path in project_root().glob("Pulumi.*.yaml"):
             shutil.copy(path, tmp)
@@ -165,7 +186,8 @@ def preview_hub(stack: str, tier: Optional[str]) -> engine.PreviewResult:
         document = yaml.safe_load(path.read_text())
         document["config"]["obsfleet:scale"] = {"tier": tier}
         path.write_text(yaml.safe_dump(document))
-        return engine.preview(load(stack, Path(tmp)))
+        config = load(stack, Path(tmp))
+        return engine.preview(config, edge_requests(config))
 
 
 def main(argv: Optional[list[str]] = None) -> int:
