@@ -19,12 +19,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from components import vmagent_sizing
-from components.prometheus_tls import TlsFiles, to_yaml
-from components.vmagent_config import scrape_config
+from components.prometheus_tls import TlsFiles
 from labkit.exporter import Exporter
 from labkit.metrics import VMAGENT_LOSS_COUNTERS
-from labkit.vmagent_config import command_line
 from review import engine
 from tests.lab import mtls
 from tests.lab.agent_lab import LABELS, METRICS, SCRAPE_INTERVAL_SECONDS, lab_settings
@@ -37,7 +34,8 @@ from tests.lab.outage import (
     assert_window_spans_the_outage,
     through_outage,
 )
-from tests.lab.processes import Launcher, Prometheus, free_port, launching
+from tests.lab.processes import Launcher, Prometheus, launching
+from tests.lab.vmagent_agent import start_vmagent
 
 pytestmark = pytest.mark.lab
 
@@ -48,40 +46,6 @@ SEND_ERRORS = "vmagent_remotewrite_errors_total"
 RETRIES = "vmagent_remotewrite_retries_count_total"
 """A block answered with an error status (403 refused, 502 while the hub is down) is retried; it is
 not an error of the connection."""
-
-
-def start_vmagent(
-    launcher: Launcher,
-    name: str,
-    edge: engine.PreviewResult,
-    hub: Hub,
-    client: TlsFiles,
-    targets: list[str],
-    extra_flags: tuple[str, ...] = (),
-    without: tuple[str, ...] = (),
-) -> Prometheus:
-    """vmagent with the program's command line for the lab's edge, scraping itself and
-    `targets`; `without`: prefixes of rendered arguments to leave out."""
-    settings = lab_settings(agent="vmagent")
-    workdir = launcher.workdir
-    port = free_port()
-    jobs = [{"job_name": "vmagent", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}]
-    if targets:
-        jobs.append({"job_name": "synthetic", "static_configs": [{"targets": targets}]})
-    (workdir / f"{name}.yml").write_text(to_yaml(scrape_config(settings, jobs)))
-    args = command_line(
-        settings,
-        vmagent_sizing.for_settings(settings),
-        edge.outputs["remoteWriteUrl"],
-        client,
-        config_file=f"{name}.yml",
-        data_path=f"{name}-data",
-        address=hub.address,
-    )
-    kept = [arg for arg in args if not arg.startswith(without)] if without else args
-    process = launcher.start_vmagent(name, *kept, *extra_flags, port=port)
-    process.wait_ready_http()
-    return process
 
 
 # --- mTLS ------------------------------------------------------------------------------------------
