@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import grpc
 import yaml
@@ -140,11 +140,13 @@ class PackProcess:
         self._stack = stack
 
     def run(self, resources: Sequence[Mapping[str, Any]], policy_config: Optional[Mapping[str, Any]] = None,
-            stack: Optional[str] = None, *, whole_stack: bool = True) -> list[Violation]:
+            stack: Optional[str] = None, *, whole_stack: bool = True,
+            stack_findings: Optional[Callable[[Violation], bool]] = None) -> list[Violation]:
         """Configure, then Analyze every resource and AnalyzeStack them all, as `pulumi preview` does.
         `stack`: judge as that stack (the pack is told again when it changes; its environment keeps
         the first stack's name, which no policy reads). `whole_stack=False` stops after Analyze:
-        what an update reports before it creates each resource."""
+        what an update reports before it creates each resource. `stack_findings`, when given, keeps
+        only the AnalyzeStack findings it accepts."""
         if stack is not None and stack != self._stack:
             self._configure_stack(stack)
         config = reconcile_config(self.info, policy_config)
@@ -167,8 +169,8 @@ class PackProcess:
         if not whole_stack:
             return violations
         stack = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, providers) for r in live])
-        violations += _violations(self._call("AnalyzeStack", stack), default_urn="")
-        return violations
+        found = _violations(self._call("AnalyzeStack", stack), default_urn="")
+        return violations + [v for v in found if stack_findings is None or stack_findings(v)]
 
     def _analyze_all(self, requests: Iterable[analyzer_pb2.AnalyzeRequest],
                      in_flight: int = _IN_FLIGHT) -> Iterable[analyzer_pb2.AnalyzeResponse]:

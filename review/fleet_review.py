@@ -127,12 +127,13 @@ def _judge(pack: analyzer.PackProcess, outcome: StackOutcome, config: dict[str, 
     """The pack's verdict on a stack. A failed program's resources are a partial stack: what
     each resource is judged alone, and where its data goes (the residency policies), hold; what
     the stack as a whole lacks (a bucket's policy, its lifecycle) may simply not be declared yet."""
-    name = outcome.config.name
-    violations = pack.run(outcome.resources, config, stack=name)
-    if outcome.error is None:
-        return violations
-    alone = pack.run(outcome.resources, config, stack=name, whole_stack=False)
-    return [v for v in violations if v in alone or v.policy.startswith(RESIDENCY_POLICIES)]
+    partial = outcome.error is not None
+    return pack.run(outcome.resources, config, stack=outcome.config.name,
+                    stack_findings=_residency if partial else None)
+
+
+def _residency(violation: analyzer.Violation) -> bool:
+    return violation.policy.startswith(RESIDENCY_POLICIES)
 
 
 def review_fleet(

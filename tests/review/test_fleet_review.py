@@ -16,10 +16,10 @@ FLOW = Violation("data-residency-flow", "", "mandatory", "ships to another juris
 
 
 class Pack:
-    """The pack's answers: Analyze alone finds ALONE; the stack's analysis adds LACKING and FLOW."""
+    """The pack's answers: Analyze finds ALONE; the stack's analysis finds LACKING and FLOW."""
 
-    def run(self, resources: Any, config: Any, stack: str, *, whole_stack: bool = True) -> list[Violation]:
-        return [ALONE, LACKING, FLOW] if whole_stack else [ALONE]
+    def run(self, resources: Any, config: Any, stack: str, *, stack_findings: Any = None) -> list[Violation]:
+        return [ALONE] + [v for v in (LACKING, FLOW) if stack_findings is None or stack_findings(v)]
 
 
 def outcome(error: str | None) -> StackOutcome:
